@@ -1,0 +1,144 @@
+"""The ``dprob`` command: train, epsilon, run, book.
+
+Bad input (unknown profile or architecture, sigma < 0, C <= 0, epochs <= 0, a missing notebook, missing data)
+prints one clear line on stderr and exits with status 2; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Sequence
+
+from .errors import ConfigError, DprobError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's default prints usage too)
+        print(f"dprob: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _json_safe(d: dict) -> dict:
+    return {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def _family(profile, arch: str):
+    if arch == "p1_mnist_cnn":
+        return profile.p1_train
+    if arch in ("p2_lenet", "p2_custom"):
+        return profile.p2_train
+    if arch == "p1_cifar_net":
+        raise ConfigError("p1_cifar_net trains its dense layers on frozen features: run the CIFAR-10 chapter")
+    raise ConfigError(f"unknown architecture {arch!r}; choose one of p1_mnist_cnn, p2_lenet, p2_custom")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .cache import train_or_load
+    from .profiles import get_profile
+
+    profile = get_profile(args.profile)
+    settings = _family(profile, args.arch)
+    if args.epochs is not None and args.epochs <= 0:
+        raise ConfigError(f"epochs must be > 0, got {args.epochs}")
+    cfg = settings.config(args.arch, args.mode, args.sigma, args.clip, seed=args.seed, epochs=args.epochs)
+    _, result = train_or_load(cfg, delta=args.delta, data_dir=args.data_dir, progress=not args.quiet)
+    out = result.summary(delta=args.delta)
+    out.update(profile=args.profile, train_size=result.train_size, data_source=result.data_source)
+    print(json.dumps(_json_safe(out)))
+    return 0
+
+
+def cmd_epsilon(args: argparse.Namespace) -> int:
+    from .privacy import privacy_spent, steps_for
+
+    if args.sigma < 0:
+        raise ConfigError(f"sigma must be >= 0, got {args.sigma}")
+    q, steps = steps_for(args.dataset_size, args.batch_size, args.epochs)
+    spent = privacy_spent(args.sigma, q, steps, args.delta)
+    print(json.dumps(_json_safe(spent.to_dict())))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .profiles import get_profile
+    from .runner import run_notebooks
+
+    get_profile(args.profile)
+    timings = run_notebooks(args.notebooks, args.profile)
+    total = sum(t["seconds"] for t in timings)
+    for t in timings:
+        print(f"{t['notebook']:<40s} {t['seconds']:8.1f} s")
+    print(f"{'total':<40s} {total:8.1f} s")
+    return 0
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    from .profiles import get_profile
+    from .runner import build_book
+
+    get_profile(args.profile)
+    index = build_book(args.profile, execute=not args.no_execute, names=args.notebooks)
+    print(f"book built: {index}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dprob", description="Replication book: DP-SGD and adversarial robustness.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a model (or load it from the cache) and print a JSON summary")
+    t.add_argument("--arch", required=True, help="p1_mnist_cnn, p2_lenet or p2_custom")
+    t.add_argument("--mode", default=None, choices=["sgd", "dpsgd", "dpsgd-fixed-noise"],
+                   help="default: dpsgd when --sigma is given, else sgd")
+    t.add_argument("--sigma", type=float, default=None, help="noise multiplier sigma (>= 0)")
+    t.add_argument("--clip", type=float, default=1.0, help="clipping bound C (> 0)")
+    t.add_argument("--profile", default="quick", help="smoke, quick or paper (default quick)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=int, default=None, help="override the profile's number of epochs")
+    t.add_argument("--delta", type=float, default=1e-5)
+    t.add_argument("--data-dir", default=None, help="directory with the datasets (default $DPROB_DATA, ../shared/data)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("epsilon", help="privacy spent by DP-SGD (RDP, PRV and paper 1 eq. (1))")
+    e.add_argument("--sigma", type=float, required=True)
+    e.add_argument("--batch-size", type=int, required=True)
+    e.add_argument("--dataset-size", type=int, required=True)
+    e.add_argument("--epochs", type=int, required=True)
+    e.add_argument("--delta", type=float, default=1e-5)
+    e.set_defaults(func=cmd_epsilon)
+
+    r = sub.add_parser("run", help="execute notebooks with papermill into book/chapters/")
+    r.add_argument("notebooks", nargs="*", help="notebook names (default: all)")
+    r.add_argument("--profile", default="quick")
+    r.set_defaults(func=cmd_run)
+
+    b = sub.add_parser("book", help="run every notebook, then build the HTML book")
+    b.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
+    b.add_argument("--profile", default="quick")
+    b.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
+    b.set_defaults(func=cmd_book)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "mode", "x") is None:
+        args.mode = "dpsgd" if args.sigma is not None else "sgd"
+    if getattr(args, "sigma", 0.0) is None:
+        args.sigma = 0.0
+    try:
+        return args.func(args)
+    except (DprobError, ValueError) as exc:
+        print(f"dprob: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dprob: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,85 @@
+"""The models each chapter uses, by profile: one place that turns a profile's grids into :class:`TrainConfig`s.
+
+Every chapter asks this module for its models, so a model trained by the training chapter is the very model
+(same cache key) that the attack chapters load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from torch import nn
+
+from .cache import ModelCache, train_or_load
+from .profiles import Profile, get_profile
+from .training import TrainConfig, TrainResult
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model of the book: ``group`` says which paper/figure uses it."""
+
+    group: str
+    config: TrainConfig
+
+    @property
+    def label(self) -> str:
+        return self.config.label()
+
+
+def _p(profile: Profile | str) -> Profile:
+    return get_profile(profile) if isinstance(profile, str) else profile
+
+
+def p1_sgd(profile: Profile | str) -> TrainConfig:
+    prof = _p(profile)
+    return prof.p1_train.config("p1_mnist_cnn", "sgd", seed=prof.seed)
+
+
+def p1_dp(profile: Profile | str, sigma: float | None = None, clip: float | None = None,
+          mode: str = "dpsgd") -> TrainConfig:
+    """Paper 1 DP-SGD model; default (sigma, C) is the main setting (1.3, 1)."""
+    prof = _p(profile)
+    s, c = prof.p1_grid.main
+    return prof.p1_train.config("p1_mnist_cnn", mode, s if sigma is None else sigma, c if clip is None else clip,
+                                seed=prof.seed)
+
+
+def p2_model(profile: Profile | str, arch: str, sigma: float | None = None, clip: float | None = None,
+             epochs: int | None = None) -> TrainConfig:
+    """Paper 2 model: SGD when ``sigma`` is None, else DP-SGD (sigma, C)."""
+    prof = _p(profile)
+    if sigma is None:
+        return prof.p2_train.config(arch, "sgd", seed=prof.seed, epochs=epochs)
+    return prof.p2_train.config(arch, "dpsgd", sigma, clip if clip is not None else 1.0, seed=prof.seed,
+                                epochs=epochs)
+
+
+def paper1_specs(profile: Profile | str) -> list[ModelSpec]:
+    """Every paper 1 MNIST model of the profile: SGD, the DP-SGD grid, the fixed-noise grid."""
+    prof = _p(profile)
+    specs = [ModelSpec("paper1", p1_sgd(prof))]
+    specs += [ModelSpec("paper1", p1_dp(prof, s, c)) for s, c in prof.p1_grid.dpsgd_settings()]
+    specs += [ModelSpec("paper1 fixed-noise", p1_dp(prof, s, c, mode="dpsgd-fixed-noise"))
+              for s, c in prof.p1_grid.fixed_noise_settings()]
+    return specs
+
+
+def paper2_specs(profile: Profile | str) -> list[ModelSpec]:
+    """Every paper 2 model: SGD and the sigma/C grid per architecture, then the masked models (Table IV)."""
+    prof = _p(profile)
+    specs = []
+    for arch in prof.p2_grid.archs:
+        specs.append(ModelSpec(f"paper2 {arch}", p2_model(prof, arch)))
+        specs += [ModelSpec(f"paper2 {arch}", p2_model(prof, arch, s, c)) for s, c in prof.p2_grid.settings]
+    specs += [ModelSpec("paper2 masked", p2_model(prof, "p2_custom", s, c, epochs=e))
+              for s, c, e in prof.p2_grid.masked]
+    return specs
+
+
+def load(cfg: TrainConfig, profile: Profile | str, progress: bool | None = None,
+         cache: ModelCache | None = None) -> tuple[nn.Module, TrainResult]:
+    """Train or load ``cfg`` (accounting privacy at the profile's delta); the model is in eval mode."""
+    model, result = train_or_load(cfg, delta=_p(profile).delta, progress=progress, cache=cache)
+    model.eval()
+    return model, result
