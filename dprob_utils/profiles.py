@@ -113,11 +113,15 @@ class MnistC:
 class Cifar:
     """Paper 1 section 3.6: public pre-training of the two convolutions, private dense layers."""
 
-    channels: tuple[int, int] = (64, 64)
+    channels: tuple[int, int] = (64, 64)  # not stated in paper 1; Abadi et al.'s CIFAR net uses 64, 64
+    padding: int = 1  # not stated in paper 1
     pretrain_source: str = "auto"  # "cifar100", "cifar10-public" or "auto" (CIFAR-100 when available)
     public_size: int = 10000  # size of the public CIFAR-10 part when CIFAR-100 is unavailable
+    split_seed: int = 0  # seed of the fixed public / private split of the CIFAR-10 training set
+    # Pre-training (plain SGD on the whole net with a 100- or 10-class head) is not described in paper 1.
     pretrain_epochs: int = 30
     pretrain_lr: float = 0.05
+    pretrain_batch_size: int = 128
     pretrain_subset: int | None = None
     head: TrainSettings = TrainSettings(lr=0.01, batch_size=200, epochs=200)
     dp: tuple[float, float] = (1.0, 3.0)

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -30,6 +31,10 @@ from torch import nn
 from .errors import ConfigError
 from .models import ARCHITECTURES, DATASET_OF, build_model
 from .privacy import privacy_spent
+
+# Opacus's ghost clipping runs backward hooks on modules whose inputs need no gradient (the first layer);
+# PyTorch warns about it on every step although the hooks see exactly what Opacus needs.
+warnings.filterwarnings("ignore", message="Full backward hook is firing", category=UserWarning)
 
 MODES = ("sgd", "dpsgd", "dpsgd-fixed-noise")
 GRAD_SAMPLE_MODES = ("ghost", "hooks")
@@ -164,9 +169,14 @@ def _progress_enabled(progress: bool | None) -> bool:
     return os.environ.get("DPROB_PROGRESS", "1") not in ("0", "false", "no")
 
 
-def _make_private(model: nn.Module, optimizer: torch.optim.Optimizer, cfg: TrainConfig, gen: torch.Generator,
+def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, cfg: TrainConfig, gen: torch.Generator,
                   grad_sample_mode: str):
-    """Wrap model, optimizer and loss with Opacus. Returns (module, optimizer, criterion)."""
+    """Wrap ``model``, ``optimizer`` and the cross-entropy loss with Opacus for ``cfg``.
+
+    Returns (module, DP optimizer, criterion): ``criterion(module(x), y).backward(); optimizer.step()`` then
+    performs one DP-SGD step that clips each example's gradient to ``cfg.clip`` and adds Gaussian noise of std
+    ``cfg.noise_multiplier * cfg.clip`` to the sum before dividing by ``cfg.batch_size``.
+    """
     from opacus import GradSampleModule
     from opacus.grad_sample import GradSampleModuleFastGradientClipping
     from opacus.optimizers import DPOptimizer, DPOptimizerFastGradientClipping
@@ -208,7 +218,7 @@ def fit(
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=cfg.lr)
     if cfg.private:
-        module, optimizer, criterion = _make_private(model, optimizer, cfg, gen, grad_sample_mode)
+        module, optimizer, criterion = make_private(model, optimizer, cfg, gen, grad_sample_mode)
     else:
         module, criterion = model, nn.CrossEntropyLoss()
     steps_per_epoch = max(1, round(n / cfg.batch_size))

@@ -1,0 +1,503 @@
+"""Paper 1 section 3.6 on CIFAR-10: public pre-training of the two convolutions, private dense layers.
+
+The pipeline, each step cached under ``<cache>/cifar/`` by a key that hashes everything that determines it:
+
+1. **Public data** (:func:`load_cifar_data`). Paper 1 pre-trains the convolutions on CIFAR-100. Where that is
+   not available (offline), the alternative source ``cifar10-public`` is a fixed, seeded part of the CIFAR-10
+   training set (``Cifar.public_size`` images) used *only* for pre-training; the dense layers are trained on the
+   disjoint rest. The source actually used is reported everywhere (``CifarData.source``).
+2. **Pre-training** (:func:`pretrain_convs`): the whole :class:`~dprob_utils.models.CifarNet` (with a 100- or
+   10-class head) is trained non-privately on the public data; only its ``features`` (the two convolutions)
+   are kept and frozen.
+3. **Features** (:func:`features_for`): the frozen convolutions map every private training image and every
+   test image to a ``[N, channels[1] * 49]`` vector, once.
+4. **Dense layers** (:func:`train_head`): the three FC-500 layers and the output layer are trained on the
+   features with SGD and with DP-SGD (paper 1: sigma = 1, C = 3). Privacy is accounted on the private set only
+   (sample rate = batch size / number of private images); the public data costs no privacy.
+5. **Whole network** (:func:`assemble`): features + head, evaluated in *input* space for the distance to the
+   closest decision boundary (equations (5), (6)) and the input-Hessian curvature profile (equation (7)).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from .data import ImageDataset, load_dataset, split_disjoint, subset
+from .errors import ConfigError, DataError
+from .models import CifarNet, make_cifar_head
+from .paths import atomic_write_bytes, cache_dir
+from .privacy import privacy_spent
+from .profiles import Cifar, Profile, get_profile
+from .training import TRAINING_CODE_VERSION, TrainConfig, TrainResult, evaluate, fit
+
+SOURCES = ("cifar100", "cifar10-public")
+SOURCE_NAMES = {
+    "cifar100": "CIFAR-100 training set (as in paper 1)",
+    "cifar10-public": "a fixed public part of the CIFAR-10 training set (CIFAR-100 unavailable)",
+}
+# Bump when a change in this module changes pre-trained convolutions, features or heads (part of every key).
+CIFAR_CODE_VERSION = 1
+
+
+# --------------------------------------------------------------------------- small atomic cache
+
+
+def _hash(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _json_safe(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return "inf" if v > 0 else ("-inf" if v < 0 else "nan")
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    return v
+
+
+def _json_restore(v):
+    if v in ("inf", "-inf", "nan"):
+        return float(v)
+    if isinstance(v, dict):
+        return {k: _json_restore(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_json_restore(x) for x in v]
+    return v
+
+
+class CifarStore:
+    """Tensors (``<kind>/<key>.pt``) with a JSON record beside them (``<key>.json``, written last), atomically.
+
+    A run killed at any moment leaves no half-written entry; a damaged entry reads as missing.
+    """
+
+    def __init__(self, root: os.PathLike | None = None):
+        from pathlib import Path
+
+        self.root = Path(root) if root is not None else cache_dir() / "cifar"
+
+    def _paths(self, kind: str, key: str):
+        return self.root / kind / f"{key}.pt", self.root / kind / f"{key}.json"
+
+    def save(self, kind: str, key: str, tensors: dict, record: dict) -> None:
+        pt, js = self._paths(kind, key)
+        buf = io.BytesIO()
+        torch.save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, buf)
+        atomic_write_bytes(pt, buf.getvalue())
+        atomic_write_bytes(js, json.dumps(_json_safe(record), indent=1, sort_keys=True).encode())
+
+    def load(self, kind: str, key: str) -> tuple[dict, dict] | None:
+        pt, js = self._paths(kind, key)
+        if not (pt.is_file() and js.is_file()):
+            return None
+        try:
+            record = _json_restore(json.loads(js.read_text()))
+            tensors = torch.load(pt, map_location="cpu", weights_only=True)
+        except (OSError, ValueError, RuntimeError, EOFError):
+            return None
+        return tensors, record
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class CifarData:
+    """The three data sets of the chapter.
+
+    ``public``: pre-training data (CIFAR-100 train, or the public CIFAR-10 part); ``private``: the CIFAR-10
+    training images the dense layers are trained on (the only data the privacy guarantee covers); ``test``:
+    the CIFAR-10 test set. ``source`` is ``"cifar100"`` or ``"cifar10-public"``.
+    """
+
+    source: str
+    public: ImageDataset
+    private: ImageDataset
+    test: ImageDataset
+
+    @property
+    def description(self) -> str:
+        return (f"pre-training: {SOURCE_NAMES[self.source]}, {len(self.public)} images ({self.public.source}); "
+                f"private: {len(self.private)} CIFAR-10 training images; test: {len(self.test)} CIFAR-10 "
+                f"test images ({self.test.source})")
+
+
+def _fingerprint(ds: ImageDataset) -> str:
+    """Cheap content hash of a dataset: labels, original indices and a sample of 64 images."""
+    h = hashlib.sha256()
+    h.update(f"{ds.name}|{ds.split}|{len(ds)}".encode())
+    h.update(ds.y.numpy().tobytes())
+    h.update(ds.indices.numpy().tobytes())
+    step = max(1, len(ds) // 64)
+    h.update(ds.x[::step].numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def _offline() -> bool:
+    return os.environ.get("DPROB_OFFLINE", "") in ("1", "true", "yes")
+
+
+def load_cifar_data(settings: Cifar, data_dir: str | None = None) -> CifarData:
+    """Public, private and test data for ``settings.pretrain_source``.
+
+    ``"cifar100"`` needs CIFAR-100 (a local copy under ``data_dir`` / ``$DPROB_DATA``, or the download) and
+    raises :class:`DataError` without it; ``"auto"`` uses CIFAR-100 when it can be had and otherwise falls
+    back to ``"cifar10-public"``: ``settings.public_size`` CIFAR-10 training images chosen with
+    ``settings.split_seed`` (pre-training only), the disjoint rest being the private set.
+    ``settings.pretrain_subset`` and ``settings.head.train_subset`` then shrink the public and private sets
+    (stratified, seed 0).
+    """
+    requested = settings.pretrain_source
+    if requested not in (*SOURCES, "auto"):
+        raise ConfigError(f"unknown pre-training source {requested!r}; choose 'auto', {', '.join(SOURCES)}")
+    train10 = load_dataset("cifar10", "train", data_dir)
+    test = load_dataset("cifar10", "test", data_dir)
+    public = None
+    if requested in ("cifar100", "auto"):
+        try:
+            public = load_dataset("cifar100", "train", data_dir, download=not _offline())
+            source, private = "cifar100", train10
+        except DataError:
+            if requested == "cifar100":
+                raise
+    if public is None:
+        source = "cifar10-public"
+        public, private = split_disjoint(train10, settings.public_size, seed=settings.split_seed)
+        public.source = train10.source + f" [public part: {settings.public_size}, seed {settings.split_seed}]"
+        private.source = train10.source + f" [private part: {len(private)}, seed {settings.split_seed}]"
+    public = subset(public, settings.pretrain_subset, "stratified", seed=0)
+    private = subset(private, settings.head.train_subset, "stratified", seed=0)
+    return CifarData(source, public, private, test)
+
+
+# --------------------------------------------------------------------------- pre-training
+
+
+def pretrain_config(settings: Cifar, data: CifarData, seed: int = 0) -> TrainConfig:
+    """The (non-private) :class:`TrainConfig` of the pre-training run."""
+    return TrainConfig(arch="p1_cifar_net", mode="sgd", lr=settings.pretrain_lr,
+                       batch_size=settings.pretrain_batch_size, epochs=settings.pretrain_epochs, seed=seed,
+                       dataset=data.public.name, train_subset=settings.pretrain_subset)
+
+
+def _conv_key(settings: Cifar, data: CifarData, seed: int) -> str:
+    return _hash({
+        "what": "convs", "train": pretrain_config(settings, data, seed).canonical(),
+        "channels": list(settings.channels), "padding": settings.padding, "source": data.source,
+        "public": _fingerprint(data.public), "code": CIFAR_CODE_VERSION,
+    })
+
+
+@dataclass
+class Pretrained:
+    """The frozen convolutions and how they were obtained."""
+
+    features: nn.Sequential
+    key: str
+    record: dict
+    cached: bool = False
+
+
+def freeze(module: nn.Module) -> nn.Module:
+    """Turn off gradients of every parameter of ``module`` and put it in eval mode; returns it."""
+    for p in module.parameters():
+        p.requires_grad_(False)
+    return module.eval()
+
+
+def pretrain_convs(settings: Cifar, data: CifarData, seed: int = 0, *, store: CifarStore | None = None,
+                   progress: bool | None = None) -> Pretrained:
+    """Pre-train (or load) the two convolutions on ``data.public``; returned frozen.
+
+    The whole net is trained with plain SGD with a head of ``data.public.num_classes`` outputs (100 for
+    CIFAR-100); that head is discarded. The record holds the pre-training accuracy on the public source's
+    test set (CIFAR-100 test, or CIFAR-10 test for ``cifar10-public``).
+    """
+    store = store or CifarStore()
+    key = _conv_key(settings, data, seed)
+    n_cls = data.public.num_classes
+    net = CifarNet(settings.channels, settings.padding, n_cls)
+    hit = store.load("convs", key)
+    if hit is not None:
+        net.features.load_state_dict(hit[0])
+        return Pretrained(freeze(net.features), key, hit[1], cached=True)
+    cfg = pretrain_config(settings, data, seed)
+    torch.manual_seed(seed)
+    net = CifarNet(settings.channels, settings.padding, n_cls)
+    steps, seconds, history = fit(net, data.public.x, data.public.y, cfg, progress=progress)
+    if data.source == "cifar100":
+        test = load_dataset("cifar100", "test", download=False)
+        x_eval, y_eval, eval_name = test.x, test.y, "CIFAR-100 test"
+    else:
+        x_eval, y_eval, eval_name = data.test.x, data.test.y, "CIFAR-10 test"
+    record = {
+        "config": asdict(cfg), "source": data.source, "source_name": SOURCE_NAMES[data.source],
+        "data_source": data.public.source, "public_size": len(data.public), "num_classes": n_cls,
+        "channels": list(settings.channels), "padding": settings.padding, "steps": steps, "seconds": seconds,
+        "history": history, "accuracy": evaluate(net, x_eval, y_eval), "accuracy_on": eval_name,
+    }
+    store.save("convs", key, net.features.state_dict(), record)
+    return Pretrained(freeze(net.features), key, record, cached=False)
+
+
+# --------------------------------------------------------------------------- features
+
+
+@torch.no_grad()
+def compute_features(features: nn.Module, x: torch.Tensor, batch_size: int = 1000) -> torch.Tensor:
+    """``features(x)`` in eval mode, batched: ``[N, 3, 32, 32]`` images -> ``[N, F]`` float32 features."""
+    was_training = features.training
+    features.eval()
+    out = torch.cat([features(x[i : i + batch_size]) for i in range(0, len(x), batch_size)]) if len(x) else \
+        torch.empty(0)
+    features.train(was_training)
+    return out
+
+
+def features_for(pre: Pretrained, ds: ImageDataset, *, store: CifarStore | None = None) -> torch.Tensor:
+    """The features of ``ds`` under the frozen convolutions ``pre``, computed once and cached.
+
+    Keyed by the convolutions' key and the dataset's content fingerprint.
+    """
+    store = store or CifarStore()
+    key = _hash({"what": "features", "convs": pre.key, "data": _fingerprint(ds), "code": CIFAR_CODE_VERSION})
+    hit = store.load("features", key)
+    if hit is not None and hit[0]["features"].shape[0] == len(ds):
+        return hit[0]["features"]
+    feats = compute_features(pre.features, ds.x)
+    store.save("features", key, {"features": feats}, {"n": len(ds), "shape": list(feats.shape),
+                                                       "data_source": ds.source})
+    return feats
+
+
+# --------------------------------------------------------------------------- dense layers
+
+
+def head_config(profile: Profile, mode: str = "sgd") -> TrainConfig:
+    """The :class:`TrainConfig` of the dense layers: SGD, or DP-SGD with the profile's (sigma, C)."""
+    c = profile.cifar
+    sigma, clip = c.dp
+    return c.head.config("p1_cifar_net", mode, sigma, clip, seed=profile.seed)
+
+
+def train_head(profile: Profile, pre: Pretrained, data: CifarData, mode: str = "sgd", *,
+               store: CifarStore | None = None, progress: bool | None = None,
+               train_feats: torch.Tensor | None = None, test_feats: torch.Tensor | None = None,
+               ) -> tuple[nn.Sequential, TrainResult]:
+    """Train (or load) the dense layers on the private features with SGD (``mode="sgd"``) or DP-SGD.
+
+    Returns the head (eval mode) and a :class:`TrainResult` whose ``accuracy`` is the whole network's CIFAR-10
+    test accuracy and whose ``privacy`` covers the ``len(data.private)`` private images only.
+    """
+    store = store or CifarStore()
+    cfg = head_config(profile, mode)
+    key = _hash({"what": "head", "train": cfg.canonical(), "convs": pre.key, "private": _fingerprint(data.private),
+                 "code": CIFAR_CODE_VERSION})
+    n_feat = int(compute_features(pre.features, torch.zeros(1, 3, 32, 32)).shape[1])
+    head = make_cifar_head(n_feat, 10)
+    hit = store.load("heads", key)
+    if hit is not None:
+        head.load_state_dict(hit[0])
+        result = TrainResult(**hit[1])
+        result.cached = True
+        if result.privacy:  # re-account at the profile's delta (cheap, never retrains)
+            p = result.privacy
+            result.privacy = privacy_spent(p["noise_multiplier"], p["sample_rate"], p["steps"],
+                                           profile.delta).to_dict()
+        return head.eval(), result
+    xtr = train_feats if train_feats is not None else features_for(pre, data.private, store=store)
+    xte = test_feats if test_feats is not None else features_for(pre, data.test, store=store)
+    torch.manual_seed(cfg.seed)
+    head = make_cifar_head(n_feat, 10)
+    steps, seconds, history = fit(head, xtr, data.private.y, cfg, progress=progress)
+    accuracy = evaluate(head, xte, data.test.y)
+    privacy = None
+    if cfg.private:
+        q = min(1.0, cfg.batch_size / len(data.private))
+        privacy = privacy_spent(cfg.noise_multiplier, q, steps, profile.delta).to_dict()
+    config = asdict(cfg) | {"pretrain_source": data.source, "convs_key": pre.key}
+    result = TrainResult(config=config, key=key, accuracy=accuracy, seconds=seconds, train_size=len(data.private),
+                         steps=steps, privacy=privacy, history=history, data_source=data.private.source)
+    store.save("heads", key, head.state_dict(), asdict(result))
+    return head.eval(), result
+
+
+def assemble(pre: Pretrained, head: nn.Sequential, settings: Cifar) -> CifarNet:
+    """The whole network (frozen convolutions + dense layers) in eval mode, for input-space analyses."""
+    net = CifarNet(settings.channels, settings.padding, 10)
+    net.features.load_state_dict(pre.features.state_dict())
+    net.head.load_state_dict(head.state_dict())
+    freeze(net.features)
+    for p in net.head.parameters():
+        p.requires_grad_(False)  # analyses differentiate w.r.t. the input only
+    return net.eval()
+
+
+# --------------------------------------------------------------------------- the chapter's models
+
+
+@dataclass
+class CifarModels:
+    """Everything the chapter's analyses need: data, the frozen convolutions, and the two whole networks."""
+
+    profile: Profile
+    data: CifarData
+    pretrained: Pretrained
+    sgd: CifarNet
+    dp: CifarNet
+    sgd_result: TrainResult
+    dp_result: TrainResult
+    timings: dict = field(default_factory=dict)
+
+    def summary(self) -> dict:
+        """Accuracies, epsilon and provenance, JSON-ready."""
+        p = self.dp_result.privacy or {}
+        sigma, clip = self.profile.cifar.dp
+        return {
+            "pretrain_source": self.data.source,
+            "pretrain_source_name": SOURCE_NAMES[self.data.source],
+            "pretrain_data": self.data.public.source,
+            "public_size": len(self.data.public),
+            "private_size": len(self.data.private),
+            "test_size": len(self.data.test),
+            "pretrain_accuracy": self.pretrained.record["accuracy"],
+            "pretrain_accuracy_on": self.pretrained.record["accuracy_on"],
+            "accuracy_sgd": self.sgd_result.accuracy,
+            "accuracy_dp": self.dp_result.accuracy,
+            "sigma": sigma,
+            "clip": clip,
+            "epsilon": p.get("epsilon_rdp"),
+            "epsilon_prv": p.get("epsilon_prv"),
+            "epsilon_eq1": p.get("epsilon_eq1"),
+            "delta": p.get("delta", self.profile.delta),
+            "sample_rate": p.get("sample_rate"),
+            "steps": p.get("steps"),
+            "history_sgd": self.sgd_result.history,
+            "history_dp": self.dp_result.history,
+            "cached": {"convs": self.pretrained.cached, "sgd": self.sgd_result.cached,
+                       "dp": self.dp_result.cached},
+            "timings_s": self.timings,
+        }
+
+
+def build_models(profile: Profile | str, *, data_dir: str | None = None, store: CifarStore | None = None,
+                 progress: bool | None = None) -> CifarModels:
+    """Data, pre-trained convolutions, features and both heads (SGD and DP-SGD) of ``profile``; cached."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    store = store or CifarStore()
+    timings = {}
+    t = time.perf_counter()
+    data = load_cifar_data(prof.cifar, data_dir)
+    timings["data"] = time.perf_counter() - t
+    t = time.perf_counter()
+    pre = pretrain_convs(prof.cifar, data, prof.seed, store=store, progress=progress)
+    timings["pretrain"] = time.perf_counter() - t
+    t = time.perf_counter()
+    xtr, xte = features_for(pre, data.private, store=store), features_for(pre, data.test, store=store)
+    timings["features"] = time.perf_counter() - t
+    heads = {}
+    for mode in ("sgd", "dpsgd"):
+        t = time.perf_counter()
+        heads[mode] = train_head(prof, pre, data, mode, store=store, progress=progress, train_feats=xtr,
+                                 test_feats=xte)
+        timings[f"head_{mode}"] = time.perf_counter() - t
+    (h_sgd, r_sgd), (h_dp, r_dp) = heads["sgd"], heads["dpsgd"]
+    return CifarModels(prof, data, pre, assemble(pre, h_sgd, prof.cifar), assemble(pre, h_dp, prof.cifar),
+                       r_sgd, r_dp, timings)
+
+
+# --------------------------------------------------------------------------- input-space analyses
+
+
+def sample_test_images(data: CifarData, n: int | None, seed: int = 0, mode: str = "stratified") -> ImageDataset:
+    """``n`` CIFAR-10 test images (all for ``None``): stratified (distances) or uniformly random (Hessian)."""
+    if n is None or n >= len(data.test):
+        return data.test
+    if mode == "random":
+        idx = np.sort(np.random.default_rng(seed).choice(len(data.test), size=n, replace=False))
+        return data.test.take(idx, note=f"random {n}, seed {seed}")
+    return subset(data.test, n, "stratified", seed=seed)
+
+
+def _stats(d: np.ndarray) -> dict:
+    d = d[np.isfinite(d)]
+    if len(d) == 0:
+        return {"n": 0, "mean": None, "median": None, "std": None}
+    return {"n": int(len(d)), "mean": float(d.mean()), "median": float(np.median(d)), "std": float(d.std())}
+
+
+@torch.no_grad()
+def correct_mask(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Boolean ``[N]``: which images ``model`` classifies correctly."""
+    model.eval()
+    return torch.cat([model(x[i : i + 1000]).argmax(1) == y[i : i + 1000] for i in range(0, len(y), 1000)])
+
+
+def boundary_distance_study(models: CifarModels) -> dict:
+    """Distances to the closest decision boundary (paper 1 eqs. (5), (6)) in L-inf and L2, in input space.
+
+    For each model, over the test images *it* classifies correctly (as the paper does) among
+    ``cifar.distance_samples`` stratified test images; ``common`` restricts both to the images both models
+    classify correctly. Returns ``{"linf": {...}, "l2": {...}}`` with per-model arrays and statistics.
+    """
+    from .geometry import boundary_distances
+
+    ds = sample_test_images(models.data, models.profile.cifar.distance_samples, models.profile.seed)
+    ok = {"sgd": correct_mask(models.sgd, ds.x, ds.y), "dp": correct_mask(models.dp, ds.x, ds.y)}
+    both = ok["sgd"] & ok["dp"]
+    out: dict = {"samples": len(ds)}
+    for name, p in (("linf", math.inf), ("l2", 2.0)):
+        entry: dict = {}
+        for tag, model in (("sgd", models.sgd), ("dp", models.dp)):
+            m = ok[tag]
+            d = np.asarray(boundary_distances(model, ds.x[m], ds.y[m], p), dtype=np.float64).reshape(-1)
+            common = d[both[m].numpy()]
+            entry[tag] = {"distances": d, **_stats(d), "common": _stats(common)}
+        out[name] = entry
+    return out
+
+
+def curvature_study(models: CifarModels) -> dict:
+    """Curvature profile (paper 1 eq. (7)): the ``hessian_top`` largest eigenvalues of the 3072 x 3072 input
+    Hessian of the cross-entropy loss at ``hessian_samples`` random test images, averaged, for both models.
+    """
+    from .curvature import top_eigenvalues
+
+    c = models.profile.cifar
+    ds = sample_test_images(models.data, c.hessian_samples, models.profile.seed, mode="random")
+    out: dict = {"samples": len(ds), "k": c.hessian_top, "indices": ds.indices.tolist()}
+    for tag, model in (("sgd", models.sgd), ("dp", models.dp)):
+        ev = np.asarray(top_eigenvalues(model, ds.x, ds.y, c.hessian_top), dtype=np.float64)
+        ev = ev.reshape(len(ds), -1)
+        out[tag] = {"per_sample": ev, "mean": ev.mean(0), "std": ev.std(0)}
+    return out
+
+
+def results_dict(models: CifarModels, distances: dict | None = None, curvature: dict | None = None) -> dict:
+    """The chapter's numbers for ``results/<profile>/07_p1_cifar.json`` (flat keys for the scorecard)."""
+    out = {"profile": models.profile.name, **models.summary()}
+    if distances is not None:
+        out["distance_samples"] = distances["samples"]
+        for name in ("linf", "l2"):
+            for tag in ("sgd", "dp"):
+                e = distances[name][tag]
+                out[f"distance_{name}_mean_{tag}"] = e["mean"]
+                out[f"distance_{name}_median_{tag}"] = e["median"]
+                out[f"distance_{name}_n_{tag}"] = e["n"]
+                out[f"distance_{name}_common_mean_{tag}"] = e["common"]["mean"]
+    if curvature is not None:
+        out["hessian_samples"] = curvature["samples"]
+        out["eigenvalues_sgd"] = curvature["sgd"]["mean"]
+        out["eigenvalues_dp"] = curvature["dp"]["mean"]
+    return out
