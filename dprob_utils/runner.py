@@ -65,6 +65,8 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     out_dir = out_dir or chapters_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     timings = []
+    # The executed notebooks are rendered into static HTML, where progress widgets would only show as noise.
+    os.environ["DPROB_PROGRESS"] = "0"
     for i, path in enumerate(paths, 1):
         if progress:
             print(f"[{i}/{len(paths)}] {path.stem} (profile {profile}) ...", file=sys.stderr, flush=True)

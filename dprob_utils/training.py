@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, replace
@@ -164,9 +163,9 @@ class TrainResult:
 
 
 def _progress_enabled(progress: bool | None) -> bool:
-    if progress is not None:
-        return progress
-    return os.environ.get("DPROB_PROGRESS", "1") not in ("0", "false", "no")
+    from .progress import enabled
+
+    return enabled() if progress is None else progress
 
 
 def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, cfg: TrainConfig, gen: torch.Generator,

@@ -1,0 +1,19 @@
+"""Progress bars that can be switched off (``DPROB_PROGRESS=0``), e.g. for tests and book builds."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+
+def enabled() -> bool:
+    return os.environ.get("DPROB_PROGRESS", "1") not in ("0", "false", "no")
+
+
+def progress(iterable: Iterable, desc: str = "", total: int | None = None, leave: bool = False):
+    """``tqdm.auto`` over ``iterable`` (a notebook widget or a terminal bar), or the bare iterable when disabled."""
+    if not enabled():
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=desc, total=total, leave=leave)
