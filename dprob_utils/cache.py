@@ -24,12 +24,6 @@ from .paths import atomic_write_bytes, cache_dir
 from .training import TrainConfig, TrainResult, train, with_delta
 
 
-def _json_default(o):
-    if isinstance(o, float) and not math.isfinite(o):
-        return str(o)
-    raise TypeError(type(o))
-
-
 def _encode(obj) -> str:
     """JSON with inf written as the string "inf" (strict JSON has no infinity)."""
 

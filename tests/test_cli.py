@@ -1,0 +1,50 @@
+"""The dprob command: JSON output, cache reuse, and one clear line for every bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def dprob(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dprob_utils.cli", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "--arch", "resnet"],
+    ["train", "--arch", "p1_mnist_cnn", "--profile", "huge"],
+    ["train", "--arch", "p1_mnist_cnn", "--sigma", "-1"],
+    ["train", "--arch", "p1_mnist_cnn", "--sigma", "1", "--clip", "0"],
+    ["train", "--arch", "p1_mnist_cnn", "--clip", "-2", "--mode", "dpsgd"],
+    ["train", "--arch", "p1_mnist_cnn", "--epochs", "0"],
+    ["train", "--arch", "p1_mnist_cnn", "--sigma", "abc"],
+    ["run", "no_such_notebook", "--profile", "smoke"],
+    ["run", "--profile", "huge"],
+    ["book", "--profile", "huge"],
+    ["frobnicate"],
+])
+def test_bad_input_is_one_line_and_nonzero(args):
+    out = dprob(*args)
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dprob: "), out.stderr
+
+
+def test_train_prints_json_then_hits_cache():
+    args = ["train", "--arch", "p2_custom", "--sigma", "1.3", "--clip", "1", "--profile", "smoke", "--quiet"]
+    first = json.loads(dprob(*args).stdout)
+    second = json.loads(dprob(*args).stdout)
+    for key in ("accuracy", "epsilon", "delta", "seconds", "cached"):
+        assert key in first
+    assert first["cached"] is False and second["cached"] is True
+    assert first["accuracy"] == second["accuracy"] and 0.0 <= first["accuracy"] <= 1.0
+    assert first["mode"] == "dpsgd" and first["epsilon"] > 0 and first["delta"] == 1e-5
+
+
+def test_sgd_reports_infinite_epsilon():
+    out = json.loads(dprob("train", "--arch", "p2_custom", "--profile", "smoke", "--quiet").stdout)
+    assert out["mode"] == "sgd" and out["epsilon"] == "inf"

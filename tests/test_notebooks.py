@@ -1,0 +1,71 @@
+"""Every chapter notebook executes end to end under papermill with the smoke profile, and the book builds."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dprob_utils.paths import project_root
+from dprob_utils.runner import list_notebooks, run_notebooks
+
+NOTEBOOKS = list_notebooks()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_committed_notebook_has_no_outputs_and_a_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code), "commit notebooks without outputs"
+    params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1 and "profile" in params[0].source
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+
+
+@pytest.fixture(scope="module")
+def book_root(tmp_path_factory) -> Path:
+    """A copy of the book sources with every notebook executed under smoke into book/chapters/."""
+    root = tmp_path_factory.mktemp("book")
+    src = project_root()
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(src / name, root / name)
+    shutil.copytree(src / "book", root / "book", ignore=shutil.ignore_patterns("chapters", "_build"))
+    run_notebooks(None, "smoke", out_dir=root / "book" / "chapters", progress=False)
+    return root
+
+
+@pytest.mark.slow
+def test_every_notebook_runs_under_smoke_without_errors(book_root):
+    executed = sorted((book_root / "book" / "chapters").glob("*.ipynb"))
+    assert [p.name for p in executed] == [p.name for p in NOTEBOOKS]
+    for path in executed:
+        nb = nbformat.read(path, as_version=4)
+        errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+        assert not errors, f"{path.name}: {errors[0].ename}"
+
+
+@pytest.mark.slow
+def test_training_notebook_writes_results(book_root):
+    from dprob_utils.results import load_json
+
+    res = load_json("smoke", "01_training")
+    assert res is not None and res["profile"] == "smoke"
+    assert len(res["models"]) >= 4 and all(0 <= m["accuracy"] <= 1 for m in res["models"])
+    json.dumps(res)
+
+
+@pytest.mark.slow
+def test_book_builds_without_warnings(book_root):
+    jb = Path(sys.executable).with_name("jupyter-book")
+    out = subprocess.run([str(jb), "build", str(book_root), "--warningiserror", "--keep-going"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    html = book_root / "_build" / "html"
+    assert (html / "book" / "intro.html").is_file()
+    for nb in NOTEBOOKS:
+        assert (html / "book" / "chapters" / f"{nb.stem}.html").is_file()

@@ -1,0 +1,51 @@
+"""Privacy accounting: the CLI's epsilon equals Opacus's accountant stepped the way training steps it."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import pytest
+from opacus.accountants import RDPAccountant
+
+from dprob_utils.privacy import epsilon_equation1, epsilon_rdp, privacy_spent, steps_for
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dprob_utils.cli", *args], capture_output=True, text=True)
+
+
+@pytest.mark.parametrize(("sigma", "b", "n", "epochs"), [(1.3, 256, 60000, 5), (0.7, 250, 60000, 3), (2.0, 64, 1000, 2)])
+def test_cli_epsilon_matches_opacus_accountant_stepped_per_batch(sigma, b, n, epochs):
+    out = _cli("epsilon", "--sigma", str(sigma), "--batch-size", str(b), "--dataset-size", str(n),
+               "--epochs", str(epochs), "--delta", "1e-5")
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout)
+    acc = RDPAccountant()
+    q, steps = b / n, epochs * round(n / b)
+    for _ in range(steps):
+        acc.step(noise_multiplier=sigma, sample_rate=q)
+    assert got["steps"] == steps
+    assert got["epsilon_rdp"] == pytest.approx(acc.get_epsilon(delta=1e-5), rel=1e-9)
+    assert got["epsilon_prv"] is None or got["epsilon_prv"] <= got["epsilon_rdp"] * 1.01
+
+
+def test_equation_1_and_no_noise():
+    # paper 1: sigma = 1.3, delta = 1e-6 gives epsilon < 5 by eq. (1)
+    assert epsilon_equation1(1.3, 1e-6) == pytest.approx(math.sqrt(2 * math.log(1.25e6)) / 1.3)
+    assert epsilon_equation1(1.3, 1e-6) < 5
+    assert math.isinf(epsilon_rdp(0.0, 0.01, 100, 1e-5))
+
+
+def test_more_noise_and_fewer_steps_mean_less_epsilon():
+    q, t = steps_for(60000, 256, 10)
+    assert epsilon_rdp(2.0, q, t, 1e-5) < epsilon_rdp(1.0, q, t, 1e-5)
+    assert epsilon_rdp(1.0, q, t // 2, 1e-5) < epsilon_rdp(1.0, q, t, 1e-5)
+    assert privacy_spent(1.0, q, t, 1e-5).epsilon_rdp == epsilon_rdp(1.0, q, t, 1e-5)
+
+
+def test_cli_epsilon_bad_input():
+    out = _cli("epsilon", "--sigma", "-1", "--batch-size", "10", "--dataset-size", "100", "--epochs", "1")
+    assert out.returncode != 0 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
