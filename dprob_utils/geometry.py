@@ -183,7 +183,8 @@ def cross_section(model: nn.Module, x: torch.Tensor, y: int | torch.Tensor, span
     label = int(y)
     normal = boundary_normal(model, x.unsqueeze(0), torch.tensor([label], device=dev))[0]
     direction = random_orthogonal(normal, seed)
-    coords = torch.linspace(-span, span, resolution, device=dev)
+    half = (resolution - 1) / 2  # symmetric grid with the sample exactly at 0 when the resolution is odd
+    coords = span * (torch.arange(resolution, device=dev, dtype=x.dtype) - half) / half
     with eval_mode(model):
         classes = _grid_classes(model, x, normal, direction, coords, coords, clamp, batch_size)
     return CrossSection(classes=classes, a=coords.cpu(), b=coords.cpu(), label=label, normal=normal.cpu(),
