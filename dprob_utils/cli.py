@@ -121,10 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", default="quick")
     b.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
     b.set_defaults(func=cmd_book)
+    bn = sub.add_parser("bench", help="training throughput: SGD vs DP-SGD (ghost) vs DP-SGD (hooks)", add_help=False)
+    bn.add_argument("rest", nargs=argparse.REMAINDER, help="see dprob bench --help")
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # the benchmark has its own options (argparse.REMAINDER cannot take "--x" first)
+        from .bench import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
     if getattr(args, "mode", "x") is None:
         args.mode = "dpsgd" if args.sigma is not None else "sgd"

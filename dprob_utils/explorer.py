@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import torch
 
 from .cache import ModelCache, train_or_load
 from .data import load_dataset, subset
@@ -115,7 +114,7 @@ def explorer_widgets(profile: str = "quick"):
     """ipywidgets UI: σ and C sliders and the attack range; "Train / load" redraws the comparison."""
     import ipywidgets as W
     import matplotlib.pyplot as plt
-    from IPython.display import clear_output, display
+    from IPython.display import clear_output
 
     sigma = W.FloatSlider(value=1.3, min=0.0, max=4.0, step=0.1, description="σ (noise)")
     clip = W.FloatLogSlider(value=1.0, base=10, min=-1, max=1.3, step=0.05, description="C (clip)")

@@ -32,6 +32,14 @@ def list_notebooks() -> list[Path]:
     return sorted(p for p in notebooks_dir().glob("*.ipynb") if not p.name.startswith("_"))
 
 
+SUMMARY_PREFIXES = ("00_", "99_")
+
+
+def execution_order(paths: list[Path]) -> list[Path]:
+    """Chapters first, then the summary pages (landing page ``00_*``, scorecard ``99_*``) that read their results."""
+    return sorted(paths, key=lambda p: (p.name.startswith(SUMMARY_PREFIXES), p.name))
+
+
 def resolve_notebooks(names: list[str] | None) -> list[Path]:
     """Paths of the named notebooks (by file name, stem or path); all of them when ``names`` is empty."""
     available = list_notebooks()
@@ -61,7 +69,7 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     import papermill as pm
 
     get_profile(profile)
-    paths = resolve_notebooks(names)
+    paths = execution_order(resolve_notebooks(names))
     out_dir = out_dir or chapters_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
     timings = []

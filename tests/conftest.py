@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 import warnings
+from pathlib import Path
 
 import pytest
 
@@ -28,3 +32,28 @@ def _isolated_dirs(tmp_path_factory):
             os.environ.pop(k, None)
         else:
             os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def book_root(tmp_path_factory) -> Path:
+    """A copy of the book sources with every notebook executed under smoke into book/chapters/."""
+    from dprob_utils.paths import project_root
+    from dprob_utils.runner import run_notebooks
+
+    root = tmp_path_factory.mktemp("book")
+    src = project_root()
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(src / name, root / name)
+    shutil.copytree(src / "book", root / "book", ignore=shutil.ignore_patterns("chapters", "_build"))
+    run_notebooks(None, "smoke", out_dir=root / "book" / "chapters", progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def built_book(book_root) -> Path:
+    """``book_root`` rendered to HTML by jupyter-book, warnings as errors (asserted to succeed)."""
+    jb = Path(sys.executable).with_name("jupyter-book")
+    out = subprocess.run([str(jb), "build", str(book_root), "--warningiserror", "--keep-going"],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
+    return book_root

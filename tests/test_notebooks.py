@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 
-from dprob_utils.paths import project_root
-from dprob_utils.runner import list_notebooks, run_notebooks
+from dprob_utils.runner import list_notebooks
 
 NOTEBOOKS = list_notebooks()
 
@@ -25,18 +20,6 @@ def test_committed_notebook_has_no_outputs_and_a_parameters_cell(path):
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1 and "profile" in params[0].source
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
-
-
-@pytest.fixture(scope="module")
-def book_root(tmp_path_factory) -> Path:
-    """A copy of the book sources with every notebook executed under smoke into book/chapters/."""
-    root = tmp_path_factory.mktemp("book")
-    src = project_root()
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(src / name, root / name)
-    shutil.copytree(src / "book", root / "book", ignore=shutil.ignore_patterns("chapters", "_build"))
-    run_notebooks(None, "smoke", out_dir=root / "book" / "chapters", progress=False)
-    return root
 
 
 @pytest.mark.slow
@@ -60,12 +43,8 @@ def test_training_notebook_writes_results(book_root):
 
 
 @pytest.mark.slow
-def test_book_builds_without_warnings(book_root):
-    jb = Path(sys.executable).with_name("jupyter-book")
-    out = subprocess.run([str(jb), "build", str(book_root), "--warningiserror", "--keep-going"],
-                         capture_output=True, text=True)
-    assert out.returncode == 0, (out.stdout + out.stderr)[-3000:]
-    html = book_root / "_build" / "html"
+def test_book_builds_without_warnings(built_book):
+    html = built_book / "_build" / "html"
     assert (html / "book" / "intro.html").is_file()
     for nb in NOTEBOOKS:
         assert (html / "book" / "chapters" / f"{nb.stem}.html").is_file()
