@@ -29,13 +29,35 @@ from .results import load_json
 
 CLAIMS_FILE = Path(__file__).resolve().parent / "reference" / "claims.yaml"
 VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+def _values(d: dict) -> list:
+    return list(d.values())
+
+
+def _mean(xs) -> float:
+    xs = list(xs)
+    return sum(xs) / len(xs)
+
+
+def _increasing(xs, strict: bool = False) -> bool:
+    xs = list(xs)
+    return all((b > a) if strict else (b >= a) for a, b in zip(xs, xs[1:]))
+
+
+def _offdiag(matrix) -> list:
+    """Entries of a square matrix (list of rows) off its diagonal."""
+    return [v for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j]
+
+
 _SAFE_FUNCS = {"abs": abs, "min": min, "max": max, "all": all, "any": any, "len": len, "sum": sum,
-               "round": round, "sorted": sorted}
+               "round": round, "sorted": sorted, "zip": zip, "range": range, "values": _values, "mean": _mean,
+               "increasing": _increasing, "offdiag": _offdiag,
+               "startswith": lambda s, prefix: str(s).startswith(prefix)}
 _ALLOWED_NODES = (
     ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.Name, ast.Load,
     ast.Constant, ast.List, ast.Tuple, ast.Subscript, ast.Slice, ast.And, ast.Or, ast.Not, ast.Add, ast.Sub,
     ast.Mult, ast.Div, ast.Pow, ast.USub, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.IfExp,
-    ast.GeneratorExp, ast.comprehension, ast.Store, ast.In, ast.NotIn, ast.Mod,
+    ast.GeneratorExp, ast.comprehension, ast.Store, ast.In, ast.NotIn, ast.Mod, ast.Is, ast.IsNot,
+    ast.ListComp, ast.keyword,
 )
 
 
@@ -51,7 +73,8 @@ def safe_eval(expr: str, names: dict[str, Any]) -> Any:
             raise ValueError(f"rule {expr!r}: {type(node).__name__} is not allowed")
         if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _SAFE_FUNCS):
             raise ValueError(f"rule {expr!r}: only {sorted(_SAFE_FUNCS)} may be called")
-    return eval(compile(tree, "<rule>", "eval"), {"__builtins__": {}}, {**_SAFE_FUNCS, **names})  # noqa: S307
+    # one namespace (globals) so that generator expressions see the names too
+    return eval(compile(tree, "<rule>", "eval"), {"__builtins__": {}, **_SAFE_FUNCS, **names})  # noqa: S307
 
 
 _SEGMENT = re.compile(r"^(?P<name>[^\[\]]*)(?:\[(?P<sel>[^\]]*)\])?$")
@@ -165,7 +188,7 @@ def evaluate_claim(claim: dict, profile: str, cache: dict[str, Any] | None = Non
         ours = _fmt(safe_eval(shown, names)) if shown else "; ".join(f"{k} = {_fmt(v)}" for k, v in names.items())
         holds = bool(safe_eval(claim["rule"], names))
         unclear = bool(safe_eval(claim["inconclusive_if"], names)) if claim.get("inconclusive_if") else False
-    except (TypeError, ValueError, ZeroDivisionError, KeyError, IndexError) as exc:
+    except (TypeError, ValueError, ZeroDivisionError, KeyError, IndexError, NameError) as exc:
         return Verdict(**base, ours="–", verdict="inconclusive", reason=f"rule could not be evaluated: {exc}")
     if unclear:
         return Verdict(**base, ours=ours, verdict="inconclusive", reason=f"{claim['inconclusive_if']} holds")
