@@ -188,7 +188,7 @@ def evaluate_claim(claim: dict, profile: str, cache: dict[str, Any] | None = Non
         ours = _fmt(safe_eval(shown, names)) if shown else "; ".join(f"{k} = {_fmt(v)}" for k, v in names.items())
         holds = bool(safe_eval(claim["rule"], names))
         unclear = bool(safe_eval(claim["inconclusive_if"], names)) if claim.get("inconclusive_if") else False
-    except (TypeError, ValueError, ZeroDivisionError, KeyError, IndexError, NameError) as exc:
+    except (TypeError, ValueError, ZeroDivisionError, KeyError, IndexError, NameError, AttributeError) as exc:
         return Verdict(**base, ours="–", verdict="inconclusive", reason=f"rule could not be evaluated: {exc}")
     if unclear:
         return Verdict(**base, ours=ours, verdict="inconclusive", reason=f"{claim['inconclusive_if']} holds")

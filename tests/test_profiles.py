@@ -1,0 +1,56 @@
+"""Profiles: one place for every setting; differences from the paper are listed; the grids are consistent."""
+
+from __future__ import annotations
+
+import pytest
+
+from dprob_utils import zoo
+from dprob_utils.errors import ConfigError
+from dprob_utils.profiles import PAPER, PROFILES, QUICK, SMOKE, TrainSettings, get_profile
+
+
+def test_paper_profile_has_the_papers_settings():
+    assert (PAPER.p1_train.lr, PAPER.p1_train.batch_size, PAPER.p1_train.epochs) == (0.05, 256, 50)
+    assert (PAPER.p2_train.lr, PAPER.p2_train.batch_size, PAPER.p2_train.epochs) == (0.05, 250, 50)
+    assert (PAPER.cifar.head.lr, PAPER.cifar.head.batch_size, PAPER.cifar.head.epochs) == (0.01, 200, 200)
+    assert PAPER.p1_train.train_subset is None and PAPER.p2_attacks.samples == 1000
+    assert PAPER.p2_attacks.boundary_steps == 25000 and PAPER.p2_attacks.cw_steps == 10000
+    assert PAPER.differences() == []
+
+
+def test_smaller_profiles_list_every_difference():
+    diffs = QUICK.differences()
+    assert any(d.startswith("p1_train.lr:") for d in diffs)
+    assert any(d.startswith("p2_grid.settings:") for d in diffs)
+    assert len(SMOKE.differences()) > len(diffs) / 2
+
+
+def test_unknown_profile():
+    with pytest.raises(ConfigError, match="unknown profile"):
+        get_profile("fast")
+    assert set(PROFILES) == {"smoke", "quick", "paper"}
+
+
+def test_dp_learning_rate_applies_to_private_modes_only():
+    s = TrainSettings(lr=0.5, batch_size=10, epochs=1, dp_lr=2.0)
+    assert s.config("p2_custom", "sgd").lr == 0.5
+    assert s.config("p2_custom", "dpsgd", 1.3, 1.0).lr == 2.0
+    assert TrainSettings(lr=0.5, batch_size=10, epochs=1).config("p2_custom", "dpsgd", 1.0, 1.0).lr == 0.5
+
+
+@pytest.mark.parametrize("name", list(PROFILES))
+def test_grids_build_valid_configs_with_unique_keys(name):
+    specs = zoo.paper1_specs(name) + zoo.paper2_specs(name)
+    keys = [s.config.key() for s in specs]
+    assert len(keys) == len(set(keys))
+    assert sum(s.config.mode == "sgd" for s in specs) == 3  # paper 1 CNN, LeNet, custom CNN
+
+
+def test_paper_grid_is_the_papers():
+    specs = zoo.paper2_specs("paper")
+    dp = {(s.config.arch, s.config.sigma, s.config.clip) for s in specs if s.config.mode == "dpsgd"}
+    for arch in ("p2_lenet", "p2_custom"):
+        for sc in [(1.3, 1), (1.3, 3), (1.3, 5), (1.3, 10), (0, 1), (2, 1), (3, 1), (0, 10), (2, 10), (3, 10)]:
+            assert (arch, *map(float, sc)) in dp
+    masked = [s.config for s in specs if s.group == "paper2 masked"]
+    assert [(c.sigma, c.clip, c.epochs) for c in masked] == [(2.0, 5.0, 50), (2.0, 6.0, 40), (2.0, 7.0, 20)]
