@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -21,32 +20,8 @@ from torch import nn
 
 from .models import build_model
 from .paths import atomic_write_bytes, cache_dir
+from .results import from_jsonable, to_jsonable
 from .training import TrainConfig, TrainResult, train, with_delta
-
-
-def _encode(obj) -> str:
-    """JSON with inf written as the string "inf" (strict JSON has no infinity)."""
-
-    def fix(v):
-        if isinstance(v, float) and not math.isfinite(v):
-            return "inf" if v > 0 else ("-inf" if v < 0 else "nan")
-        if isinstance(v, dict):
-            return {k: fix(x) for k, x in v.items()}
-        if isinstance(v, (list, tuple)):
-            return [fix(x) for x in v]
-        return v
-
-    return json.dumps(fix(obj), indent=1, sort_keys=True)
-
-
-def _decode(v):
-    if v in ("inf", "-inf", "nan"):
-        return float(v)
-    if isinstance(v, dict):
-        return {k: _decode(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_decode(x) for x in v]
-    return v
 
 
 class ModelCache:
@@ -68,14 +43,14 @@ class ModelCache:
         buf = io.BytesIO()
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
         atomic_write_bytes(self.weights_path(cfg), buf.getvalue())
-        atomic_write_bytes(self.result_path(cfg), _encode(asdict(result)).encode())
+        atomic_write_bytes(self.result_path(cfg), json.dumps(to_jsonable(asdict(result)), indent=1, sort_keys=True).encode())
 
     def load(self, cfg: TrainConfig) -> tuple[nn.Module, TrainResult] | None:
         """The cached model and result, or ``None``. A damaged entry is treated as missing."""
         if cfg not in self:
             return None
         try:
-            result = TrainResult(**_decode(json.loads(self.result_path(cfg).read_text())))
+            result = TrainResult(**from_jsonable(json.loads(self.result_path(cfg).read_text())))
             state = torch.load(self.weights_path(cfg), map_location="cpu", weights_only=True)
             model = build_model(cfg.arch)
             model.load_state_dict(state)
@@ -89,7 +64,7 @@ class ModelCache:
         """Every cached result (no weights loaded), for browsing a sweep."""
         for path in sorted(self.root.glob("*/*.json")):
             try:
-                r = TrainResult(**_decode(json.loads(path.read_text())))
+                r = TrainResult(**from_jsonable(json.loads(path.read_text())))
             except (OSError, ValueError, TypeError):
                 continue
             r.cached = True

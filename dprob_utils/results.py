@@ -13,26 +13,26 @@ from typing import Any
 from .paths import atomic_write_bytes, results_dir
 
 
-def _clean(v: Any) -> Any:
+def to_jsonable(v: Any) -> Any:
     """JSON-safe copy: tuples to lists, numpy/torch scalars to Python, non-finite floats to strings."""
     if hasattr(v, "tolist") and not isinstance(v, (str, bytes)):
         v = v.tolist()
     if isinstance(v, float):
         return v if math.isfinite(v) else ("inf" if v > 0 else "-inf" if v < 0 else "nan")
     if isinstance(v, dict):
-        return {str(k): _clean(x) for k, x in v.items()}
+        return {str(k): to_jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
-        return [_clean(x) for x in v]
+        return [to_jsonable(x) for x in v]
     return v
 
 
-def _restore(v: Any) -> Any:
+def from_jsonable(v: Any) -> Any:
     if v in ("inf", "-inf", "nan"):
         return float(v)
     if isinstance(v, dict):
-        return {k: _restore(x) for k, x in v.items()}
+        return {k: from_jsonable(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_restore(x) for x in v]
+        return [from_jsonable(x) for x in v]
     return v
 
 
@@ -43,7 +43,7 @@ def results_path(profile: str, name: str, suffix: str = ".json") -> Path:
 def save_json(profile: str, name: str, data: dict) -> Path:
     """Write ``data`` to ``results/<profile>/<name>.json`` atomically; returns the path."""
     path = results_path(profile, name)
-    atomic_write_bytes(path, json.dumps(_clean(data), indent=1, sort_keys=True).encode())
+    atomic_write_bytes(path, json.dumps(to_jsonable(data), indent=1, sort_keys=True).encode())
     return path
 
 
@@ -52,7 +52,7 @@ def load_json(profile: str, name: str) -> dict | None:
     path = results_path(profile, name)
     if not path.is_file():
         return None
-    return _restore(json.loads(path.read_text()))
+    return from_jsonable(json.loads(path.read_text()))
 
 
 def save_csv(profile: str, name: str, rows: list[dict]) -> Path:
@@ -62,6 +62,6 @@ def save_csv(profile: str, name: str, rows: list[dict]) -> Path:
     if rows:
         writer = csv.DictWriter(buf, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows([{k: _clean(v) for k, v in r.items()} for r in rows])
+        writer.writerows([{k: to_jsonable(v) for k, v in r.items()} for r in rows])
     atomic_write_bytes(path, buf.getvalue().encode())
     return path
