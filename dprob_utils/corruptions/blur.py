@@ -11,7 +11,8 @@ import numpy as np
 from scipy import ndimage
 from skimage.morphology import disk
 
-from ._common import SIZE, clip01, clipped_zoom, gaussian, motion_blur as _motion_blur
+from ._common import SIZE, clip01, clipped_zoom, gaussian
+from ._common import motion_blur as _motion_blur
 
 
 def gaussian_blur(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -27,7 +27,7 @@ def fog(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return clip01((x + strength * plasma) * peak / (peak + strength))
 
 
-FROST_TEXTURE_SIZE = 256
+FROST_TEXTURE_SIZE = 384
 FROST_TEXTURE_SEED = 20190605  # fixed: the textures are assets, the same for every corruption seed
 
 
@@ -36,34 +36,36 @@ def frost_textures(n: int = 5, size: int = FROST_TEXTURE_SIZE, seed: int = FROST
     """``n`` procedural frost textures ``[n, size, size]`` in [0, 1], stand-ins for ImageNet-C's frost
     photographs (MNIST-C draws one of the first five, reads it as grayscale and crops 28 x 28 at random).
 
-    A frost photograph is mostly a grey haze of ice with bright, thin, branching crystal needles. We draw
-    a plasma-fractal haze (``plasma_fractal``) and a few hundred needles (``skimage.draw.line_aa``),
-    each with short side branches at +-60 degrees like dendritic ice, soften them with a small Gaussian and
-    scale so the texture has a mean of about 0.45 and covers [0, 1]. The statistics of the original photos
-    are not known here; this is the one corruption whose strength is not pinned down by MNIST-C's code.
+    A frost photograph is a grey haze of ice crossed by bright, branching crystal needles that are large
+    compared with a 28-pixel crop. We draw a plasma-fractal haze (``plasma_fractal``) and long needles
+    (``skimage.draw.line_aa``, 40-200 pixels) with side branches at +-60 degrees like dendritic ice, widen
+    and soften them with a Gaussian (sigma 1.5), and scale so that the texture averages 0.45 and reaches 1.
+    The statistics of the original photographs are not known here: this is the one corruption whose
+    strength is not pinned down by MNIST-C's code.
     """
     rng = np.random.default_rng(seed)
-    haze = plasma_fractal(n, rng, mapsize=size, wibbledecay=2.0, crop=size)
+    haze = plasma_fractal(n, rng, mapsize=size if size & (size - 1) == 0 else 512, wibbledecay=2.0,
+                          crop=size, batch=1)
     out = np.empty((n, size, size))
     for k in range(n):
         needles = np.zeros((size, size))
-        for _ in range(int(0.006 * size * size)):
+        for _ in range(int(size * size / 1500)):
             r0, c0 = rng.uniform(0, size, 2)
-            angle = rng.uniform(0, np.pi)
-            length = rng.uniform(4, 30)
-            brightness = rng.uniform(0.4, 1.0)
+            angle = rng.uniform(0, 2 * np.pi)
+            length = rng.uniform(40, 200)
+            bright = rng.uniform(0.5, 1.0)
             ends = [(r0, c0, angle, length)]
-            for _ in range(rng.integers(0, 4)):  # side branches
-                t = rng.uniform(0.2, 0.9) * length
+            for _ in range(rng.integers(2, 7)):  # side branches
+                t = rng.uniform(0.1, 0.9) * length
                 side = angle + rng.choice([-1, 1]) * np.pi / 3
-                ends.append((r0 + t * np.sin(angle), c0 + t * np.cos(angle), side, length * rng.uniform(0.2, 0.5)))
+                ends.append((r0 + t * np.sin(angle), c0 + t * np.cos(angle), side, length * rng.uniform(0.1, 0.35)))
             for rs, cs, a, ln in ends:
-                r1, c1 = rs + ln * np.sin(a), cs + ln * np.cos(a)
-                rr, cc, val = line_aa(int(rs), int(cs), int(r1), int(c1))
+                rr, cc, val = line_aa(int(rs), int(cs), int(rs + ln * np.sin(a)), int(cs + ln * np.cos(a)))
                 ok = (rr >= 0) & (rr < size) & (cc >= 0) & (cc < size)
-                needles[rr[ok], cc[ok]] = np.maximum(needles[rr[ok], cc[ok]], brightness * val[ok])
-        needles = gaussian(needles[None], 0.6)[0]
-        tex = 0.55 * haze[k] + 1.6 * needles
+                needles[rr[ok], cc[ok]] = np.maximum(needles[rr[ok], cc[ok]], bright * val[ok])
+        needles = gaussian(needles[None], 1.5)[0]
+        needles /= needles.max()
+        tex = 0.6 * haze[k] + needles
         tex = (tex - tex.min()) / (tex.max() - tex.min())
         out[k] = np.clip(tex * (0.45 / tex.mean()), 0, 1)
     out.setflags(write=False)
