@@ -262,12 +262,14 @@ def _stats(v: torch.Tensor) -> dict:
 # --------------------------------------------------------------------------- curvature (3.4, Fig. 5c)
 
 
-def run_curvature(profile: str | Profile, method: str = "exact", progress: bool = True) -> dict:
+def run_curvature(profile: str | Profile, method: str | None = None, progress: bool = True) -> dict:
     """Top ``hessian_top`` eigenvalues (by magnitude) of the input Hessian of the loss at ``hessian_samples``
-    random test samples (seeded), for SGD and DP-SGD, and their average profile."""
+    random test samples (seeded), for SGD and DP-SGD, and their average profile. ``method`` defaults to the
+    profile's ``hessian_method``."""
     start = time.perf_counter()
     s = setup(profile)
     a = s.prof.p1_attacks
+    method = method or a.hessian_method
     gen = torch.Generator().manual_seed(s.prof.seed)
     n = min(a.hessian_samples, len(s.y))
     idx = torch.randperm(len(s.y), generator=gen)[:n].to(s.device)
