@@ -38,7 +38,7 @@ from .models import CifarNet, make_cifar_head
 from .paths import atomic_write_bytes, cache_dir
 from .privacy import privacy_spent
 from .profiles import Cifar, Profile, get_profile
-from .training import TRAINING_CODE_VERSION, TrainConfig, TrainResult, evaluate, fit
+from .training import TrainConfig, TrainResult, evaluate, fit
 
 SOURCES = ("cifar100", "cifar10-public")
 SOURCE_NAMES = {
@@ -184,19 +184,74 @@ def load_cifar_data(settings: Cifar, data_dir: str | None = None) -> CifarData:
 # --------------------------------------------------------------------------- pre-training
 
 
-def pretrain_config(settings: Cifar, data: CifarData, seed: int = 0) -> TrainConfig:
-    """The (non-private) :class:`TrainConfig` of the pre-training run."""
-    return TrainConfig(arch="p1_cifar_net", mode="sgd", lr=settings.pretrain_lr,
-                       batch_size=settings.pretrain_batch_size, epochs=settings.pretrain_epochs, seed=seed,
-                       dataset=data.public.name, train_subset=settings.pretrain_subset)
+PRETRAIN_OPTIMIZERS = ("adam", "sgd")
+
+
+def pretrain_settings(settings: Cifar, data: CifarData, seed: int = 0) -> dict:
+    """Everything that determines the pre-trained convolutions (apart from the public data's content)."""
+    if settings.pretrain_optimizer not in PRETRAIN_OPTIMIZERS:
+        raise ConfigError(f"unknown pre-training optimizer {settings.pretrain_optimizer!r}; "
+                          f"choose one of {', '.join(PRETRAIN_OPTIMIZERS)}")
+    for name in ("pretrain_epochs", "pretrain_batch_size"):
+        if getattr(settings, name) <= 0:
+            raise ConfigError(f"{name} must be > 0, got {getattr(settings, name)}")
+    if not settings.pretrain_lr > 0:
+        raise ConfigError(f"pretrain_lr must be > 0, got {settings.pretrain_lr}")
+    return {
+        "source": data.source, "dataset": data.public.name, "num_classes": data.public.num_classes,
+        "channels": list(settings.channels), "padding": settings.padding,
+        "optimizer": settings.pretrain_optimizer, "lr": settings.pretrain_lr,
+        "batch_size": settings.pretrain_batch_size, "epochs": settings.pretrain_epochs,
+        "flip": settings.pretrain_flip, "subset": settings.pretrain_subset, "seed": seed,
+        "cifar_code_version": CIFAR_CODE_VERSION,
+    }
 
 
 def _conv_key(settings: Cifar, data: CifarData, seed: int) -> str:
-    return _hash({
-        "what": "convs", "train": pretrain_config(settings, data, seed).canonical(),
-        "channels": list(settings.channels), "padding": settings.padding, "source": data.source,
-        "public": _fingerprint(data.public), "code": CIFAR_CODE_VERSION,
-    })
+    return _hash({"what": "convs", "settings": pretrain_settings(settings, data, seed),
+                  "public": _fingerprint(data.public)})
+
+
+def _pretrain_fit(net: nn.Module, x: torch.Tensor, y: torch.Tensor, s: dict,
+                  progress: bool | None = None) -> tuple[int, float, list[dict]]:
+    """Non-private pre-training of the whole net. :func:`dprob_utils.training.fit` does plain SGD only (the
+    papers' optimiser), which from PyTorch's default initialisation of this un-normalised net needs many
+    epochs to leave the initial plateau; pre-training is public and unspecified, so Adam (or SGD with
+    momentum) and random horizontal flips are used here. Returns (steps, seconds, per-epoch mean loss)."""
+    from tqdm.auto import tqdm
+
+    from .training import _progress_enabled
+
+    gen = torch.Generator().manual_seed(s["seed"] + 1)
+    if s["optimizer"] == "adam":
+        opt = torch.optim.Adam(net.parameters(), lr=s["lr"])
+    else:
+        opt = torch.optim.SGD(net.parameters(), lr=s["lr"], momentum=0.9)
+    n, bs = len(y), s["batch_size"]
+    steps, history = 0, []
+    net.train()
+    start = time.perf_counter()
+    bar = tqdm(range(s["epochs"]), desc="pre-train convolutions", disable=not _progress_enabled(progress),
+               leave=False)
+    for epoch in bar:
+        perm = torch.randperm(n, generator=gen)
+        total = 0.0
+        for i in range(0, n, bs):
+            idx = perm[i : i + bs]
+            xb = x[idx]
+            if s["flip"]:
+                flip = (torch.rand(len(idx), generator=gen) < 0.5).view(-1, 1, 1, 1)
+                xb = torch.where(flip, xb.flip(3), xb)
+            loss = nn.functional.cross_entropy(net(xb), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            steps += 1
+            total += float(loss) * len(idx)
+        history.append({"epoch": epoch + 1, "loss": total / n})
+        bar.set_postfix(loss=f"{total / n:.3f}")
+    net.eval()
+    return steps, time.perf_counter() - start, history
 
 
 @dataclass
@@ -220,7 +275,7 @@ def pretrain_convs(settings: Cifar, data: CifarData, seed: int = 0, *, store: Ci
                    progress: bool | None = None) -> Pretrained:
     """Pre-train (or load) the two convolutions on ``data.public``; returned frozen.
 
-    The whole net is trained with plain SGD with a head of ``data.public.num_classes`` outputs (100 for
+    The whole net is trained (:func:`_pretrain_fit`) with a head of ``data.public.num_classes`` outputs (100 for
     CIFAR-100); that head is discarded. The record holds the pre-training accuracy on the public source's
     test set (CIFAR-100 test, or CIFAR-10 test for ``cifar10-public``).
     """
@@ -232,17 +287,17 @@ def pretrain_convs(settings: Cifar, data: CifarData, seed: int = 0, *, store: Ci
     if hit is not None:
         net.features.load_state_dict(hit[0])
         return Pretrained(freeze(net.features), key, hit[1], cached=True)
-    cfg = pretrain_config(settings, data, seed)
+    s = pretrain_settings(settings, data, seed)
     torch.manual_seed(seed)
     net = CifarNet(settings.channels, settings.padding, n_cls)
-    steps, seconds, history = fit(net, data.public.x, data.public.y, cfg, progress=progress)
+    steps, seconds, history = _pretrain_fit(net, data.public.x, data.public.y, s, progress)
     if data.source == "cifar100":
         test = load_dataset("cifar100", "test", download=False)
         x_eval, y_eval, eval_name = test.x, test.y, "CIFAR-100 test"
     else:
         x_eval, y_eval, eval_name = data.test.x, data.test.y, "CIFAR-10 test"
     record = {
-        "config": asdict(cfg), "source": data.source, "source_name": SOURCE_NAMES[data.source],
+        "settings": s, "source": data.source, "source_name": SOURCE_NAMES[data.source],
         "data_source": data.public.source, "public_size": len(data.public), "num_classes": n_cls,
         "channels": list(settings.channels), "padding": settings.padding, "steps": steps, "seconds": seconds,
         "history": history, "accuracy": evaluate(net, x_eval, y_eval), "accuracy_on": eval_name,
@@ -449,55 +504,154 @@ def boundary_distance_study(models: CifarModels) -> dict:
 
     For each model, over the test images *it* classifies correctly (as the paper does) among
     ``cifar.distance_samples`` stratified test images; ``common`` restricts both to the images both models
-    classify correctly. Returns ``{"linf": {...}, "l2": {...}}`` with per-model arrays and statistics.
+    classify correctly. Returns ``{"samples": n, "linf": {...}, "l2": {...}}``; each norm holds, for ``"sgd"``
+    and ``"dpsgd"``, the per-image ``distances`` (float64 array) and their statistics.
     """
-    from .geometry import boundary_distances
+    from .geometry import boundary_distances_all
 
+    start = time.perf_counter()
     ds = sample_test_images(models.data, models.profile.cifar.distance_samples, models.profile.seed)
-    ok = {"sgd": correct_mask(models.sgd, ds.x, ds.y), "dp": correct_mask(models.dp, ds.x, ds.y)}
-    both = ok["sgd"] & ok["dp"]
-    out: dict = {"samples": len(ds)}
-    for name, p in (("linf", math.inf), ("l2", 2.0)):
-        entry: dict = {}
-        for tag, model in (("sgd", models.sgd), ("dp", models.dp)):
-            m = ok[tag]
-            d = np.asarray(boundary_distances(model, ds.x[m], ds.y[m], p), dtype=np.float64).reshape(-1)
-            common = d[both[m].numpy()]
-            entry[tag] = {"distances": d, **_stats(d), "common": _stats(common)}
-        out[name] = entry
+    nets = {"sgd": models.sgd, "dpsgd": models.dp}
+    ok = {tag: correct_mask(net, ds.x, ds.y) for tag, net in nets.items()}
+    both = ok["sgd"] & ok["dpsgd"]
+    out: dict = {"samples": len(ds), "linf": {}, "l2": {}}
+    for tag, net in nets.items():
+        m = ok[tag]
+        res = boundary_distances_all(net, ds.x[m], ds.y[m], norms=(math.inf, 2.0))
+        for name, p in (("linf", math.inf), ("l2", 2.0)):
+            d = res[p].distance.double().numpy()
+            out[name][tag] = {"distances": d, **_stats(d), "common": _stats(d[both[m].numpy()])}
+    out["seconds"] = time.perf_counter() - start
     return out
 
 
 def curvature_study(models: CifarModels) -> dict:
-    """Curvature profile (paper 1 eq. (7)): the ``hessian_top`` largest eigenvalues of the 3072 x 3072 input
-    Hessian of the cross-entropy loss at ``hessian_samples`` random test images, averaged, for both models.
-    """
-    from .curvature import top_eigenvalues
+    """Curvature profile (paper 1 eq. (7), Fig. 6c): the ``hessian_top`` largest eigenvalues of the 3072 x 3072
+    input Hessian of the cross-entropy loss at ``hessian_samples`` random test images, for both models.
 
+    ``cifar.hessian_method`` picks the exact torch.func Hessian or the Gauss-Newton form (identical for this
+    piecewise-linear net); with ``hessian_exact_check > 0`` the exact Hessian is also computed on that many of
+    the images and the largest relative difference of the top eigenvalues is reported.
+    Returns per model ``per_sample`` (``[n, k]``), ``mean_profile`` (mean magnitude per rank, as
+    :func:`dprob_utils.curvature.mean_profile`) and ``std``; plus ``largest_ratio_dp_over_sgd``.
+    """
+    from .curvature import largest_ratio, mean_profile, top_eigenvalues
+
+    start = time.perf_counter()
     c = models.profile.cifar
     ds = sample_test_images(models.data, c.hessian_samples, models.profile.seed, mode="random")
-    out: dict = {"samples": len(ds), "k": c.hessian_top, "indices": ds.indices.tolist()}
-    for tag, model in (("sgd", models.sgd), ("dp", models.dp)):
-        ev = np.asarray(top_eigenvalues(model, ds.x, ds.y, c.hessian_top), dtype=np.float64)
-        ev = ev.reshape(len(ds), -1)
-        out[tag] = {"per_sample": ev, "mean": ev.mean(0), "std": ev.std(0)}
+    out: dict = {"samples": len(ds), "k": c.hessian_top, "method": c.hessian_method,
+                 "indices": ds.indices.tolist()}
+    eigs = {}
+    for tag, net in (("sgd", models.sgd), ("dpsgd", models.dp)):
+        ev = top_eigenvalues(net, ds.x, ds.y, c.hessian_top, method=c.hessian_method)
+        eigs[tag] = ev
+        entry = {"per_sample": ev.numpy(), "mean_profile": mean_profile(ev), "std": ev.abs().std(0).tolist()
+                 if len(ev) > 1 else [0.0] * ev.shape[1]}
+        n_check = min(c.hessian_exact_check, len(ds))
+        if n_check and c.hessian_method != "exact":
+            exact = top_eigenvalues(net, ds.x[:n_check], ds.y[:n_check], c.hessian_top, method="exact")
+            scale = exact.abs().max(dim=1, keepdim=True).values.clamp_min(1e-30)
+            entry["exact_check_samples"] = n_check
+            entry["exact_vs_method_rel_diff"] = float(((exact - ev[:n_check]).abs() / scale).max())
+        out[tag] = entry
+    out["largest_ratio_dp_over_sgd"] = largest_ratio(eigs["sgd"], eigs["dpsgd"])
+    out["seconds"] = time.perf_counter() - start
     return out
+
+
+def _drop(sgd: float | None, dp: float | None) -> float | None:
+    return None if sgd in (None, 0) or dp is None else (sgd - dp) / sgd
 
 
 def results_dict(models: CifarModels, distances: dict | None = None, curvature: dict | None = None) -> dict:
-    """The chapter's numbers for ``results/<profile>/07_p1_cifar.json`` (flat keys for the scorecard)."""
-    out = {"profile": models.profile.name, **models.summary()}
+    """The chapter's numbers for ``results/<profile>/07_p1_cifar.json``.
+
+    ``accuracy`` (test accuracy in [0, 1] of ``sgd`` / ``dpsgd`` and their ``gap``), ``privacy``, the
+    provenance of the pre-training data (``pretrain_source``), ``distances`` (``mean_linf`` / ``mean_l2``
+    with ``sgd``, ``dpsgd`` and ``relative_drop``) and ``curvature`` (``mean_profile`` per model and
+    ``largest_ratio_dp_over_sgd``). Per-image arrays are left out (they go to a CSV).
+    """
+    s = models.summary()
+    out = {
+        "profile": models.profile.name,
+        "pretrain_source": s["pretrain_source"],
+        "pretrain_source_name": s["pretrain_source_name"],
+        "data": {k: s[k] for k in ("pretrain_data", "public_size", "private_size", "test_size",
+                                   "pretrain_accuracy", "pretrain_accuracy_on")},
+        "accuracy": {"sgd": s["accuracy_sgd"], "dpsgd": s["accuracy_dp"],
+                     "gap": s["accuracy_sgd"] - s["accuracy_dp"]},
+        "privacy": {k: s[k] for k in ("sigma", "clip", "epsilon", "epsilon_prv", "epsilon_eq1", "delta",
+                                      "sample_rate", "steps")},
+        "epsilon": s["epsilon"],
+        "history": {"sgd": s["history_sgd"], "dpsgd": s["history_dp"]},
+        "cached": s["cached"],
+        "timings_s": dict(s["timings_s"]),
+    }
     if distances is not None:
-        out["distance_samples"] = distances["samples"]
+        out["distances"] = {"samples": distances["samples"]}
+        out["timings_s"]["distances"] = distances["seconds"]
         for name in ("linf", "l2"):
-            for tag in ("sgd", "dp"):
-                e = distances[name][tag]
-                out[f"distance_{name}_mean_{tag}"] = e["mean"]
-                out[f"distance_{name}_median_{tag}"] = e["median"]
-                out[f"distance_{name}_n_{tag}"] = e["n"]
-                out[f"distance_{name}_common_mean_{tag}"] = e["common"]["mean"]
+            e = distances[name]
+            out["distances"][f"mean_{name}"] = {
+                "sgd": e["sgd"]["mean"], "dpsgd": e["dpsgd"]["mean"],
+                "relative_drop": _drop(e["sgd"]["mean"], e["dpsgd"]["mean"]),
+                "median_sgd": e["sgd"]["median"], "median_dpsgd": e["dpsgd"]["median"],
+                "n_sgd": e["sgd"]["n"], "n_dpsgd": e["dpsgd"]["n"],
+                "common_sgd": e["sgd"]["common"]["mean"], "common_dpsgd": e["dpsgd"]["common"]["mean"],
+                "common_n": e["sgd"]["common"]["n"],
+            }
     if curvature is not None:
-        out["hessian_samples"] = curvature["samples"]
-        out["eigenvalues_sgd"] = curvature["sgd"]["mean"]
-        out["eigenvalues_dp"] = curvature["dp"]["mean"]
+        out["timings_s"]["curvature"] = curvature["seconds"]
+        out["curvature"] = {
+            "samples": curvature["samples"], "k": curvature["k"], "method": curvature["method"],
+            "mean_profile": {t: curvature[t]["mean_profile"] for t in ("sgd", "dpsgd")},
+            "largest_ratio_dp_over_sgd": curvature["largest_ratio_dp_over_sgd"],
+        }
+        for t in ("sgd", "dpsgd"):
+            if "exact_vs_method_rel_diff" in curvature[t]:
+                out["curvature"][f"exact_check_rel_diff_{t}"] = curvature[t]["exact_vs_method_rel_diff"]
+                out["curvature"]["exact_check_samples"] = curvature[t]["exact_check_samples"]
     return out
+
+
+def distance_rows(distances: dict) -> list[dict]:
+    """One row per (model, norm, image): the per-image distances as a table (for ``save_csv``)."""
+    rows = []
+    for name in ("linf", "l2"):
+        for tag in ("sgd", "dpsgd"):
+            rows += [{"model": tag, "norm": name, "distance": float(d)} for d in distances[name][tag]["distances"]]
+    return rows
+
+
+def settings_rows(profile: Profile | str, models: CifarModels | None = None) -> list[dict]:
+    """The paper's setting beside ours, one row per setting (for the chapter's settings table)."""
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    c = prof.cifar
+    h = c.head
+    sigma, clip = c.dp
+    src = models.data.source if models is not None else c.pretrain_source
+    public = (f"{len(models.data.public):,} images" if models is not None else
+              ("CIFAR-100 train" if src == "cifar100" else f"{c.public_size:,} CIFAR-10 train images"))
+    private = f"{len(models.data.private):,} CIFAR-10 training images" if models is not None else \
+        (f"{h.train_subset:,} images" if h.train_subset else "the rest of CIFAR-10 train")
+    dist_n = "all" if c.distance_samples is None else f"{c.distance_samples:,} stratified"
+    rows = [
+        ("convolutions", "two 3x3 convs (stride 1, ReLU, 3x3 max-pool stride 2), channels not stated",
+         f"channels {c.channels}, padding {c.padding}"),
+        ("dense layers", "three FC-500 + output, ReLU", "the same"),
+        ("pre-training data", "CIFAR-100 (50,000 images, 100 classes)", f"{SOURCE_NAMES.get(src, src)}: {public}"),
+        ("pre-training", "not described",
+         f"{c.pretrain_optimizer} lr {c.pretrain_lr}, batch {c.pretrain_batch_size}, {c.pretrain_epochs} epochs"
+         + (", random horizontal flips" if c.pretrain_flip else "")),
+        ("private training set", "CIFAR-10 train (50,000)", private),
+        ("dense-layer training", "lr 0.01, batch 200, 200 epochs (SGD)",
+         f"lr {h.lr}, batch {h.batch_size}, {h.epochs} epochs (plain SGD; DP-SGD with Poisson batches)"),
+        ("DP-SGD", "sigma = 1, C = 3", f"sigma = {sigma:g}, C = {clip:g}, delta = {prof.delta:g}"),
+        ("distance images", "correctly classified test images", f"{dist_n} test images, correctly classified ones"),
+        ("Hessian", "largest 10 eigenvalues at 100 random test images",
+         f"largest {c.hessian_top} at {c.hessian_samples} random test images, {c.hessian_method} Hessian"
+         + (f" (exact one checked on {c.hessian_exact_check})" if c.hessian_exact_check and
+            c.hessian_method != "exact" else "")),
+    ]
+    return [{"setting": a, "paper": b, "ours": o} for a, b, o in rows]

@@ -242,7 +242,7 @@ QUICK = Profile(
     description="The same experiments scaled down for a 2-core CPU: a 30,000-image stratified MNIST subset, "
     "a few epochs at a larger learning rate, restricted grids and fewer attacked samples.",
     p1_train=TrainSettings(lr=0.5, dp_lr=2.0, batch_size=1024, epochs=4),
-    p2_train=TrainSettings(lr=0.2, dp_lr=2.0, batch_size=1000, epochs=3),
+    p2_train=TrainSettings(lr=0.2, dp_lr=2.0, batch_size=1000, epochs=4),
     p1_grid=Paper1Grid(
         fig3a_sigmas=(0.7, 1.3, 2.0),
         fig3b_clips=(0.8, 1.0, 3.0),
