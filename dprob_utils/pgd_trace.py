@@ -1,0 +1,222 @@
+"""L∞ PGD that records, per sample, the first iteration whose iterate fools the model (paper 2, Figs. 1, 2, 7).
+
+One run gives both of paper 2's PGD curves: the success rate after ``T`` iterations is the share of samples
+fooled at an iteration ``<= T``, so the curve against the number of iterations (Fig. 2) costs one run of
+``max(T)`` iterations instead of one run per ``T``, and every ε of Fig. 1 is a row of the same batch.
+
+Why not :func:`dprob_utils.attacks.pgd_iterations_to_fool`: paper 2 generated its examples with Foolbox,
+whose ``LinfPGD`` starts at a uniformly random point of the ε-ball (``random_start=True``) and uses the step
+``α = ε · 0.01/0.3`` (``rel_stepsize``); that function always starts at ``x`` and returns no images. With
+``random_start=False`` the two agree exactly (a test checks it).
+
+A sample counts as fooled from the first misclassified iterate on and is then no longer updated (as
+:func:`~dprob_utils.attacks.pgd_iterations_to_fool`); Foolbox reports the last iterate instead. The two differ
+only when a later ascent step on the loss undoes a success, which the tests never observed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .attacks import eval_mode, model_device
+from .errors import ConfigError
+
+FOOLBOX_REL_STEPSIZE = 0.01 / 0.3  # foolbox 3 LinfPGD default: α = ε / 30
+NEVER = -1
+
+
+@dataclass
+class PGDTrace:
+    """Result of :func:`pgd_first_fool` on ``N`` samples.
+
+    Attributes:
+        first_fool: ``LongTensor [N]``: first iteration (0 = the starting point) whose iterate is misclassified,
+            :data:`NEVER` (-1) if none within the sample's budget.
+        adv: ``[N, C, H, W]`` in [0, 1]: the first fooling iterate, or the iterate after ``snapshot`` steps
+            for samples not fooled by then (the output of a ``snapshot``-step attack).
+    """
+
+    first_fool: torch.Tensor
+    adv: torch.Tensor
+
+    def fooled_within(self, steps: int) -> torch.Tensor:
+        """``BoolTensor [N]``: fooled at an iteration ``<= steps``."""
+        return (self.first_fool >= 0) & (self.first_fool <= steps)
+
+
+def _per_row(v: float | torch.Tensor, n: int, name: str) -> torch.Tensor:
+    t = torch.as_tensor(v, dtype=torch.float32).flatten()
+    if t.numel() == 1:
+        t = t.expand(n).clone()
+    if t.numel() != n:
+        raise ConfigError(f"{name} must be a number or have one value per sample ({n}), got {t.numel()}")
+    if bool((t < 0).any()) or not bool(torch.isfinite(t).all()):
+        raise ConfigError(f"{name} must be finite and >= 0")
+    return t
+
+
+def pgd_first_fool(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: float | torch.Tensor,
+    alpha: float | torch.Tensor,
+    steps: int | torch.Tensor,
+    *,
+    snapshot: int | None = None,
+    random_start: bool = True,
+    start: torch.Tensor | None = None,
+    seed: int = 0,
+    batch_size: int = 2000,
+) -> PGDTrace:
+    """L∞ PGD on the cross-entropy of the logits (paper 2 eq. (3) with Foolbox's start and step).
+
+    ``x_0 = clip(x + U(-ε, ε), 0, 1)`` (or ``x`` without ``random_start``), then
+    ``x_t = clip(Π_ε(x_{t-1} + α · sign(∇_x CE(f(x_{t-1}), y))), 0, 1)``. ``eps``, ``alpha`` and ``steps`` are
+    numbers or one value per sample, so one call runs many ε (and budgets) in one batch.
+
+    Args:
+        x: images ``[N, C, H, W]`` in [0, 1]; y: labels ``[N]``.
+        snapshot: iteration whose iterate is returned for samples not fooled by then (default: each sample's
+            own ``steps``); samples with a larger budget keep running only to record ``first_fool``.
+        start: the random-start direction, ``U(-1, 1)`` noise of ``x``'s shape (scaled by ε); drawn with
+            ``seed`` (independent of the global RNG) when not given.
+    """
+    n = len(x)
+    eps_t = _per_row(eps, n, "eps")
+    alpha_t = _per_row(alpha, n, "alpha")
+    steps_t = torch.as_tensor(steps, dtype=torch.long).flatten()
+    steps_t = steps_t.expand(n).clone() if steps_t.numel() == 1 else steps_t
+    if steps_t.numel() != n or bool((steps_t < 0).any()):
+        raise ConfigError("steps must be >= 0, as a number or one value per sample")
+    snap_t = steps_t.clone() if snapshot is None else torch.minimum(steps_t, torch.tensor(int(snapshot)))
+    if n and (float(x.min()) < 0 or float(x.max()) > 1):
+        raise ValueError("attack inputs must lie in [0, 1]")
+    dev = model_device(model)
+    if random_start and start is None:
+        start = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    first = torch.full((n,), NEVER, dtype=torch.long)
+    adv_out = x.detach().clone().cpu()
+    with eval_mode(model):
+        for lo in range(0, n, batch_size):
+            sl = slice(lo, min(n, lo + batch_size))
+            x0, yb = x[sl].to(dev), y[sl].to(dev)
+            e = eps_t[sl].to(dev).view(-1, *([1] * (x.dim() - 1)))
+            a = alpha_t[sl].to(dev).view_as(e)
+            budget, snap = steps_t[sl].to(dev), snap_t[sl].to(dev)
+            cur = x0.clone()
+            if random_start:
+                cur = torch.clamp(x0 + start[sl].to(dev) * e, 0, 1)
+            active = torch.arange(len(yb), device=dev)
+            res = torch.full((len(yb),), NEVER, dtype=torch.long, device=dev)
+            out = cur.clone()
+            t = 0
+            while active.numel():
+                xa = cur.detach().requires_grad_(True)
+                logits = model(xa)
+                fooled = logits.argmax(1) != yb[active]
+                res[active[fooled]] = t
+                # the returned image: first fooling iterate, else the iterate at the snapshot step
+                keep = (fooled & (snap[active] >= t)) | (snap[active] == t)
+                out[active[keep]] = cur[keep].detach()
+                go = ~fooled & (budget[active] > t)
+                if not bool(go.any()):
+                    break
+                loss = nn.functional.cross_entropy(logits, yb[active], reduction="sum")
+                grad = torch.autograd.grad(loss, xa, allow_unused=True)[0] if loss.requires_grad else None
+                grad = torch.zeros_like(xa) if grad is None else grad  # e.g. a non-differentiable input stage
+                idx = active[go]
+                step = cur[go].detach() + a[idx] * grad[go].sign()
+                cur = torch.clamp(torch.minimum(torch.maximum(step, x0[idx] - e[idx]), x0[idx] + e[idx]), 0, 1)
+                active = idx
+                t += 1
+            first[sl] = res.cpu()
+            adv_out[sl] = out.cpu()
+    return PGDTrace(first_fool=first, adv=adv_out)
+
+
+@dataclass
+class PGDCurves:
+    """Per-sample outcome of PGD at every ε of a grid.
+
+    Attributes:
+        eps: the ε grid (L∞, pixel scale [0, 1]).
+        first_fool: ``LongTensor [len(eps), N]``, as :attr:`PGDTrace.first_fool`.
+        steps: iterations of the ε sweep (Fig. 1); the ``iter_eps`` row ran up to ``max_iters``.
+        adv: ``{ε: images [N, C, H, W]}`` for the ε values asked for in ``keep_adv``.
+    """
+
+    eps: list[float]
+    first_fool: torch.Tensor
+    steps: int
+    iter_eps: float
+    max_iters: int
+    adv: dict[float, torch.Tensor]
+
+    def success(self, steps: int | None = None, subset: torch.Tensor | slice | None = None) -> list[float]:
+        """Success rate in [0, 1] at each ε after ``steps`` iterations (default: :attr:`steps`)."""
+        ff = self.first_fool if subset is None else self.first_fool[:, subset]
+        s = self.steps if steps is None else steps
+        return [float(((r >= 0) & (r <= s)).float().mean()) if r.numel() else 0.0 for r in ff]
+
+    def success_vs_iterations(self, iters: Sequence[int], eps: float | None = None,
+                              subset: torch.Tensor | slice | None = None) -> list[float]:
+        """Success rate at ``eps`` (default :attr:`iter_eps`) after each number of iterations in ``iters``."""
+        e = self.iter_eps if eps is None else eps
+        row = self.first_fool[_index(self.eps, e)]
+        row = row if subset is None else row[subset]
+        if any(i > self.max_iters for i in iters) and e == self.iter_eps:
+            raise ConfigError(f"the ε = {e} row ran {self.max_iters} iterations only")
+        return [float(((row >= 0) & (row <= i)).float().mean()) if row.numel() else 0.0 for i in iters]
+
+
+def _index(grid: Sequence[float], value: float) -> int:
+    for i, g in enumerate(grid):
+        if abs(g - value) < 1e-9:
+            return i
+    raise ConfigError(f"ε = {value} is not in the grid {list(grid)}")
+
+
+def pgd_curves(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps_grid: Sequence[float],
+    steps: int,
+    *,
+    iter_eps: float,
+    max_iters: int,
+    rel_stepsize: float = FOOLBOX_REL_STEPSIZE,
+    random_start: bool = True,
+    keep_adv: Sequence[float] = (),
+    seed: int = 0,
+    batch_size: int = 2000,
+) -> PGDCurves:
+    """PGD success against ε (``steps`` iterations, step ``α = rel_stepsize · ε``) and, for ``iter_eps``,
+    against the number of iterations up to ``max_iters``, in one batched run.
+
+    Every ε row attacks the same ``N`` samples with the same random-start noise direction (scaled by ε).
+    """
+    grid = [float(e) for e in eps_grid]
+    if all(abs(g - iter_eps) > 1e-9 for g in grid):
+        grid = sorted([*grid, float(iter_eps)])
+    n = len(x)
+    budget = torch.full((len(grid),), int(steps), dtype=torch.long)
+    budget[_index(grid, iter_eps)] = max(int(steps), int(max_iters))
+    budget[torch.tensor(grid) == 0] = 0  # an ε = 0 ball holds only x: nothing to iterate
+    eps_rows = torch.tensor(grid).repeat_interleave(n)
+    # one random-start direction per sample, shared by every ε row (the rows differ only in its scale)
+    start = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    tr = pgd_first_fool(model, x.repeat(len(grid), 1, 1, 1), y.repeat(len(grid)), eps_rows,
+                        eps_rows * rel_stepsize, budget.repeat_interleave(n), snapshot=int(steps),
+                        random_start=random_start, start=start.repeat(len(grid), 1, 1, 1),
+                        batch_size=batch_size)
+    first = tr.first_fool.view(len(grid), n)
+    advs = tr.adv.view(len(grid), *x.shape)
+    adv = {float(e): advs[_index(grid, e)].clone() for e in keep_adv}
+    return PGDCurves(eps=grid, first_fool=first, steps=int(steps), iter_eps=float(iter_eps),
+                     max_iters=max(int(steps), int(max_iters)), adv=adv)
