@@ -241,7 +241,7 @@ claim("p2-zero-gradients-higher", 2, "Sec. VI, Fig. 6", "Custom CNN: the share o
       "all(m['dense1'] > z['p2_custom:sgd']['dense1'] for k, m in zip(z, values(z)) if startswith(k, 'p2_custom:s'))")
 
 # ------------------------------------------------------------------------------------------ paper 2: masking
-for m, (v1, v2) in {"m1": (95.3, 99.7), "m2": (80.7, 95.2), "m3": (82.7, 99.8)}.items():
+for m, (v1, _v2) in {"m1": (95.3, 99.7), "m2": (80.7, 95.2), "m3": (82.7, 99.8)}.items():
     claim(f"p2-table5-{m}-ba-beats-sgd", 2, "Table V", f"Masked model {m}: the Boundary attack at ε = 1 succeeds "
           "more often than on the SGD custom CNN", f"{v1}% vs 19.1%",
           {"dp": f"11_p2_masking:table5/masked:{m}/ba_success/1", "sgd": "11_p2_masking:table5/p2_custom:sgd/ba_success/1"},
