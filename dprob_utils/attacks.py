@@ -35,7 +35,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .errors import ConfigError
+from .errors import ConfigError, DprobError
 
 AttackFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -101,12 +101,23 @@ def _input_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Ten
     return torch.autograd.grad(loss, x)[0]
 
 
+def _torchattacks():
+    """torchattacks, or one clear error: it is installed without its dependencies (it pins an old ``requests``
+    and a torchvision that does not import beside the CPU torch wheel; it needs neither at run time)."""
+    try:
+        import torchattacks
+    except ImportError as e:
+        raise DprobError("torchattacks is not installed: run `pip install --no-deps torchattacks==3.5.1` "
+                         "(see scripts/install.sh)") from e
+    return torchattacks
+
+
 # --------------------------------------------------------------------------- FGSM
 
 
 def fgsm(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float) -> torch.Tensor:
     """FGSM (paper 1 eq. (3)): ``clip(x + eps * sign(grad_x CE), 0, 1)``, by torchattacks ``FGSM``."""
-    import torchattacks
+    torchattacks = _torchattacks()
 
     _check_eps(eps)
     _check_box(x)
@@ -200,7 +211,7 @@ def pgd_linf(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alp
     """L∞ PGD (paper 1 eq. (4)) by torchattacks ``PGD``: ``steps`` signed-gradient steps of size ``alpha``, each
     followed by projection on the ε-ball around ``x`` and on [0, 1]. Starts at ``x`` (as eq. (4)) unless
     ``random_start`` (uniform in the ball, Madry et al.)."""
-    import torchattacks
+    torchattacks = _torchattacks()
 
     _check_eps(eps)
     _check_eps(alpha, "alpha")

@@ -173,12 +173,19 @@ def load_cifar_data(settings: Cifar, data_dir: str | None = None) -> CifarData:
                 raise
     if public is None:
         source = "cifar10-public"
-        public, private = split_disjoint(train10, settings.public_size, seed=settings.split_seed)
-        public.source = train10.source + f" [public part: {settings.public_size}, seed {settings.split_seed}]"
-        private.source = train10.source + f" [private part: {len(private)}, seed {settings.split_seed}]"
+        public, private = public_private_split(train10, settings)
     public = subset(public, settings.pretrain_subset, "stratified", seed=0)
     private = subset(private, settings.head.train_subset, "stratified", seed=0)
     return CifarData(source, public, private, test)
+
+
+def public_private_split(train10: ImageDataset, settings: Cifar) -> tuple[ImageDataset, ImageDataset]:
+    """The ``cifar10-public`` source: a fixed (``settings.split_seed``) random ``settings.public_size`` images
+    of the CIFAR-10 training set for pre-training, and the disjoint rest (private)."""
+    public, private = split_disjoint(train10, settings.public_size, seed=settings.split_seed)
+    public.source = train10.source + f" [public part: {settings.public_size}, seed {settings.split_seed}]"
+    private.source = train10.source + f" [private part: {len(private)}, seed {settings.split_seed}]"
+    return public, private
 
 
 # --------------------------------------------------------------------------- pre-training

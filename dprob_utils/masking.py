@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from .attacks import eval_mode, fgsm, model_device, predict
+from .attacks import _torchattacks, eval_mode, fgsm, model_device, predict
 from .decision_attacks import boundary_attack, carlini_wagner_l2
 from .gradients import input_gradient_zero_share
 from .pgd_trace import pgd_curves
@@ -197,7 +197,7 @@ def square_linf(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, 
                 seed: int = 0) -> torch.Tensor:
     """Square attack L∞ (Andriushchenko et al. 2020, torchattacks ``Square``): score-based black box, random
     square-shaped updates accepted when they lower the margin loss; ``n_queries`` model calls per sample."""
-    import torchattacks
+    torchattacks = _torchattacks()
 
     dev = model_device(model)
     with eval_mode(model):
@@ -211,7 +211,7 @@ def autoattack_linf(model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: flo
     """AutoAttack L∞ "standard" (APGD-CE, APGD-T on the 9 other classes, FAB-T, Square; each attack only on
     the samples the previous ones left unbroken), by torchattacks. Built from its parts because torchattacks'
     ``AutoAttack`` fixes the APGD/FAB iterations at its default 10 instead of the original 100."""
-    import torchattacks as ta
+    ta = _torchattacks()
 
     dev = model_device(model)
     with eval_mode(model):

@@ -34,7 +34,7 @@ from .profiles import PAPER, Profile, get_profile
 from .training import TrainConfig, TrainResult
 
 # Bump when a change to an attack changes its results: it is part of every stored run's key.
-ATTACK_CODE_VERSION = 1
+ATTACK_CODE_VERSION = 2
 
 
 def _p(profile: Profile | str) -> Profile:
@@ -384,6 +384,11 @@ def summary(cm: ChapterModel) -> dict:
             "accuracy": s["accuracy"], "epsilon": s["epsilon"], "delta": s["delta"], "n_points": len(cm.points)}
 
 
+def _train_text(cfg: TrainConfig) -> str:
+    data = f"{cfg.train_subset:,} training images" if cfg.train_subset else "full MNIST"
+    return f"{cfg.epochs} epochs, lr {cfg.lr:g}, batch {cfg.batch_size}, {data}"
+
+
 def settings_rows(profile: Profile | str, topic: str) -> list[tuple[str, str, str]]:
     """(setting, paper 2, ours) rows of a chapter's settings table; ``topic`` is ``models``, ``pgd``,
     ``cw_ba``, ``transfer``, ``gradients`` or ``masking``."""
@@ -396,9 +401,9 @@ def settings_rows(profile: Profile | str, topic: str) -> list[tuple[str, str, st
     pts = f"{s.samples} correctly classified points of a fixed random test permutation (seed {prof.seed})"
     rows = {
         "models": [
-            ("training", "50 epochs, lr 0.05, batch 250, full MNIST",
-             f"{t.epochs} epochs, lr {t.lr:g}, batch {t.batch_size}, "
-             + (f"{t.train_subset:,} training images" if t.train_subset else "full MNIST")),
+            ("training (SGD)", "50 epochs, lr 0.05, batch 250, full MNIST", _train_text(t.config("p2_custom"))),
+            ("training (DP-SGD)", "50 epochs, lr 0.05, batch 250, full MNIST",
+             _train_text(t.config("p2_custom", "dpsgd", 1.3, 1.0))),
             ("DP-SGD (σ, C)", "SGD and the grid of Tables II, III (10 settings)",
              "SGD and " + ", ".join(f"({a:g}, {b:g})" for a, b in g.settings)),
             ("masked models (σ, C, epochs)", "(2, 5, 50), (2, 6, 40), (2, 7, 20)",

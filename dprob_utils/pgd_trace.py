@@ -10,8 +10,11 @@ whose ``LinfPGD`` starts at a uniformly random point of the ε-ball (``random_st
 ``random_start=False`` the two agree exactly (a test checks it).
 
 A sample counts as fooled from the first misclassified iterate on and is then no longer updated (as
-:func:`~dprob_utils.attacks.pgd_iterations_to_fool`); Foolbox reports the last iterate instead. The two differ
-only when a later ascent step on the loss undoes a success, which the tests never observed.
+:func:`~dprob_utils.attacks.pgd_iterations_to_fool`), which makes the success curves cheap; Foolbox reports the
+last iterate instead, and the two success rates differ only when a later ascent step on the loss undoes a
+success. The adversarial images kept for transfer (``keep_adv``) are those of the complete attack: those
+samples keep iterating after their first success, as in Foolbox, since first-fooling iterates sit just across
+the boundary and transfer far worse.
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ def pgd_first_fool(
     steps: int | torch.Tensor,
     *,
     snapshot: int | None = None,
+    full: torch.Tensor | None = None,
     random_start: bool = True,
     start: torch.Tensor | None = None,
     seed: int = 0,
@@ -83,6 +87,10 @@ def pgd_first_fool(
         x: images ``[N, C, H, W]`` in [0, 1]; y: labels ``[N]``.
         snapshot: iteration whose iterate is returned for samples not fooled by then (default: each sample's
             own ``steps``); samples with a larger budget keep running only to record ``first_fool``.
+        full: ``BoolTensor [N]``: samples that keep iterating after they fool the model, as Foolbox does, and
+            return the iterate at ``snapshot`` (their ``first_fool`` is still the first fooling iteration).
+            Such examples sit deeper in the wrong class than first-fooling iterates, which matters for
+            transfer to other models.
         start: the random-start direction, ``U(-1, 1)`` noise of ``x``'s shape (scaled by ε); drawn with
             ``seed`` (independent of the global RNG) when not given.
     """
@@ -99,6 +107,7 @@ def pgd_first_fool(
     dev = model_device(model)
     if random_start and start is None:
         start = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    full_t = torch.zeros(n, dtype=torch.bool) if full is None else torch.as_tensor(full, dtype=torch.bool)
     first = torch.full((n,), NEVER, dtype=torch.long)
     adv_out = x.detach().clone().cpu()
     with eval_mode(model):
@@ -107,7 +116,7 @@ def pgd_first_fool(
             x0, yb = x[sl].to(dev), y[sl].to(dev)
             e = eps_t[sl].to(dev).view(-1, *([1] * (x.dim() - 1)))
             a = alpha_t[sl].to(dev).view_as(e)
-            budget, snap = steps_t[sl].to(dev), snap_t[sl].to(dev)
+            budget, snap, keep_on = steps_t[sl].to(dev), snap_t[sl].to(dev), full_t[sl].to(dev)
             cur = x0.clone()
             if random_start:
                 cur = torch.clamp(x0 + start[sl].to(dev) * e, 0, 1)
@@ -119,11 +128,12 @@ def pgd_first_fool(
                 xa = cur.detach().requires_grad_(True)
                 logits = model(xa)
                 fooled = logits.argmax(1) != yb[active]
-                res[active[fooled]] = t
-                # the returned image: first fooling iterate, else the iterate at the snapshot step
-                keep = (fooled & (snap[active] >= t)) | (snap[active] == t)
+                res[active[fooled & (res[active] == NEVER)]] = t
+                # the returned image: first fooling iterate (unless ``full``), else the iterate at the snapshot
+                ko = keep_on[active]
+                keep = (fooled & ~ko & (snap[active] >= t)) | (snap[active] == t)
                 out[active[keep]] = cur[keep].detach()
-                go = ~fooled & (budget[active] > t)
+                go = (~fooled | ko) & (budget[active] > t)
                 if not bool(go.any()):
                     break
                 loss = nn.functional.cross_entropy(logits, yb[active], reduction="sum")
@@ -211,8 +221,10 @@ def pgd_curves(
     eps_rows = torch.tensor(grid).repeat_interleave(n)
     # one random-start direction per sample, shared by every ε row (the rows differ only in its scale)
     start = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1
+    # the kept examples are those of a complete ``steps``-iteration attack (Foolbox's output)
+    full = torch.tensor([any(abs(g - k) < 1e-9 for k in keep_adv) for g in grid]).repeat_interleave(n)
     tr = pgd_first_fool(model, x.repeat(len(grid), 1, 1, 1), y.repeat(len(grid)), eps_rows,
-                        eps_rows * rel_stepsize, budget.repeat_interleave(n), snapshot=int(steps),
+                        eps_rows * rel_stepsize, budget.repeat_interleave(n), snapshot=int(steps), full=full,
                         random_start=random_start, start=start.repeat(len(grid), 1, 1, 1),
                         batch_size=batch_size)
     first = tr.first_fool.view(len(grid), n)

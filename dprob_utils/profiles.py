@@ -275,7 +275,7 @@ QUICK = Profile(
                 distance_samples=1000, hessian_method="gauss-newton-gram", hessian_exact_check=1),
     p2_attacks=Paper2Attacks(
         samples=100, pgd_eps=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5),
-        pgd_iter_grid=(1, 2, 5, 10, 20, 40), boundary_steps=1000, boundary_samples=30, boundary_step=0.05,
+        pgd_iter_grid=(1, 2, 5, 10, 20, 40), boundary_steps=3000, boundary_samples=30, boundary_step=0.05,
         boundary_stats_every=1, cw_steps=100, cw_binary_search_steps=4, cw_initial_const=1.0, cw_stepsize=0.05,
         cw_masked_steps=200, cw_samples=50, masking_samples=50, square_queries=300, autoattack_steps=20,
         autoattack_square_queries=300, masking_tolerance=0.05,

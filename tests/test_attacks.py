@@ -194,3 +194,14 @@ def test_attacks_on_cuda(trained):
                                                                              abs=0.02)
     iters = attacks.pgd_iterations_to_fool(cuda_model, x.cuda(), y.cuda(), 0.1, 0.01, 5)
     assert iters.device.type == "cuda"
+
+
+def test_missing_torchattacks_is_one_clear_error(monkeypatch):
+    import sys
+
+    from dprob_utils.attacks import _torchattacks
+    from dprob_utils.errors import DprobError
+
+    monkeypatch.setitem(sys.modules, "torchattacks", None)  # makes `import torchattacks` raise ImportError
+    with pytest.raises(DprobError, match="pip install --no-deps torchattacks"):
+        _torchattacks()

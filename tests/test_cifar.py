@@ -51,9 +51,10 @@ def fake_data(monkeypatch):
     return have
 
 
-@pytest.fixture
-def store(tmp_path):
-    return cifar.CifarStore(tmp_path / "cifar")
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One store for the module, so the tiny convolutions are pre-trained once."""
+    return cifar.CifarStore(tmp_path_factory.mktemp("cifar"))
 
 
 def test_public_and_private_parts_are_disjoint(fake_data):
@@ -81,11 +82,14 @@ def test_cifar100_used_when_available_and_required_when_asked(fake_data):
 
 
 def test_real_cifar10_public_private_disjoint():
+    from dprob_utils.data import load_dataset
+
     try:
-        data = cifar.load_cifar_data(Cifar(pretrain_source="cifar10-public", public_size=10000))
+        train10 = load_dataset("cifar10", "train", download=False)
     except DataError:
         pytest.skip("CIFAR-10 not available")
-    pub, priv = data.public.indices.numpy(), data.private.indices.numpy()
+    public, private = cifar.public_private_split(train10, Cifar(public_size=10000))
+    pub, priv = public.indices.numpy(), private.indices.numpy()
     assert len(pub) == 10000 and len(priv) == 40000
     assert len(np.intersect1d(pub, priv)) == 0 and len(np.union1d(pub, priv)) == 50000
 
@@ -114,7 +118,8 @@ def test_frozen_convolutions_do_not_change(fake_data, store):
         assert not torch.equal(net.head[0].weight, head0)
 
 
-def test_cached_features_equal_features_on_the_fly(fake_data, store):
+def test_cached_features_equal_features_on_the_fly(fake_data, tmp_path):
+    store = cifar.CifarStore(tmp_path / "own")
     data = cifar.load_cifar_data(TINY)
     pre = cifar.pretrain_convs(TINY, data, store=store)
     first = cifar.features_for(pre, data.test, store=store)
@@ -133,7 +138,8 @@ def test_cached_features_equal_features_on_the_fly(fake_data, store):
     assert len(list((store.root / "features").glob("*.pt"))) == 2
 
 
-def test_cache_hits_and_keys(fake_data, store):
+def test_cache_hits_and_keys(fake_data, tmp_path):
+    store = cifar.CifarStore(tmp_path / "own")
     data = cifar.load_cifar_data(TINY)
     pre = cifar.pretrain_convs(TINY, data, store=store)
     again = cifar.pretrain_convs(TINY, data, store=store)

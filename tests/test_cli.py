@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
 
-def dprob(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dprob_utils.cli", *args], capture_output=True, text=True)
+def dprob(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dprob_utils.cli", *args], capture_output=True, text=True,
+                          env=None if env is None else {**os.environ, **env})
 
 
 @pytest.mark.parametrize("args", [
@@ -34,10 +36,12 @@ def test_bad_input_is_one_line_and_nonzero(args):
     assert len(lines) == 1 and lines[0].startswith("dprob: "), out.stderr
 
 
-def test_train_prints_json_then_hits_cache():
+def test_train_prints_json_then_hits_cache(tmp_path):
+    # A cache of its own: the session cache may already hold this smoke model (a notebook trains it too).
+    env = {"DPROB_CACHE": str(tmp_path / "cache")}
     args = ["train", "--arch", "p2_custom", "--sigma", "1.3", "--clip", "1", "--profile", "smoke", "--quiet"]
-    first = json.loads(dprob(*args).stdout)
-    second = json.loads(dprob(*args).stdout)
+    first = json.loads(dprob(*args, env=env).stdout)
+    second = json.loads(dprob(*args, env=env).stdout)
     for key in ("accuracy", "epsilon", "delta", "seconds", "cached"):
         assert key in first
     assert first["cached"] is False and second["cached"] is True

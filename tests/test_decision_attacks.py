@@ -107,11 +107,19 @@ def test_pgd_curves_rows_match_single_runs(data):
     assert c.success()[0] == 0.0  # ε = 0 on correctly classified points
     its = c.success_vs_iterations([1, 5, 10, 25])
     assert all(b >= a for a, b in zip(its, its[1:], strict=False))
-    # the kept images are those of a 10-step attack: within the ball, fooled iff fooled within 10 steps
+    # the kept images are the output of a complete 10-step attack (no stop at the first success), in the ball
+    row = c.first_fool[c.eps.index(0.1)]
+    complete = pgd_first_fool(model, x, y, 0.1, 0.1 / 30, 10, start=start, full=torch.ones(len(y), dtype=torch.bool))
+    assert torch.allclose(c.adv[0.1], complete.adv)
+    assert torch.equal(complete.first_fool, single_first_fool(model, x, y, start))
+    assert float((c.adv[0.1] - x).abs().max()) <= 0.1 + 1e-6
     with torch.no_grad():
         fooled = model(c.adv[0.1]).argmax(1) != y
-    assert float((c.adv[0.1] - x).abs().max()) <= 0.1 + 1e-6
-    assert torch.equal(fooled, (c.first_fool[c.eps.index(0.1)] >= 0) & (c.first_fool[c.eps.index(0.1)] <= 10))
+    assert bool((row[fooled] >= 0).all() and (row[fooled] <= 10).all())
+
+
+def single_first_fool(model, x, y, start):
+    return pgd_first_fool(model, x, y, 0.1, 0.1 / 30, 10, start=start).first_fool
 
 
 def test_pgd_cannot_move_on_shattered_gradients():

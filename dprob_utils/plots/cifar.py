@@ -36,27 +36,35 @@ def distance_histogram(distances: dict, norm: str, ax: Axes | None = None, bins:
     return ax
 
 
-def curvature_profile(curvature: dict, ax: Axes | None = None, log: bool = True) -> Axes:
-    """Mean of the largest eigenvalues of the input Hessian, SGD vs DP-SGD (paper 1 Fig. 6c).
+def curvature_profile(curvature: dict, ax: Axes | None = None, zero_tol: float = 1e-10) -> Axes:
+    """Mean magnitude of the largest eigenvalues of the input Hessian, SGD vs DP-SGD, log scale (paper 1 Fig. 6c).
 
-    ``curvature`` is :func:`dprob_utils.cifar.curvature_study`'s result. Error bars: standard deviation over the
-    sampled images (magnitudes). ``log`` uses a symmetric-log y axis (eigenvalues past the Hessian's rank,
-    at most 9 here, are zero up to round-off).
+    ``curvature`` is :func:`dprob_utils.cifar.curvature_study`'s result. Bands: 25th to 75th percentile over the
+    sampled images. Ranks whose mean is below ``zero_tol`` times the largest (past the Hessian's rank, at most 9
+    for 10 classes: zero up to round-off) are not drawn on the log axis but named in the title.
     """
     if ax is None:
         _, ax = plt.subplots(figsize=(5, 3.5))
-    for tag, colour, label, dx in (("sgd", SGD_COLOR, "SGD", -0.08), ("dpsgd", DP_COLOR, "DP-SGD", 0.08)):
-        mean, std = np.asarray(curvature[tag]["mean_profile"]), np.asarray(curvature[tag]["std"])
-        idx = np.arange(1, len(mean) + 1)
-        ax.errorbar(idx + dx, mean, yerr=std, color=colour, marker="o", ms=4, capsize=2, label=label)
-    if log:
-        positive = np.concatenate([np.asarray(curvature[t]["mean_profile"]) for t in ("sgd", "dpsgd")])
-        positive = positive[positive > 0]
-        ax.set_yscale("symlog", linthresh=float(positive.min()) if len(positive) else 1e-6)
+    zero_ranks: set[int] = set()
+    for tag, colour, label in (("sgd", SGD_COLOR, "SGD"), ("dpsgd", DP_COLOR, "DP-SGD")):
+        mean = np.asarray(curvature[tag]["mean_profile"], dtype=float)
+        per = np.abs(np.asarray(curvature[tag]["per_sample"], dtype=float))
+        ranks = np.arange(1, len(mean) + 1)
+        keep = mean > zero_tol * mean.max() if mean.max() > 0 else np.zeros_like(mean, dtype=bool)
+        zero_ranks |= set(ranks[~keep].tolist())
+        ax.plot(ranks[keep], mean[keep], color=colour, marker="o", ms=4, label=label)
+        if len(per) > 1:
+            lo, hi = np.percentile(per, [25, 75], axis=0)
+            ax.fill_between(ranks[keep], np.maximum(lo[keep], mean[keep] * 1e-6), hi[keep], color=colour,
+                            alpha=0.15, lw=0)
+    ax.set_yscale("log")
     ax.set_xlabel("eigenvalue rank")
-    ax.set_ylabel("eigenvalue of the input Hessian of the loss")
+    ax.set_ylabel("|eigenvalue| of the input Hessian of the loss")
     ax.set_xticks(np.arange(1, len(curvature["sgd"]["mean_profile"]) + 1))
-    ax.set_title(f"mean over {curvature['samples']} test images")
+    title = f"mean over {curvature['samples']} test images"
+    if zero_ranks:
+        title += f"; rank {', '.join(map(str, sorted(zero_ranks)))}: 0"
+    ax.set_title(title)
     ax.legend(fontsize=8)
     return ax
 
