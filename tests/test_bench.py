@@ -1,0 +1,19 @@
+"""The benchmark script runs end to end and reports every variant (its numbers are printed, never asserted)."""
+
+from __future__ import annotations
+
+from dprob_utils import bench
+
+
+def test_training_benchmark_prints_every_variant(capsys):
+    assert bench.main(["--archs", "p2_custom", "--images", "256", "--batch", "128", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    for name, _, _ in bench.VARIANTS:
+        assert name in out
+
+
+def test_attack_benchmark_reports_both_attacks_both_ways():
+    rows = bench.time_attacks(samples=4, ba_steps=5, cw_steps=5, single=2)
+    assert [(a, h) for a, h, _ in rows] == [("Boundary L2", "batched"), ("Boundary L2", "one at a time"),
+                                           ("CW L2", "batched"), ("CW L2", "one at a time")]
+    assert all(rate > 0 for _, _, rate in rows)
