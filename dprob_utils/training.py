@@ -273,6 +273,14 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / max(len(y), 1)
 
 
+# At or below this test accuracy (chance is 10% on MNIST and CIFAR-10) a model counts as diverged.
+DIVERGED_ACCURACY = 0.2
+
+
+class DivergedWarning(UserWarning):
+    """Training ended with a model no better than a constant predictor."""
+
+
 def train(
     cfg: TrainConfig,
     *,
@@ -293,6 +301,11 @@ def train(
     steps, seconds, history = fit(model, train_ds.x, train_ds.y, cfg, grad_sample_mode=grad_sample_mode,
                                   progress=progress)
     accuracy = evaluate(model, test_ds.x, test_ds.y)
+    if accuracy <= DIVERGED_ACCURACY:
+        # a constant predictor: every robustness number measured on it is meaningless
+        warnings.warn(f"{cfg.arch} {cfg.mode} sigma={cfg.sigma:g} C={cfg.clip:g} lr={cfg.lr:g}: test accuracy "
+                      f"{accuracy:.1%}, training diverged (lower the learning rate for this setting)",
+                      DivergedWarning, stacklevel=2)
     privacy = None
     if cfg.private:
         q = min(1.0, cfg.batch_size / len(train_ds))

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from dprob_utils.errors import ConfigError
-from dprob_utils.training import TrainConfig, fit, make_private
+from dprob_utils.training import TrainConfig, fit, make_private, train
 
 
 def _tiny_model(seed: int = 0) -> nn.Module:
@@ -121,3 +121,12 @@ def test_sgd_key_ignores_sigma_and_clip_but_dp_key_does_not():
     c = TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=1.0)
     d = TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=1.2)
     assert c.key() != d.key() and c.key() != a.key()
+
+
+def test_diverged_training_is_flagged():
+    from dprob_utils.training import DivergedWarning
+
+    cfg = TrainConfig(arch="p2_custom", lr=1e4, batch_size=64, epochs=1, train_subset=640)
+    with pytest.warns(DivergedWarning, match="diverged"):
+        _, res = train(cfg, progress=False)
+    assert res.accuracy <= 0.2
