@@ -58,3 +58,27 @@ def test_claims_file_is_valid_and_every_rule_parses():
             S.safe_eval(c["rule"], names)
         except (TypeError, IndexError, KeyError, AttributeError):
             pass  # rules over lists cannot run on dummy scalars; parsing and the whitelist are what we check
+
+
+def _claim_by_id(claim_id: str) -> dict:
+    from dprob_utils.scorecard import load_claims
+
+    return next(c for c in load_claims() if c["id"] == claim_id)
+
+
+@pytest.mark.parametrize("dp_worse", [True, False])
+def test_model_group_rules_leave_the_sgd_baseline_out_of_the_dp_group(tmp_path, monkeypatch, dp_worse):
+    """``p2_lenet:sgd`` starts with ``p2_lenet:s`` too: a rule that compares every DP model with SGD must not
+    compare SGD with itself (which made these claims fail whatever the numbers)."""
+    from dprob_utils.scorecard import evaluate_claim
+
+    monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
+    dp, sgd = (0.8, 0.5) if dp_worse else (0.4, 0.5)
+    models = {"p2_lenet:sgd": {"success_vs_eps": [sgd, sgd]},
+              "p2_lenet:s1.3_c1": {"success_vs_eps": [dp, dp]}, "p2_lenet:s3_c10": {"success_vs_eps": [dp, dp]}}
+    save_json("p", "08_p2_pgd", {"models": models})
+    grads = {"p2_custom:sgd": {"mean_abs": sgd}, "p2_custom:s1.3_c1": {"mean_abs": dp}}
+    save_json("p", "10_p2_transfer_gradients", {"first_dense_summary": grads})
+    want = "reproduced" if dp_worse else "not reproduced"
+    for cid in ("p2-pgd-lenet-sgd-most-robust", "p2-gradients-larger"):
+        assert evaluate_claim(_claim_by_id(cid), "p").verdict == want, cid
