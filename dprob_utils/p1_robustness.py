@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import torch
@@ -18,8 +18,12 @@ from torch import nn
 
 from . import attacks, curvature, geometry, zoo
 from .data import ImageDataset, load_dataset, subset
+from .memo import stored
 from .profiles import PAPER, Profile, get_profile
 from .training import TrainConfig
+
+# Bump when a change to an experiment changes its numbers: part of every stored result's key.
+EXPERIMENT_CODE_VERSION = 1
 
 # The paper's stated numbers, for the text of the chapters (the data file is reference/paper1_mnist.csv).
 PAPER_FGSM_EPS_GAP = 0.12
@@ -162,6 +166,19 @@ def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
     a = s.prof.p1_attacks
     sgd, sgd_sum = load_model(zoo.p1_sgd(s.prof), s)
     dp, dp_sum = load_model(zoo.p1_dp(s.prof), s)
+    parts = {"sgd": sgd_sum["key"], "dpsgd": dp_sum["key"], "attacks": asdict(a), "device": str(s.device),
+             "version": EXPERIMENT_CODE_VERSION}
+    out = stored("p1_pgd", parts, lambda: _pgd_experiment(s, sgd, dp, progress))
+    return {
+        "profile": s.prof.name, "units": "accuracy in percent, differences in percentage points (SGD - DP-SGD)",
+        "test_samples": len(s.y), "device": str(s.device), "alpha_rule": a.pgd_alpha_rule,
+        "random_start": a.pgd_random_start, "models": {"sgd": sgd_sum, "dpsgd": dp_sum}, **out,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def _pgd_experiment(s: Setup, sgd: nn.Module, dp: nn.Module, progress: bool) -> dict:
+    a = s.prof.p1_attacks
     clean = {n: pct(attacks.accuracy_under(m, None, s.x, s.y)) for n, m in (("sgd", sgd), ("dpsgd", dp))}
     cells = [(e, t) for t in sorted(a.pgd_steps, reverse=True) for e in sorted(a.pgd_eps, reverse=True)]
     table = []
@@ -189,13 +206,7 @@ def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
             row[name] = _iteration_summary(it, a.fig4_max_iters)
             row[f"_{name}_iters"] = it.numpy()
         fig4.append(row)
-    return {
-        "profile": s.prof.name, "units": "accuracy in percent, differences in percentage points (SGD - DP-SGD)",
-        "test_samples": len(s.y), "device": str(s.device), "alpha_rule": a.pgd_alpha_rule,
-        "random_start": a.pgd_random_start, "models": {"sgd": sgd_sum, "dpsgd": dp_sum},
-        "clean": {**clean, "gap": clean["sgd"] - clean["dpsgd"]}, "table1": table, "fig4": fig4,
-        "seconds": round(time.perf_counter() - start, 1),
-    }
+    return {"clean": {**clean, "gap": clean["sgd"] - clean["dpsgd"]}, "table1": table, "fig4": fig4}
 
 
 def _iteration_summary(it: torch.Tensor, max_iters: int) -> dict:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -181,7 +182,7 @@ def _stored(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor, comput
     if path.is_file():
         try:
             return torch.load(path, weights_only=True)
-        except (OSError, RuntimeError, EOFError):
+        except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
             pass  # a damaged entry is recomputed
     out = compute()
     buf = io.BytesIO()

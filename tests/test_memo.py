@@ -1,0 +1,45 @@
+"""Stored results: computed once per key, reused after, recomputed when damaged or when the key changes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dprob_utils.memo import result_key, stored
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPROB_CACHE", str(tmp_path))
+    return tmp_path
+
+
+def test_computed_once_then_reused(cache):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"a": np.arange(3), "b": 1.5}
+
+    first = stored("x", {"model": "k1", "eps": 0.1}, compute)
+    second = stored("x", {"eps": 0.1, "model": "k1"}, compute)  # same parts, other order
+    assert len(calls) == 1 and second["b"] == 1.5 and np.array_equal(second["a"], first["a"])
+    stored("x", {"model": "k2", "eps": 0.1}, compute)
+    assert len(calls) == 2
+
+
+def test_damaged_entry_is_recomputed(cache):
+    parts = {"model": "k"}
+    stored("x", parts, lambda: 1)
+    path = cache / "results" / "x" / f"{result_key(parts)}.pt"
+    path.write_bytes(b"not a torch file")
+    assert stored("x", parts, lambda: 2) == 2
+
+
+def test_pgd_chapter_reuses_its_stored_result(cache):
+    from dprob_utils import p1_robustness
+
+    first = p1_robustness.run_pgd("smoke", progress=False)
+    assert list((cache / "results" / "p1_pgd").glob("*.pt"))
+    second = p1_robustness.run_pgd("smoke", progress=False)
+    assert second["table1"] == first["table1"] and second["seconds"] <= first["seconds"]
