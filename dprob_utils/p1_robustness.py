@@ -111,7 +111,9 @@ def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
     models: dict[str, dict] = {}
     for key, cfg in _bar(list(configs.items()), "FGSM", progress):
         model, summary = load_model(cfg, s)
-        curve = attacks.fgsm_curve(model, s.x, s.y, eps)
+        parts = {"model": key, "eps": eps, "test_samples": len(s.y), "device": str(s.device),
+                 "version": EXPERIMENT_CODE_VERSION}
+        curve = stored("p1_fgsm", parts, lambda m=model: attacks.fgsm_curve(m, s.x, s.y, eps))
         models[key] = {"label": cfg.label(), "mode": cfg.mode, "sigma": cfg.sigma, "clip": cfg.clip,
                        "train_accuracy_reported": pct(summary["accuracy"]), "epsilon": summary["epsilon"],
                        "accuracy": [pct(a) for a in curve]}
@@ -223,11 +225,24 @@ def _iteration_summary(it: torch.Tensor, max_iters: int) -> dict:
 # --------------------------------------------------------------------------- distances (3.3, Figs. 5a, 5b)
 
 
+def _stored_parts(s: Setup, **extra) -> dict:
+    """What determines a stored SGD-vs-DP-SGD result of this module: both models, the attack settings, device."""
+    return {"sgd": zoo.p1_sgd(s.prof).key(), "dpsgd": zoo.p1_dp(s.prof).key(), "attacks": asdict(s.prof.p1_attacks),
+            "device": str(s.device), "version": EXPERIMENT_CODE_VERSION, **extra}
+
+
 def run_distances(profile: str | Profile, progress: bool = True) -> dict:
     """Eqs. (5) and (6) over the correctly classified test samples (up to ``distance_samples``), and the
-    minimal perturbation of full iterative DeepFool on the first ``deepfool_samples`` of them."""
+    minimal perturbation of full iterative DeepFool on the first ``deepfool_samples`` of them (stored: a
+    second call with the same models and settings reads the result)."""
     start = time.perf_counter()
     s = setup(profile)
+    out = dict(stored("p1_distances", _stored_parts(s), lambda: _distances(s)))
+    out["seconds"] = round(time.perf_counter() - start, 1)
+    return out
+
+
+def _distances(s: Setup) -> dict:
     a = s.prof.p1_attacks
     out: dict = {"profile": s.prof.name, "device": str(s.device), "test_samples": len(s.y), "models": {}}
     for name, cfg in (("sgd", zoo.p1_sgd(s.prof)), ("dpsgd", zoo.p1_dp(s.prof))):
@@ -258,7 +273,6 @@ def run_distances(profile: str | Profile, progress: bool = True) -> dict:
     for norm in ("l2", "linf"):
         ms, md = out["models"]["sgd"][norm]["mean"], out["models"]["dpsgd"][norm]["mean"]
         out[f"mean_{norm}"] = {"sgd": ms, "dpsgd": md, "relative_drop": (ms - md) / ms if ms else None}
-    out["seconds"] = round(time.perf_counter() - start, 1)
     return out
 
 
@@ -276,11 +290,17 @@ def _stats(v: torch.Tensor) -> dict:
 def run_curvature(profile: str | Profile, method: str | None = None, progress: bool = True) -> dict:
     """Top ``hessian_top`` eigenvalues (by magnitude) of the input Hessian of the loss at ``hessian_samples``
     random test samples (seeded), for SGD and DP-SGD, and their average profile. ``method`` defaults to the
-    profile's ``hessian_method``."""
+    profile's ``hessian_method`` (stored like :func:`run_distances`)."""
     start = time.perf_counter()
     s = setup(profile)
+    method = method or s.prof.p1_attacks.hessian_method
+    out = dict(stored("p1_curvature", _stored_parts(s, method=method), lambda: _curvature(s, method, progress)))
+    out["seconds"] = round(time.perf_counter() - start, 1)
+    return out
+
+
+def _curvature(s: Setup, method: str, progress: bool) -> dict:
     a = s.prof.p1_attacks
-    method = method or a.hessian_method
     gen = torch.Generator().manual_seed(s.prof.seed)
     n = min(a.hessian_samples, len(s.y))
     idx = torch.randperm(len(s.y), generator=gen)[:n].to(s.device)
@@ -304,7 +324,6 @@ def run_curvature(profile: str | Profile, method: str | None = None, progress: b
     out["largest_ratio_dp_over_sgd"] = curvature.largest_ratio(eigs["sgd"], eigs["dpsgd"]) if n else None
     prof_s, prof_d = out["models"]["sgd"]["mean_profile"], out["models"]["dpsgd"]["mean_profile"]
     out["ranks_where_dp_higher"] = sum(d > q for d, q in zip(prof_d, prof_s))
-    out["seconds"] = round(time.perf_counter() - start, 1)
     return out
 
 
