@@ -48,3 +48,14 @@ def test_paper1_chapters_reuse_their_stored_results(cache, run, name, field):
     assert list((cache / "results" / name).glob("*.pt"))
     second = fn("smoke", progress=False)
     assert second[field] == first[field]
+
+
+def test_mnistc_table_is_stored_per_models_and_corruptions(cache):
+    from dprob_utils.corruptions.experiment import run_table2
+
+    first = run_table2("smoke", names=("identity", "inverse"), progress=False)
+    assert len(list((cache / "results" / "p1_mnistc_accuracy").glob("*.pt"))) == 1
+    again = run_table2("smoke", names=("identity", "inverse"), progress=False)
+    assert again["accuracy"] == first["accuracy"] and set(first["accuracy"]) == {"identity", "inverse"}
+    run_table2("smoke", names=("identity",), progress=False)  # other corruptions: another entry
+    assert len(list((cache / "results" / "p1_mnistc_accuracy").glob("*.pt"))) == 2
