@@ -292,10 +292,10 @@ QUICK = Profile(
         "constant predictor) and C = 5 sits on the edge (91.0% in one run, 10.3% in another with another thread "
         "count), so Fig. 7's large clipping bounds are C = 2 and 3 here (paper profile: 3, 5, 10, 20).",
         "Paper 2's models share one setting, as in paper 2: lr 0.2, batch 500, 4 epochs on all of MNIST (the "
-        "noise in each update, lr*sigma*C/batch, is twice paper 2's 0.05/250, for 480 steps instead of 12,000). Measured: custom CNN SGD 97.5%, "
+        "noise in each update, lr·σ·C/batch, is twice paper 2's 0.05/250, for 480 steps instead of 12,000). Measured: custom CNN SGD 97.5%, "
         "sigma 1.3 C 1 86.7%, sigma 3 C 10 88.3%, sigma 2 C 7 (2 epochs) 93.4%; LeNet SGD 94.1%, sigma 3 C 10 "
         "86.9%. DP-SGD's lr 2.0 of paper 1's quick models makes every C = 10 model diverge (a constant "
-        "predictor), because with C = 10 few gradients are clipped and the noise sigma*C is 10x larger.",
+        "predictor), because with C = 10 few gradients are clipped and the noise σ·C is 10x larger.",
     ),
 )
 

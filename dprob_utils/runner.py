@@ -88,11 +88,25 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
             raise DprobError(f"notebook {path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") \
                 from exc
         seconds = time.perf_counter() - start
+        hide_default_parameters(out_dir / path.name)
         timings.append({"notebook": path.stem, "seconds": round(seconds, 1)})
         if progress:
             print(f"      done in {seconds:.1f} s", file=sys.stderr, flush=True)
     _write_timings(profile, timings)
     return timings
+
+
+def hide_default_parameters(path: Path) -> None:
+    """Tag the notebook's default ``parameters`` cell ``remove-cell``: the rendered page then shows only the
+    cell papermill injected, with the profile actually used, instead of two ``profile = ...`` cells."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
 
 
 def _write_timings(profile: str, timings: list[dict]) -> None:

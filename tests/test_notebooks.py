@@ -30,6 +30,8 @@ def test_every_notebook_runs_under_smoke_without_errors(book_root):
         nb = nbformat.read(path, as_version=4)
         errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
         assert not errors, f"{path.name}: {errors[0].ename}"
+        shown = [c for c in nb.cells if c.cell_type == "code" and "remove-cell" not in c.metadata.get("tags", [])]
+        assert "injected-parameters" in shown[0].metadata.get("tags", []), f"{path.name}: default parameters shown"
 
 
 @pytest.mark.slow
