@@ -273,7 +273,8 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / max(len(y), 1)
 
 
-# At or below this test accuracy (chance is 10% on MNIST and CIFAR-10) a model counts as diverged.
+# At or below this test accuracy (chance is 10% on MNIST and CIFAR-10) a model counts as failed (diverged, or
+# too little training, as in the tests' tiny models).
 DIVERGED_ACCURACY = 0.2
 
 
@@ -304,7 +305,8 @@ def train(
     if accuracy <= DIVERGED_ACCURACY:
         # a constant predictor: every robustness number measured on it is meaningless
         warnings.warn(f"{cfg.arch} {cfg.mode} sigma={cfg.sigma:g} C={cfg.clip:g} lr={cfg.lr:g}: test accuracy "
-                      f"{accuracy:.1%}, training diverged (lower the learning rate for this setting)",
+                      f"{accuracy:.1%}, no better than a constant predictor: training diverged (lower the learning "
+                      "rate) or was far too short to learn",
                       DivergedWarning, stacklevel=2)
     privacy = None
     if cfg.private:
