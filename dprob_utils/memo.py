@@ -13,6 +13,7 @@ import io
 import json
 import pickle
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
@@ -31,10 +32,16 @@ def result_key(parts: dict[str, Any]) -> str:
 def stored(name: str, parts: dict[str, Any], compute: Callable[[], T]) -> T:
     """``compute()``'s result (tensors, arrays, numbers, lists, dicts), computed only when no result is stored
     for ``name`` and ``parts``."""
-    path = cache_dir() / "results" / name / f"{result_key(parts)}.pt"
+    return stored_at(cache_dir() / "results" / name / f"{result_key(parts)}.pt", compute)
+
+
+def stored_at(path: Path, compute: Callable[[], T], weights_only: bool = False) -> T:
+    """``compute()``'s result, read from ``path`` when it holds one (``weights_only``: load with
+    ``torch.load(weights_only=True)``, for results of tensors and plain containers only), else computed and
+    written there atomically. A damaged entry is recomputed."""
     if path.is_file():
         try:
-            return torch.load(path, weights_only=False)
+            return torch.load(path, weights_only=weights_only)
         except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
             pass  # a damaged entry is recomputed
     out = compute()

@@ -168,9 +168,7 @@ def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
     a = s.prof.p1_attacks
     sgd, sgd_sum = load_model(zoo.p1_sgd(s.prof), s)
     dp, dp_sum = load_model(zoo.p1_dp(s.prof), s)
-    parts = {"sgd": sgd_sum["key"], "dpsgd": dp_sum["key"], "attacks": asdict(a), "device": str(s.device),
-             "version": EXPERIMENT_CODE_VERSION}
-    out = stored("p1_pgd", parts, lambda: _pgd_experiment(s, sgd, dp, progress))
+    out = stored("p1_pgd", _stored_parts(s), lambda: _pgd_experiment(s, sgd, dp, progress))
     return {
         "profile": s.prof.name, "units": "accuracy in percent, differences in percentage points (SGD - DP-SGD)",
         "test_samples": len(s.y), "device": str(s.device), "alpha_rule": a.pgd_alpha_rule,

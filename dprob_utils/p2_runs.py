@@ -13,10 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -29,7 +25,8 @@ from .data import ImageDataset, load_dataset
 from .decision_attacks import MinimalResult, boundary_attack, carlini_wagner_l2
 from .gradients import input_gradient_zero_share
 from .masking import MaskingEvidence, autoattack_linf, square_linf
-from .paths import atomic_write_bytes, cache_dir
+from .memo import result_key, stored_at
+from .paths import cache_dir
 from .pgd_trace import PGDCurves, pgd_curves
 from .profiles import PAPER, Profile, get_profile
 from .training import TrainConfig, TrainResult
@@ -171,24 +168,14 @@ def data_of(cm: ChapterModel, n: int | None = None) -> tuple[torch.Tensor, torch
 
 
 def _run_key(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor) -> str:
-    blob = json.dumps({"model": cm.cfg.key(), "attack": name, "params": params, "points": idx.tolist(),
-                       "version": ATTACK_CODE_VERSION}, sort_keys=True)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+    return result_key({"model": cm.cfg.key(), "attack": name, "params": params, "points": idx.tolist(),
+                       "version": ATTACK_CODE_VERSION})
 
 
 def _stored(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor, compute: Callable[[], dict]) -> dict:
     """``compute()`` (a dict of tensors / numbers), stored once under ``<cache>/attacks/<name>/``."""
-    path = cache_dir() / "attacks" / name / f"{_run_key(cm, name, params, idx)}.pt"
-    if path.is_file():
-        try:
-            return torch.load(path, weights_only=True)
-        except (OSError, RuntimeError, EOFError, ValueError, pickle.UnpicklingError):
-            pass  # a damaged entry is recomputed
-    out = compute()
-    buf = io.BytesIO()
-    torch.save(out, buf)
-    atomic_write_bytes(path, buf.getvalue())
-    return out
+    return stored_at(cache_dir() / "attacks" / name / f"{_run_key(cm, name, params, idx)}.pt", compute,
+                     weights_only=True)
 
 
 def _n(limit: int | None, cm: ChapterModel) -> int:
