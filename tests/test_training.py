@@ -46,7 +46,7 @@ def _dp_update(mode: str, sigma: float, clip: float, grad_sample_mode: str, x, y
     return [b - p.detach() for b, p in zip(before, model.parameters(), strict=True)]
 
 
-@pytest.mark.parametrize("grad_sample_mode", ["ghost", "hooks"])
+@pytest.mark.parametrize("grad_sample_mode", ["bk", "ghost", "hooks"])
 @pytest.mark.parametrize("clip", [0.05, 0.5, 100.0])
 def test_clipping_matches_one_example_at_a_time_reference(grad_sample_mode, clip):
     x, y = _batch()
@@ -72,7 +72,7 @@ def test_small_clip_actually_clips():
     ("dpsgd-fixed-noise", 1.3, 0.5, 1.3),      # N(0, sigma^2 I), independent of C
     ("dpsgd-fixed-noise", 1.3, 3.0, 1.3),
 ])
-@pytest.mark.parametrize("grad_sample_mode", ["ghost", "hooks"])
+@pytest.mark.parametrize("grad_sample_mode", ["bk", "ghost", "hooks"])
 def test_noise_std_is_calibrated(mode, sigma, clip, expected_std, grad_sample_mode):
     x, y = _batch(n=16)
     update = _dp_update(mode, sigma, clip, grad_sample_mode, x, y, seed=3)

@@ -1,0 +1,127 @@
+"""Book-keeping per-example clipping against slow one-example-at-a-time references."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from torch import nn
+
+from dprob_utils import bk_clipping
+from dprob_utils.bk_clipping import BookKeepingClipper, per_example_conv_weight_grad
+from dprob_utils.errors import ConfigError
+from dprob_utils.models import build_model
+
+
+def _reference(model: nn.Module, x, y, clip: float):
+    """(per-example gradient norms [B], clipped sum per trainable parameter), one example at a time."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    total = [torch.zeros_like(p) for p in params]
+    norms = []
+    for i in range(len(y)):
+        grads = torch.autograd.grad(nn.functional.cross_entropy(model(x[i : i + 1]), y[i : i + 1]), params)
+        norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
+        norms.append(float(norm))
+        factor = min(1.0, clip / (float(norm) + 1e-6))
+        total = [t + g * factor for t, g in zip(total, grads, strict=True)]
+    return torch.tensor(norms), total
+
+
+def _bk(model: nn.Module, x, y, clip: float):
+    clipper = BookKeepingClipper(model, clip)
+    norms = clipper.backward(nn.functional.cross_entropy(model(x), y, reduction="none"))
+    grads = [p.grad for p in model.parameters() if p.requires_grad]
+    clipper.close()
+    return norms, grads
+
+
+@pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_lenet", "p2_custom"])
+@pytest.mark.parametrize("clip", [0.1, 1e6])
+def test_matches_reference_on_the_books_models(arch, clip):
+    torch.manual_seed(0)
+    model = build_model(arch).train()
+    x, y = torch.rand(5, 1, 28, 28), torch.randint(0, 10, (5,))
+    ref_norms, ref = _reference(model, x, y, clip)
+    norms, grads = _bk(model, x, y, clip)
+    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
+    for g, r in zip(grads, ref, strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+    if clip < 1:  # every example was clipped: the sum has norm at most B * C
+        assert float(torch.sqrt(sum((g**2).sum() for g in grads))) <= 5 * clip * (1 + 1e-5)
+        assert (norms > clip).all()
+
+
+@pytest.mark.parametrize(("conv", "size"), [
+    (nn.Conv2d(3, 4, 3), 9),                                 # grouped path, stride 1
+    (nn.Conv2d(2, 5, 4, stride=2, padding=3), 16),           # grouped, stride and padding (64 positions)
+    (nn.Conv2d(3, 2, 3, stride=2, padding=1, dilation=2), 17),  # dilation
+    (nn.Conv2d(16, 8, 4, stride=2), 13),                     # 25 positions: the unfold path
+])
+def test_per_example_conv_weight_grad_matches_autograd(conv, size, monkeypatch):
+    monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 3)  # several chunks, the last one short
+    a = torch.rand(7, conv.in_channels, size, size)
+    g = torch.randn_like(conv(a))
+    got = per_example_conv_weight_grad(conv, a, g)
+    for i in range(7):
+        (ref,) = torch.autograd.grad(conv(a[i : i + 1]), conv.weight, g[i : i + 1])
+        torch.testing.assert_close(got[i], ref, rtol=1e-4, atol=1e-5)
+
+
+def test_sequence_inputs_frozen_weights_and_bias_only_layers():
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Flatten(), nn.Linear(15, 4))
+    model[0].weight.requires_grad_(False)  # only its bias trains
+    x, y = torch.rand(4, 3, 6), torch.randint(0, 4, (4,))  # [B, 3, 6]: the first layer sees a sequence
+    ref_norms, ref = _reference(model, x, y, 0.3)
+    norms, grads = _bk(model, x, y, 0.3)
+    assert len(grads) == 3 and model[0].weight.grad is None
+    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
+    for g, r in zip(grads, ref, strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+
+
+def test_close_removes_the_hooks_and_eval_forward_is_not_recorded():
+    model = build_model("p2_custom")
+    clipper = BookKeepingClipper(model, 1.0)
+    with torch.no_grad():
+        model(torch.rand(2, 1, 28, 28))
+    assert not clipper._records
+    clipper.close()
+    model(torch.rand(2, 1, 28, 28))
+    assert not clipper._records
+
+
+@pytest.mark.parametrize(("model", "match"), [
+    (nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)), "BatchNorm2d"),
+    (nn.Sequential(nn.Linear(3, 3), nn.ReLU(inplace=True)), "in-place"),
+    (nn.Sequential(nn.Conv2d(2, 2, 3, groups=2)), "groups"),
+    (nn.Sequential(nn.Conv2d(1, 2, 3, padding="same")), "padding"),
+])
+def test_unsupported_models_raise_config_error(model, match):
+    with pytest.raises(ConfigError, match=match):
+        BookKeepingClipper(model, 1.0)
+
+
+def test_shared_layer_and_bad_loss_shape_raise():
+    lin = nn.Linear(3, 3)
+    clipper = BookKeepingClipper(nn.Sequential(lin), 1.0)
+    with pytest.raises(ConfigError, match="twice"):
+        lin(lin(torch.rand(2, 3)))
+    out = lin(torch.rand(2, 3))
+    with pytest.raises(ConfigError, match="one loss per example"):
+        clipper.backward(out.sum())
+    with pytest.raises(ConfigError, match="> 0"):
+        BookKeepingClipper(nn.Linear(2, 2), 0.0)
+
+
+def test_malloc_tuning_applies_once_and_can_be_turned_off():
+    code = "import dprob_utils.allocator as a, dprob_utils; print(a._applied, a.tune_malloc())"
+    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"DPROB_MALLOC_TUNING": "0", "PATH": ""}).stdout.split()
+    import platform
+
+    assert on[0] == on[1] == str(platform.libc_ver()[0] == "glibc")
+    assert off == ["False", "False"]
