@@ -60,40 +60,114 @@ def resolve_notebooks(names: list[str] | None) -> list[Path]:
     return out
 
 
-def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = None,
-                  progress: bool = True) -> list[dict]:
-    """Execute notebooks with papermill (parameter ``profile``) into ``out_dir``; returns per-notebook timings.
+TRAINING_PREFIXES = ("01_",)
 
-    Raises :class:`DprobError` naming the notebook whose execution failed.
-    """
+
+def stages(paths: list[Path]) -> list[list[Path]]:
+    """Execution stages: the training chapter (it trains the model zoo every other chapter loads), then the
+    other chapters (independent of one another: each may run beside the others), then the summary pages."""
+    ordered = execution_order(paths)
+    first = [p for p in ordered if p.name.startswith(TRAINING_PREFIXES)]
+    last = [p for p in ordered if p.name.startswith(SUMMARY_PREFIXES)]
+    middle = [p for p in ordered if p not in first and p not in last]
+    return [stage for stage in (first, middle, last) if stage]
+
+
+def default_jobs() -> int:
+    """Notebooks run side by side by default: ``$DPROB_JOBS``, else 2 on a machine with at least 2 cores."""
+    env = os.environ.get("DPROB_JOBS")
+    if env:
+        if not env.isdigit() or int(env) < 1:
+            raise ConfigError(f"DPROB_JOBS must be a whole number >= 1, got {env!r}")
+        return int(env)
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def _execute(path: Path, out_dir: Path, profile: str, progress: bool) -> float:
+    """Execute one notebook; returns its wall-clock seconds. Raises DprobError naming the failed cell."""
     import papermill as pm
 
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(path), str(out_dir / path.name), parameters={"profile": profile},
+            cwd=str(path.parent), progress_bar=progress, kernel_name="python3",
+        )
+    except pm.PapermillExecutionError as exc:
+        raise DprobError(f"notebook {path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") \
+            from exc
+    hide_default_parameters(out_dir / path.name)
+    return time.perf_counter() - start
+
+
+def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = None,
+                  progress: bool = True, jobs: int | None = None) -> list[dict]:
+    """Execute notebooks with papermill (parameter ``profile``) into ``out_dir``; returns per-notebook timings.
+
+    ``jobs`` (default :func:`default_jobs`) notebooks of the same :func:`stages` stage run side by side, each
+    kernel with ``cpu_count // jobs`` torch threads (kernel start-up, imports and plotting are single-threaded,
+    so two half-machine kernels finish sooner than one whole-machine kernel after another). Raises
+    :class:`DprobError` naming the notebook whose execution failed.
+    """
     get_profile(profile)
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise ConfigError(f"jobs must be >= 1, got {jobs}")
     paths = execution_order(resolve_notebooks(names))
     out_dir = out_dir or chapters_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
-    timings = []
     # The executed notebooks are rendered into static HTML, where progress widgets would only show as noise.
     os.environ["DPROB_PROGRESS"] = "0"
-    for i, path in enumerate(paths, 1):
+    seconds: dict[str, float] = {}
+    done = 0
+
+    def report(path: Path, secs: float) -> None:
+        nonlocal done
+        done += 1
+        seconds[path.stem] = round(secs, 1)
         if progress:
-            print(f"[{i}/{len(paths)}] {path.stem} (profile {profile}) ...", file=sys.stderr, flush=True)
-        start = time.perf_counter()
-        try:
-            pm.execute_notebook(
-                str(path), str(out_dir / path.name), parameters={"profile": profile},
-                cwd=str(path.parent), progress_bar=progress, kernel_name="python3",
-            )
-        except pm.PapermillExecutionError as exc:
-            raise DprobError(f"notebook {path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") \
-                from exc
-        seconds = time.perf_counter() - start
-        hide_default_parameters(out_dir / path.name)
-        timings.append({"notebook": path.stem, "seconds": round(seconds, 1)})
-        if progress:
-            print(f"      done in {seconds:.1f} s", file=sys.stderr, flush=True)
+            print(f"[{done}/{len(paths)}] {path.stem} (profile {profile}) done in {secs:.1f} s", file=sys.stderr,
+                  flush=True)
+
+    for stage in stages(paths):
+        if jobs == 1 or len(stage) == 1:
+            for path in stage:
+                if progress:
+                    print(f"      running {path.stem} ...", file=sys.stderr, flush=True)
+                report(path, _execute(path, out_dir, profile, progress))
+            continue
+        _run_side_by_side(stage, out_dir, profile, jobs, report)
+    timings = [{"notebook": p.stem, "seconds": seconds[p.stem]} for p in paths]
     _write_timings(profile, timings)
     return timings
+
+
+def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, report) -> None:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)  # inherited by the kernels
+    try:
+        # the longest notebooks first, by their last recorded time, so that none is left running alone at the end
+        last = _read_timings(profile)
+        order = sorted(stage, key=lambda p: -last.get(p.stem, 0.0))
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+            futures = {pool.submit(_execute, p, out_dir, profile, False): p for p in order}
+            try:
+                for fut in as_completed(futures):
+                    report(futures[fut], fut.result())
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def hide_default_parameters(path: Path) -> None:
@@ -109,11 +183,15 @@ def hide_default_parameters(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _write_timings(profile: str, timings: list[dict]) -> None:
+def _read_timings(profile: str) -> dict[str, float]:
     from .results import results_path
 
     path = results_path(profile, "notebook_timings")
-    old = json.loads(path.read_text()) if path.is_file() else {}
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _write_timings(profile: str, timings: list[dict]) -> None:
+    old = _read_timings(profile)
     old.update({t["notebook"]: t["seconds"] for t in timings})
     from .results import save_json
 

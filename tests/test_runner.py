@@ -1,0 +1,54 @@
+"""Notebook execution order, side-by-side execution and its failure reporting."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dprob_utils.errors import ConfigError, DprobError
+from dprob_utils.runner import default_jobs, run_notebooks, stages
+
+
+def test_stages_train_first_then_chapters_then_summaries():
+    names = ["99_scorecard", "05_b", "00_overview", "02_a", "01_training", "90_explorer"]
+    got = [[p.name for p in stage] for stage in stages([Path(f"{n}.ipynb") for n in names])]
+    assert got == [["01_training.ipynb"], ["02_a.ipynb", "05_b.ipynb", "90_explorer.ipynb"],
+                   ["00_overview.ipynb", "99_scorecard.ipynb"]]
+
+
+def test_default_jobs_reads_the_environment(monkeypatch):
+    monkeypatch.setenv("DPROB_JOBS", "3")
+    assert default_jobs() == 3
+    for bad in ("0", "two"):
+        monkeypatch.setenv("DPROB_JOBS", bad)
+        with pytest.raises(ConfigError, match="DPROB_JOBS"):
+            default_jobs()
+
+
+def _notebook(path: Path, code: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('profile = "quick"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.mark.slow
+def test_side_by_side_runs_each_notebook_once_and_names_the_failing_one(tmp_path):
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    good = [_notebook(src / f"0{i}_ok.ipynb", f"import os\nopen('{tmp_path}/ran_{i}', 'w').write(os.environ"
+                      "['OMP_NUM_THREADS'] + profile)") for i in (2, 3)]
+    timings = run_notebooks([str(p) for p in good], "smoke", out_dir=out, progress=False, jobs=2)
+    assert [t["notebook"] for t in timings] == ["02_ok", "03_ok"]
+    threads = str(max(1, (os.cpu_count() or 1) // 2))
+    assert sorted(p.read_text() for p in tmp_path.glob("ran_*")) == [threads + "smoke"] * 2
+    assert all((out / p.name).is_file() for p in good)
+    bad = _notebook(src / "04_bad.ipynb", "raise ValueError('boom')")
+    with pytest.raises(DprobError, match=r"04_bad\.ipynb failed .*ValueError: boom"):
+        run_notebooks([str(good[0]), str(bad)], "smoke", out_dir=out, progress=False, jobs=2)
