@@ -176,7 +176,7 @@ def _linear_sequence_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -
 
 
 def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
-    sq = torch.zeros(a.shape[0], dtype=g.dtype)
+    sq = torch.zeros(a.shape[0], dtype=g.dtype, device=g.device)
     if _trainable(layer.weight):
         gw = per_example_conv_weight_grad(layer, a, g)  # [B, out, in, kh, kw]
         sq = sq + gw.reshape(gw.shape[0], -1).pow(2).sum(1)
@@ -220,7 +220,7 @@ def per_example_conv_weight_grad(layer: nn.Conv2d, a: torch.Tensor, g: torch.Ten
     ph, pw = layer.padding
     padded = nn.functional.pad(a, (pw, pw, ph, ph)) if ph or pw else a
     kh, kw = layer.kernel_size
-    out = torch.empty(b, *layer.weight.shape, dtype=g.dtype)
+    out = torch.empty(b, *layer.weight.shape, dtype=g.dtype, device=g.device)
     for i in range(0, b, CONV_CHUNK):
         ai, gi = padded[i : i + CONV_CHUNK], g[i : i + CONV_CHUNK]
         n = ai.shape[0]
@@ -266,3 +266,7 @@ class ClippedLoss:
     def item(self) -> float:
         """Mean loss over the batch."""
         return float(self.per_example.detach().mean())
+
+    def detach(self) -> torch.Tensor:
+        """Mean loss over the batch, a 0-d tensor on the batch's device (as Opacus's DP loss gives)."""
+        return self.per_example.detach().mean()

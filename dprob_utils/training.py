@@ -209,18 +209,29 @@ def fit(
     grad_sample_mode: str = "bk",
     progress: bool | None = None,
     eval_fn=None,
+    device: str | torch.device | None = "cpu",
 ) -> tuple[int, float, list[dict]]:
     """Train ``model`` in place on ``x`` (``[N, ...]``) and ``y`` (``[N]``) as ``cfg`` says.
 
-    Only parameters with ``requires_grad`` are trained (frozen layers stay untouched).
+    Only parameters with ``requires_grad`` are trained (frozen layers stay untouched). ``device``: where to
+    train (``None``: :func:`~dprob_utils.devices.training_device`); the model, the whole training set and the
+    batch-sampling and noise generator move there once, so a step makes no host-device copy. The model stays
+    on ``device``.
 
     Returns:
         (number of optimizer steps, wall-clock seconds, per-epoch history of mean loss).
     """
     if grad_sample_mode not in GRAD_SAMPLE_MODES:
         raise ConfigError(f"grad_sample_mode must be one of {GRAD_SAMPLE_MODES}, got {grad_sample_mode!r}")
+    from .devices import training_device
+
+    dev = training_device(device)
+    model.to(dev)
+    x, y = x.to(dev), y.to(dev)
     n = int(y.shape[0])
-    gen = torch.Generator().manual_seed(cfg.seed + 1)
+    # one generator on the device draws batches and (through Opacus) the noise; on the CPU the same stream as
+    # before devices existed, so cached CPU models keep their keys
+    gen = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=cfg.lr)
     if cfg.private:
@@ -239,10 +250,10 @@ def fit(
     start = time.perf_counter()
     for epoch in bar:
         total, count = 0.0, 0
-        perm = None if cfg.private else torch.randperm(n, generator=gen)
+        perm = None if cfg.private else torch.randperm(n, generator=gen, device=dev)
         for s in range(steps_per_epoch):
             if cfg.private:
-                idx = torch.nonzero(torch.rand(n, generator=gen) < q).squeeze(1)
+                idx = torch.nonzero(torch.rand(n, generator=gen, device=dev) < q).squeeze(1)
             else:
                 idx = perm[s * cfg.batch_size : (s + 1) * cfg.batch_size]
                 if s == steps_per_epoch - 1:
@@ -255,9 +266,9 @@ def fit(
             loss = criterion(module(xb), yb)
             loss.backward()
             optimizer.step()
-            total += float(loss.item()) * len(idx)
+            total += loss.detach().double() * len(idx)  # summed on the device: no synchronisation per step
             count += len(idx)
-        entry = {"epoch": epoch + 1, "loss": total / max(count, 1)}
+        entry = {"epoch": epoch + 1, "loss": float(total) / max(count, 1)}
         if eval_fn is not None:
             entry["test_accuracy"] = eval_fn()
             module.train()
@@ -274,11 +285,13 @@ def fit(
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> float:
-    """Top-1 accuracy in [0, 1] of ``model`` on ``x``, ``y``."""
+    """Top-1 accuracy in [0, 1] of ``model`` on ``x``, ``y`` (moved batch by batch to the model's device)."""
     model.eval()
+    dev = next(model.parameters()).device
     correct = 0
     for i in range(0, len(y), batch_size):
-        correct += int((model(x[i : i + batch_size]).argmax(1) == y[i : i + batch_size]).sum())
+        pred = model(x[i : i + batch_size].to(dev)).argmax(1)
+        correct += int((pred == y[i : i + batch_size].to(dev)).sum())
     return correct / max(len(y), 1)
 
 
@@ -298,8 +311,12 @@ def train(
     data_dir: str | None = None,
     grad_sample_mode: str = "bk",
     progress: bool | None = None,
+    device: str | torch.device | None = None,
 ) -> tuple[nn.Module, TrainResult]:
-    """Train one model from scratch (no cache): build it, train it, report accuracy, time and privacy."""
+    """Train one model from scratch (no cache): build it, train it, report accuracy, time and privacy.
+
+    ``device``: where to train (``None``: ``DPROB_DEVICE``, else CUDA when available, else the CPU); the model
+    is returned on the CPU, where every chapter expects it."""
     from .data import load_dataset, subset
 
     if cfg.arch == "p1_cifar_net":
@@ -309,8 +326,9 @@ def train(
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.arch)
     steps, seconds, history = fit(model, train_ds.x, train_ds.y, cfg, grad_sample_mode=grad_sample_mode,
-                                  progress=progress)
+                                  progress=progress, device=device)
     accuracy = evaluate(model, test_ds.x, test_ds.y)
+    model.cpu()
     if accuracy <= DIVERGED_ACCURACY:
         # a constant predictor: every robustness number measured on it is meaningless
         warnings.warn(f"{cfg.arch} {cfg.mode} sigma={cfg.sigma:g} C={cfg.clip:g} lr={cfg.lr:g}: test accuracy "
