@@ -10,7 +10,13 @@ With ``--attacks`` it also times paper 2's two expensive attacks (Foolbox Bounda
 :mod:`dprob_utils.decision_attacks` runs them) on a briefly trained custom CNN, batched over all samples and one
 sample at a time, and prints samples·iterations per second and the batching speed-up.
 
-    dprob bench [--archs p1_mnist_cnn p2_lenet p2_custom] [--images 4096] [--batch 256] [--attacks]
+With ``--plan PROFILE`` it instead measures, on ``--device``, the throughputs that a profile's heavy parts run
+at (training of each architecture at the profile's batch sizes, Boundary and CW batched over
+``--attack-samples``) and multiplies them by the profile's work (:mod:`dprob_utils.workload`): the projected
+time of the ``paper`` profile's training and attacks on this machine.
+
+    dprob bench [--archs p1_mnist_cnn p2_lenet p2_custom] [--images 4096] [--batch 256] [--attacks] [--device D]
+    dprob bench --plan paper [--device cuda] [--attack-samples 1000]
     python benchmarks/train_throughput.py ...   (the same)
 """
 
@@ -30,27 +36,29 @@ VARIANTS = (("SGD", "sgd", "bk"), ("DP-SGD bk", "dpsgd", "bk"), ("Opacus ghost",
             ("Opacus hooks", "dpsgd", "hooks"))
 
 
-def time_variant(arch: str, mode: str, gsm: str, x: torch.Tensor, y: torch.Tensor, batch: int) -> float:
-    """Images per second of one training epoch over ``x``."""
+def time_variant(arch: str, mode: str, gsm: str, x: torch.Tensor, y: torch.Tensor, batch: int,
+                 device: str = "cpu") -> float:
+    """Images per second of one training epoch over ``x`` on ``device``."""
     torch.manual_seed(0)
     model = build_model(arch)
     cfg = TrainConfig(arch=arch, mode=mode, sigma=1.3, clip=1.0, lr=0.05, batch_size=batch, epochs=1)
-    _, seconds, _ = fit(model, x, y, cfg, grad_sample_mode=gsm, progress=False)
+    _, seconds, _ = fit(model, x, y, cfg, grad_sample_mode=gsm, progress=False, device=device)
     return len(y) / seconds
 
 
-def time_attacks(samples: int, ba_steps: int, cw_steps: int, single: int) -> list[tuple[str, str, float]]:
+def time_attacks(samples: int, ba_steps: int, cw_steps: int, single: int, arch: str = "p2_custom",
+                 device: str = "cpu") -> list[tuple[str, str, float]]:
     """(attack, how, samples·iterations per second) of Boundary and CW on ``samples`` test images batched, and on
-    ``single`` of them one at a time. CW runs one binary-search round without early abort, so that every sample
-    really runs ``cw_steps`` iterations."""
+    ``single`` of them one at a time (``single = 0``: batched only). CW runs one binary-search round without early
+    abort, so that every sample really runs ``cw_steps`` iterations."""
     import foolbox as fb
 
     from dprob_utils.decision_attacks import _run_cw, boundary_attack
 
     train = subset(load_dataset("mnist", "train"), 5000, "first")
-    model = build_model("p2_custom")
-    cfg = TrainConfig(arch="p2_custom", lr=0.5, batch_size=64, epochs=1)
-    fit(model, train.x, train.y, cfg, progress=False)
+    model = build_model(arch)
+    cfg = TrainConfig(arch=arch, lr=0.1 if arch == "p1_mnist_cnn" else 0.5, batch_size=64, epochs=1)
+    fit(model, train.x, train.y, cfg, progress=False, device=device)
     model.eval()
     test = subset(load_dataset("mnist", "test"), samples, "first")
     cw = fb.attacks.L2CarliniWagnerAttack(binary_search_steps=1, steps=cw_steps, initial_const=1.0,
@@ -61,20 +69,64 @@ def time_attacks(samples: int, ba_steps: int, cw_steps: int, single: int) -> lis
     out = []
     for name, (steps, run) in runs.items():
         for how, n, b in (("batched", samples, samples), ("one at a time", single, 1)):
+            if n == 0:
+                continue
+            _sync(device)
             t = time.perf_counter()
             run(test.x[:n], test.y[:n], b)
+            _sync(device)
             out.append((name, how, n * steps / (time.perf_counter() - t)))
     return out
 
 
-def print_attacks(samples: int, ba_steps: int, cw_steps: int, single: int) -> None:
+def _sync(device: str) -> None:
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def print_attacks(samples: int, ba_steps: int, cw_steps: int, single: int, device: str = "cpu") -> None:
     print(f"\nattacks on the custom CNN: {samples} samples batched, {single} one at a time; "
           f"Boundary {ba_steps} steps, CW {cw_steps} steps")
     print(f"{'attack':<12s} {'how':<14s} {'samples*it/s':>13s} {'speed-up':>9s}")
-    rows = time_attacks(samples, ba_steps, cw_steps, single)
+    rows = time_attacks(samples, ba_steps, cw_steps, single, device=device)
     base = {name: rate for name, how, rate in rows if how == "one at a time"}
     for name, how, rate in rows:
         print(f"{name:<12s} {how:<14s} {rate:13.0f} {rate / base[name]:8.1f}x")
+
+
+def print_plan(profile: str, images: int, attack_samples: int, device: str) -> None:
+    """Measure this device's throughputs and project the profile's training and Boundary / CW time."""
+    from dprob_utils.profiles import get_profile
+    from dprob_utils.workload import attack_work, training_work
+
+    prof = get_profile(profile)
+    work, attacks = training_work(prof), attack_work(prof)
+    ds = subset(load_dataset("mnist", "train"), images, "first")
+    print(f"plan for profile {profile!r} on {device} (torch {torch.__version__}, {torch.get_num_threads()} threads): "
+          f"throughputs measured now, times projected = work / throughput")
+    print(f"{'part':<34s} {'runs':>5s} {'work':>14s} {'throughput':>16s} {'projected':>10s}")
+    total = 0.0
+    groups: dict[tuple[str, bool, int], list] = {}
+    for w in work:
+        groups.setdefault((w.config.arch, w.config.private, w.config.batch_size), []).append(w)
+    for (arch, private, batch), ws in groups.items():
+        mode = "dpsgd" if private else "sgd"
+        time_variant(arch, mode, "bk", ds.x[: batch * 2], ds.y[: batch * 2], batch, device)  # warm-up
+        rate = time_variant(arch, mode, "bk", ds.x, ds.y, batch, device)
+        imgs = sum(w.images for w in ws)
+        total += imgs / rate
+        print(f"{'train ' + arch + ' ' + mode + f' b={batch}':<34s} {len(ws):5d} {imgs / 1e6:10.1f}M im "
+              f"{rate:10.0f} im/s {imgs / rate / 60:8.1f} m")
+    for arch in sorted({a.arch for a in attacks}):
+        rates = {name: rate for name, _, rate in time_attacks(attack_samples, 100, 50, 0, arch, device)}
+        for name in ("Boundary L2", "CW L2"):
+            runs = [a for a in attacks if a.arch == arch and a.attack == name]
+            si = sum(a.sample_iterations for a in runs)
+            total += si / rates[name]
+            print(f"{name + ' ' + arch:<34s} {len(runs):5d} {si / 1e6:10.1f}M s·it {rates[name]:8.0f} s·it/s "
+                  f"{si / rates[name] / 60:8.1f} m")
+    print(f"{'total (training, Boundary, CW)':<34s} {'':5s} {'':14s} {'':16s} {total / 60:8.1f} m")
+    print("Not counted: the other attacks (FGSM, PGD, DeepFool, Square, AutoAttack), Hessians, MNIST-C, CIFAR.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,7 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--attacks", action="store_true", help="also time the Boundary and CW attacks")
     ap.add_argument("--attack-samples", type=int, default=200)
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    ap.add_argument("--plan", metavar="PROFILE", default=None,
+                    help="measure this device and project the profile's training, Boundary and CW time")
     args = ap.parse_args(argv)
+    if args.plan:
+        print_plan(args.plan, args.images, args.attack_samples, args.device)
+        return 0
     ds = subset(load_dataset("mnist", "train"), args.images, "first")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.images} images, batch {args.batch}, "
           f"median of {args.repeats} round-robin repeats")
@@ -93,17 +151,17 @@ def main(argv: list[str] | None = None) -> int:
     for arch in args.archs:
         # warm-up (allocator, Opacus hook registration) not timed
         for _, mode, gsm in VARIANTS:
-            time_variant(arch, mode, gsm, ds.x[: args.batch * 2], ds.y[: args.batch * 2], args.batch)
+            time_variant(arch, mode, gsm, ds.x[: args.batch * 2], ds.y[: args.batch * 2], args.batch, args.device)
         runs: dict[str, list[float]] = {name: [] for name, _, _ in VARIANTS}
         for _ in range(args.repeats):
             for name, mode, gsm in VARIANTS:
-                runs[name].append(time_variant(arch, mode, gsm, ds.x, ds.y, args.batch))
+                runs[name].append(time_variant(arch, mode, gsm, ds.x, ds.y, args.batch, args.device))
         med = {k: statistics.median(v) for k, v in runs.items()}
         for name, _, _ in VARIANTS:
             print(f"{arch:<14s} {name:<14s} {med[name]:9.0f} {med[name] / med['SGD']:6.2f}x "
                   f"{med[name] / med['Opacus hooks']:8.1f}x")
     if args.attacks:
-        print_attacks(args.attack_samples, ba_steps=200, cw_steps=100, single=10)
+        print_attacks(args.attack_samples, ba_steps=200, cw_steps=100, single=10, device=args.device)
     return 0
 
 

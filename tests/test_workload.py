@@ -1,0 +1,35 @@
+"""The work a profile is, counted from its settings (the basis of ``dprob bench --plan``)."""
+
+from __future__ import annotations
+
+from dprob_utils import zoo
+from dprob_utils.profiles import get_profile
+from dprob_utils.workload import attack_work, training_work
+
+
+def test_paper_training_work_counts_every_model_once_with_its_steps():
+    work = training_work("paper")
+    prof = get_profile("paper")
+    specs = zoo.paper1_specs(prof) + zoo.paper2_specs(prof)
+    assert len(work) == len({s.config for s in specs}) + 2  # + the two substitute models of the masking check
+    sgd = next(w for w in work if w.config == zoo.p1_sgd(prof))
+    assert sgd.steps == 50 * round(60000 / 256) and sgd.images == sgd.steps * 256
+    masked = [w for w in work if w.config.epochs in (40, 20)]
+    assert {w.steps for w in masked} == {40 * 240, 20 * 240}
+
+
+def test_quick_training_work_uses_the_subset_and_dp_batch():
+    prof = get_profile("quick")
+    work = {w.config: w for w in training_work(prof)}
+    assert work[zoo.p1_sgd(prof)].steps == 3 * round(30000 / 128)
+    assert work[zoo.p1_dp(prof)].steps == 3 * round(60000 / 1024)
+
+
+def test_paper_attack_work_is_papers_cw_and_boundary_budget():
+    work = attack_work("paper")
+    cw = [a for a in work if a.attack == "CW L2"]
+    ba = [a for a in work if a.attack == "Boundary L2"]
+    assert len(cw) == len(ba) == 25  # 11 LeNet + 11 custom CNN models, 3 masked
+    assert all(a.samples == 1000 for a in work)
+    assert sorted({a.iterations for a in cw}) == [10000 * 9, 20000 * 9]
+    assert {a.iterations for a in ba} == {25000}
