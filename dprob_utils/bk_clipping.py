@@ -177,17 +177,29 @@ def _linear_sequence_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -
 
 def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
     sq = torch.zeros(a.shape[0], dtype=g.dtype, device=g.device)
+    gw, chunks = None, []
     if _trainable(layer.weight):
-        gw = per_example_conv_weight_grad(layer, a, g)  # [B, out, in, kh, kw]
-        sq = sq + gw.reshape(gw.shape[0], -1).pow(2).sum(1)
+        if _use_unfold(g):
+            gw = per_example_conv_weight_grad(layer, a, g)  # [B, out, in, kh, kw]
+            sq = sq + torch.linalg.vector_norm(gw.flatten(1), dim=1).square()
+        else:
+            for i, r in _grouped_chunks(layer, a, g):
+                # the norms while the chunk is still in the CPU's cache
+                sq[i : i + r.shape[1]] += torch.linalg.vector_norm(r, dim=(0, 2, 3, 4)).square()
+                chunks.append((i, r))
     if _trainable(layer.bias):
         gb = g.sum((2, 3))  # [B, out]
         sq = sq + gb.pow(2).sum(1)
 
     def clipped_sum(factor: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         out = []
-        if _trainable(layer.weight):
-            out.append((layer.weight, (factor @ gw.reshape(gw.shape[0], -1)).view_as(layer.weight)))
+        if gw is not None:
+            out.append((layer.weight, (factor @ gw.flatten(1)).view_as(layer.weight)))
+        elif _trainable(layer.weight):
+            # Σ_i f_i G_i chunk by chunk, each [in, n, out, kh, kw]: one batched matrix-vector product per chunk
+            total = sum(torch.einsum("n,inr->ir", factor[i : i + r.shape[1]], r.flatten(2)) for i, r in chunks)
+            out.append((layer.weight, total.view(layer.in_channels, *layer.weight.shape[:1],
+                                                 *layer.kernel_size).transpose(0, 1)))
         if _trainable(layer.bias):
             out.append((layer.bias, factor @ gb))
         return out
@@ -195,38 +207,64 @@ def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[tor
     return sq, clipped_sum
 
 
-# Examples per grouped convolution: small enough for the CPU caches (measured ~1.7x faster than the whole
-# batch of 1024 at once for paper 1's second convolution), large enough to keep both cores busy.
-CONV_CHUNK = 128
+# Per-example weight gradients held per grouped-convolution chunk: about 4 MB, so that a chunk is still in the
+# CPU's cache when its norms are taken. For paper 1's second convolution (25,000 weights) that is 32 examples:
+# 91 ms for a batch of 1024, against 112 ms with chunks of 128 (2 cores). For small layers the chunk is capped at
+# MAX_CONV_CHUNK examples (paper 1's first convolution: 11 ms at 256, 14 ms at 32).
+CONV_CHUNK_FLOATS = 2**20
+MAX_CONV_CHUNK = 256
+CONV_CHUNK: int | None = None  # a fixed number of examples per chunk (tests), instead of the rule above
 # Below this many output positions, unfolding the input and a batched matrix product is the faster way
-# (paper 2's custom CNN, 5x5 = 25 positions: 31 ms vs 55 ms for a batch of 1024).
+# (paper 2's custom CNN, 5x5 = 25 positions: 8 ms vs 12 ms for a batch of 500).
 UNFOLD_BELOW_POSITIONS = 64
+
+
+def _use_unfold(g: torch.Tensor) -> bool:
+    return g.shape[2] * g.shape[3] < UNFOLD_BELOW_POSITIONS
+
+
+def conv_chunk(layer: nn.Conv2d) -> int:
+    """Examples per grouped convolution for ``layer`` (a power of two, 1 to :data:`MAX_CONV_CHUNK`)."""
+    if CONV_CHUNK is not None:
+        return CONV_CHUNK
+    per_example = layer.weight.numel()
+    return max(1, min(MAX_CONV_CHUNK, 1 << max(0, (CONV_CHUNK_FLOATS // per_example).bit_length() - 1)))
+
+
+def _grouped_chunks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor):
+    """Yields ``(first example, [in, n, out, kh, kw] weight gradients of examples first .. first + n - 1)``.
+
+    Each chunk is one grouped convolution (groups = examples) of the inputs with the output gradients as kernels
+    (dilated by the layer's stride, stepped by its dilation)."""
+    b, o = g.shape[:2]
+    ph, pw = layer.padding
+    padded = nn.functional.pad(a, (pw, pw, ph, ph)) if ph or pw else a
+    kh, kw = layer.kernel_size
+    chunk = conv_chunk(layer)
+    for i in range(0, b, chunk):
+        ai, gi = padded[i : i + chunk], g[i : i + chunk]
+        n = ai.shape[0]
+        res = nn.functional.conv2d(ai.transpose(0, 1), gi.reshape(n * o, 1, *g.shape[2:]), stride=layer.dilation,
+                                   dilation=layer.stride, groups=n)  # [in, n*out, >= kh, >= kw]
+        yield i, res[:, :, :kh, :kw].unflatten(1, (n, o))
 
 
 def per_example_conv_weight_grad(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     """``[B, out, in, kh, kw]`` weight gradient of each example, from the layer input ``a`` ``[B, in, H, W]`` and
     output gradient ``g`` ``[B, out, Ho, Wo]``.
 
-    Chunks of :data:`CONV_CHUNK` examples, each one grouped convolution (groups = examples) of the inputs with
-    the output gradients as kernels (dilated by the layer's stride, stepped by its dilation): on a CPU 1.5-3x
-    faster than unfolding the input and a batched matrix product (Opacus's way), except for layers with few
-    output positions, which use that way.
+    Grouped convolutions over chunks of examples (:func:`conv_chunk`): on a CPU 1.5-3x faster than unfolding
+    the input and a batched matrix product (Opacus's way), except for layers with few output positions, which
+    use that way.
     """
     b, o = g.shape[:2]
-    if g.shape[2] * g.shape[3] < UNFOLD_BELOW_POSITIONS:
+    if _use_unfold(g):
         u = nn.functional.unfold(a, layer.kernel_size, dilation=layer.dilation, padding=layer.padding,
                                  stride=layer.stride)  # [B, in*kh*kw, T]
         return torch.bmm(g.reshape(b, o, -1), u.transpose(1, 2)).view(b, *layer.weight.shape)
-    ph, pw = layer.padding
-    padded = nn.functional.pad(a, (pw, pw, ph, ph)) if ph or pw else a
-    kh, kw = layer.kernel_size
     out = torch.empty(b, *layer.weight.shape, dtype=g.dtype, device=g.device)
-    for i in range(0, b, CONV_CHUNK):
-        ai, gi = padded[i : i + CONV_CHUNK], g[i : i + CONV_CHUNK]
-        n = ai.shape[0]
-        res = nn.functional.conv2d(ai.transpose(0, 1), gi.reshape(n * o, 1, *g.shape[2:]), stride=layer.dilation,
-                                   dilation=layer.stride, groups=n)  # [in, n*out, >= kh, >= kw]
-        out[i : i + n] = res[:, :, :kh, :kw].reshape(a.shape[1], n, o, kh, kw).permute(1, 2, 0, 3, 4)
+    for i, r in _grouped_chunks(layer, a, g):
+        out[i : i + r.shape[1]] = r.permute(1, 2, 0, 3, 4)
     return out
 
 

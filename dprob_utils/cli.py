@@ -91,13 +91,42 @@ def cmd_book(args: argparse.Namespace) -> int:
     from .runner import build_book, run_notebooks
 
     get_profile(args.profile)
+    models_before = _cached_models()
     start = time.perf_counter()
     timings = [] if args.no_execute else run_notebooks(args.notebooks, args.profile, jobs=args.jobs)
     wall = time.perf_counter() - start
     index = build_book(args.profile, execute=False)
-    _print_timings(timings, wall, time.perf_counter() - start - wall)
+    build = time.perf_counter() - start - wall
+    _print_timings(timings, wall, build)
+    if timings:
+        _log_book_run(args.profile, timings, wall, build, _cached_models() - models_before, args.jobs)
     print(f"book built: {index}")
     return 0
+
+
+def _cached_models() -> int:
+    from .cache import ModelCache
+
+    return sum(1 for _ in ModelCache().root.glob("*/*.json"))
+
+
+def _log_book_run(profile: str, timings: list[dict], wall: float, build: float, trained: int,
+                  jobs: int | None) -> None:
+    """Append this run to ``results/<profile>/book_runs.jsonl``: cold runs (models trained) and warm runs (none)
+    stay side by side, where ``notebook_timings.json`` keeps only each notebook's last time."""
+    import json
+    import os
+    from datetime import datetime, timezone
+
+    from .paths import results_dir
+    from .runner import default_jobs
+
+    record = {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "models_trained": trained,
+              "jobs": jobs or default_jobs(), "cpus": os.cpu_count(), "notebooks_wall_s": round(wall, 1),
+              "build_s": round(build, 1), "total_s": round(wall + build, 1),
+              "notebooks_s": {t["notebook"]: t["seconds"] for t in timings}}
+    with open(results_dir(profile) / "book_runs.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
 
 
 JOBS_HELP = "notebooks run side by side after the training chapter (default $DPROB_JOBS, else 2)"

@@ -52,3 +52,18 @@ def test_side_by_side_runs_each_notebook_once_and_names_the_failing_one(tmp_path
     bad = _notebook(src / "04_bad.ipynb", "raise ValueError('boom')")
     with pytest.raises(DprobError, match=r"04_bad\.ipynb failed .*ValueError: boom"):
         run_notebooks([str(good[0]), str(bad)], "smoke", out_dir=out, progress=False, jobs=2)
+
+
+def test_book_runs_are_logged_side_by_side(tmp_path, monkeypatch):
+    import json
+
+    from dprob_utils.cli import _log_book_run
+
+    monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
+    timings = [{"notebook": "01_training", "seconds": 900.0}, {"notebook": "02_p1_fgsm", "seconds": 50.0}]
+    _log_book_run("smoke", timings, 950.0, 4.0, trained=28, jobs=None)
+    _log_book_run("smoke", [{"notebook": "01_training", "seconds": 8.0}], 9.0, 3.0, trained=0, jobs=1)
+    runs = [json.loads(line) for line in (tmp_path / "smoke" / "book_runs.jsonl").read_text().splitlines()]
+    assert [r["models_trained"] for r in runs] == [28, 0]
+    assert runs[0]["total_s"] == 954.0 and runs[0]["notebooks_s"]["02_p1_fgsm"] == 50.0
+    assert runs[1]["jobs"] == 1
