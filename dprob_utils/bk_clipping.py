@@ -176,6 +176,9 @@ def _linear_sequence_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -
 
 
 def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
+    # The models run channels-last (dprob_utils.models); the grouped convolutions and unfolding below are 1.5-4x
+    # faster on NCHW tensors, worth the copy.
+    a, g = a.contiguous(), g.contiguous()
     sq = torch.zeros(a.shape[0], dtype=g.dtype, device=g.device)
     gw, chunks = None, []
     if _trainable(layer.weight):

@@ -17,6 +17,7 @@ a test checks both agree).
 
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
@@ -85,6 +86,9 @@ def input_hessian(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk_size
     if len(xb) != len(yb):
         raise ConfigError(f"{len(xb)} samples but {len(yb)} labels")
     out = []
+    # torch.func's vmap cannot run channels-last tensors, and dprob's models keep their convolution weights
+    # channels-last for speed (dprob_utils.models): the Hessians use an NCHW copy of the model.
+    model = copy.deepcopy(model).to(memory_format=torch.contiguous_format)
     with eval_mode(model):
         for i in range(len(xb)):
             cs = chunk_size or auto_chunk_size(model, xb[i], memory_budget)
