@@ -150,9 +150,10 @@ def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int,
     saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     os.environ.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)  # inherited by the kernels
     try:
-        # the longest notebooks first, by their last recorded time, so that none is left running alone at the end
-        last = _read_timings(profile)
-        order = sorted(stage, key=lambda p: -last.get(p.stem, 0.0))
+        # the longest notebooks first, so that none is left running alone at the end: by the longest time recorded
+        # for each (a warm run's times would put a chapter that is long when cold last)
+        longest = _longest_timings(profile)
+        order = sorted(stage, key=lambda p: -longest.get(p.stem, 0.0))
         with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
             futures = {pool.submit(_execute, p, out_dir, profile, False): p for p in order}
             try:
@@ -188,6 +189,23 @@ def _read_timings(profile: str) -> dict[str, float]:
 
     path = results_path(profile, "notebook_timings")
     return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _longest_timings(profile: str) -> dict[str, float]:
+    """Each notebook's longest time in ``notebook_timings.json`` and ``book_runs.jsonl``."""
+    from .paths import results_dir
+
+    out = dict(_read_timings(profile))
+    runs = results_dir(profile) / "book_runs.jsonl"
+    lines = runs.read_text().splitlines() if runs.is_file() else []
+    for line in lines:
+        try:
+            times = json.loads(line).get("notebooks_s", {})
+        except ValueError:
+            continue  # a damaged line (an interrupted write) is skipped
+        for name, secs in times.items():
+            out[name] = max(out.get(name, 0.0), float(secs))
+    return out
 
 
 def _write_timings(profile: str, timings: list[dict]) -> None:

@@ -67,3 +67,15 @@ def test_book_runs_are_logged_side_by_side(tmp_path, monkeypatch):
     assert [r["models_trained"] for r in runs] == [28, 0]
     assert runs[0]["total_s"] == 954.0 and runs[0]["notebooks_s"]["02_p1_fgsm"] == 50.0
     assert runs[1]["jobs"] == 1
+
+
+def test_side_by_side_order_uses_the_longest_recorded_time(tmp_path, monkeypatch):
+    from dprob_utils.cli import _log_book_run
+    from dprob_utils.runner import _longest_timings, _write_timings
+
+    monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
+    _log_book_run("smoke", [{"notebook": "03_p1_pgd", "seconds": 550.0}, {"notebook": "90_explorer", "seconds": 80.0}],
+                  630.0, 4.0, trained=28, jobs=2)
+    (tmp_path / "smoke" / "book_runs.jsonl").open("a").write("{damaged\n")
+    _write_timings("smoke", [{"notebook": "03_p1_pgd", "seconds": 7.0}, {"notebook": "90_explorer", "seconds": 39.0}])
+    assert _longest_timings("smoke") == {"03_p1_pgd": 550.0, "90_explorer": 80.0}
