@@ -191,19 +191,27 @@ def _read_timings(profile: str) -> dict[str, float]:
     return json.loads(path.read_text()) if path.is_file() else {}
 
 
-def _longest_timings(profile: str) -> dict[str, float]:
-    """Each notebook's longest time in ``notebook_timings.json`` and ``book_runs.jsonl``."""
+def recorded_runs(profile: str) -> list[dict]:
+    """Every ``dprob book`` run logged in ``results/<profile>/book_runs.jsonl``, oldest first (a damaged line,
+    from an interrupted write, is skipped). Each has ``finished``, ``models_trained`` (0: a warm run), ``jobs``,
+    ``notebooks_s`` (seconds per notebook), ``notebooks_wall_s``, ``build_s`` and ``total_s``."""
     from .paths import results_dir
 
-    out = dict(_read_timings(profile))
-    runs = results_dir(profile) / "book_runs.jsonl"
-    lines = runs.read_text().splitlines() if runs.is_file() else []
-    for line in lines:
+    path = results_dir(profile) / "book_runs.jsonl"
+    runs = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
         try:
-            times = json.loads(line).get("notebooks_s", {})
+            runs.append(json.loads(line))
         except ValueError:
-            continue  # a damaged line (an interrupted write) is skipped
-        for name, secs in times.items():
+            continue
+    return runs
+
+
+def _longest_timings(profile: str) -> dict[str, float]:
+    """Each notebook's longest time in ``notebook_timings.json`` and ``book_runs.jsonl``."""
+    out = dict(_read_timings(profile))
+    for run in recorded_runs(profile):
+        for name, secs in run.get("notebooks_s", {}).items():
             out[name] = max(out.get(name, 0.0), float(secs))
     return out
 
