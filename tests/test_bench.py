@@ -17,3 +17,11 @@ def test_attack_benchmark_reports_both_attacks_both_ways():
     assert [(a, h) for a, h, _ in rows] == [("Boundary L2", "batched"), ("Boundary L2", "one at a time"),
                                            ("CW L2", "batched"), ("CW L2", "one at a time")]
     assert all(rate > 0 for _, _, rate in rows)
+
+
+def test_plan_prints_every_part_and_a_total(capsys):
+    assert bench.main(["--plan", "smoke", "--images", "128", "--attack-samples", "4"]) == 0
+    out = capsys.readouterr().out
+    for part in ("train p1_mnist_cnn dpsgd", "train p2_custom sgd", "Boundary L2 p2_lenet", "CW L2 p2_custom",
+                 "total (training, Boundary, CW)"):
+        assert part in out
