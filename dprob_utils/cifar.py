@@ -456,7 +456,7 @@ class CifarModels:
 def build_models(profile: Profile | str, *, data_dir: str | None = None, store: CifarStore | None = None,
                  progress: bool | None = None) -> CifarModels:
     """Data, pre-trained convolutions, features and both heads (SGD and DP-SGD) of ``profile``; cached."""
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    prof = get_profile(profile)
     store = store or CifarStore()
     timings = {}
     t = time.perf_counter()
@@ -682,7 +682,7 @@ def distance_rows(distances: dict) -> list[dict]:
 
 def settings_rows(profile: Profile | str, models: CifarModels | None = None) -> list[dict]:
     """The paper's setting beside ours, one row per setting (for the chapter's settings table)."""
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    prof = get_profile(profile)
     c = prof.cifar
     h = c.head
     sigma, clip = c.dp

@@ -46,7 +46,7 @@ class Setup:
 
 def setup(profile: str | Profile) -> Setup:
     """Profile, device and the test subset of ``p1_attacks.test_samples`` images (stratified, seed 0)."""
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    prof = get_profile(profile)
     dev = device()
     test = subset(load_dataset("mnist", "test"), prof.p1_attacks.test_samples, "stratified", seed=0)
     return Setup(prof, dev, test, test.x.to(dev), test.y.to(dev))

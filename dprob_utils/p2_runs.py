@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -33,10 +33,6 @@ from .training import TrainConfig, TrainResult
 
 # Bump when a change to an attack changes its results: it is part of every stored run's key.
 ATTACK_CODE_VERSION = 2
-
-
-def _p(profile: Profile | str) -> Profile:
-    return get_profile(profile) if isinstance(profile, str) else profile
 
 
 @dataclass
@@ -101,7 +97,7 @@ def attack_points(model: nn.Module, n: int, seed: int) -> torch.Tensor:
 def gradient_batch(profile: Profile | str) -> tuple[torch.Tensor, torch.Tensor]:
     """The test batch of the gradient statistics: the first ``gradient_batch`` images of the permutation
     (correctly classified or not), the same for every model."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     idx = test_permutation(prof.seed)[: prof.p2_attacks.gradient_batch]
     return test_set().x[idx], test_set().y[idx]
 
@@ -141,7 +137,7 @@ def _load(prof: Profile, group: str, cfg: TrainConfig, key: str | None = None,
 def chapter_models(profile: Profile | str, groups: tuple[str, ...] = ("p2_lenet", "p2_custom", "masked")
                    ) -> list[ChapterModel]:
     """Every model of ``zoo.paper2_specs(profile)`` in ``groups`` (trained on first use, then cached)."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     out = []
     for spec in zoo.paper2_specs(prof):
         group = "masked" if spec.group == "paper2 masked" else spec.config.arch
@@ -153,8 +149,8 @@ def chapter_models(profile: Profile | str, groups: tuple[str, ...] = ("p2_lenet"
 def substitute_model(profile: Profile | str, arch: str) -> ChapterModel:
     """The "similar substitute" of the masking check's criterion 7: the SGD model of ``arch`` trained with
     seed ``profile seed + substitute_seed_offset`` (not a model of the paper; trained on first use)."""
-    prof = _p(profile)
-    cfg = replace(zoo.p2_model(prof, arch), seed=prof.seed + prof.p2_attacks.substitute_seed_offset)
+    prof = get_profile(profile)
+    cfg = zoo.substitute_config(prof, arch)
     return _load(prof, arch, cfg, key=f"{arch}:sgd-substitute", label=f"SGD (seed {cfg.seed})")
 
 
@@ -185,7 +181,7 @@ def _n(limit: int | None, cm: ChapterModel) -> int:
 def pgd(cm: ChapterModel, profile: Profile | str) -> PGDCurves:
     """PGD L∞ against ε (``pgd_steps`` iterations) and against iterations at ``pgd_iter_eps``, on all attack
     points; the adversarial images at ``transfer_eps`` are kept (transfer, gallery)."""
-    s = _p(profile).p2_attacks
+    s = get_profile(profile).p2_attacks
     x, y = data_of(cm)
     eps = sorted({*s.pgd_eps, s.transfer_eps, s.masking_eps})
     params = {"eps": eps, "steps": s.pgd_steps, "iter_eps": s.pgd_iter_eps, "max_iters": max(s.pgd_iter_grid),
@@ -194,7 +190,7 @@ def pgd(cm: ChapterModel, profile: Profile | str) -> PGDCurves:
     def compute() -> dict:
         c = pgd_curves(cm.model, x, y, eps, s.pgd_steps, iter_eps=s.pgd_iter_eps, max_iters=max(s.pgd_iter_grid),
                        rel_stepsize=s.pgd_rel_stepsize, random_start=s.pgd_random_start,
-                       keep_adv=[s.transfer_eps], seed=_p(profile).seed)
+                       keep_adv=[s.transfer_eps], seed=get_profile(profile).seed)
         return {"eps": c.eps, "first_fool": c.first_fool, "steps": c.steps, "iter_eps": c.iter_eps,
                 "max_iters": c.max_iters, "adv": c.adv[s.transfer_eps], "adv_eps": s.transfer_eps}
 
@@ -206,7 +202,7 @@ def pgd(cm: ChapterModel, profile: Profile | str) -> PGDCurves:
 def cw(cm: ChapterModel, profile: Profile | str, steps: int | None = None) -> MinimalResult:
     """Carlini-Wagner L2 on the first ``cw_samples`` attack points (``steps`` per constant, default
     ``cw_steps``; Table IV uses ``cw_masked_steps``)."""
-    s = _p(profile).p2_attacks
+    s = get_profile(profile).p2_attacks
     steps = s.cw_steps if steps is None else steps
     x, y = data_of(cm, _n(s.cw_samples, cm))
     params = {"steps": steps, "bs": s.cw_binary_search_steps, "c0": s.cw_initial_const, "lr": s.cw_stepsize}
@@ -222,7 +218,7 @@ def cw(cm: ChapterModel, profile: Profile | str, steps: int | None = None) -> Mi
 
 def boundary(cm: ChapterModel, profile: Profile | str) -> MinimalResult:
     """Boundary attack L2 on the first ``boundary_samples`` attack points."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     s = prof.p2_attacks
     x, y = data_of(cm, _n(s.boundary_samples, cm))
 
@@ -239,7 +235,7 @@ def boundary(cm: ChapterModel, profile: Profile | str) -> MinimalResult:
 
 def _fooled_run(cm: ChapterModel, profile: Profile | str, name: str, params: dict,
                 attack: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
-    s = _p(profile).p2_attacks
+    s = get_profile(profile).p2_attacks
     x, y = data_of(cm, _n(s.masking_samples, cm))
 
     def compute() -> dict:
@@ -251,13 +247,13 @@ def _fooled_run(cm: ChapterModel, profile: Profile | str, name: str, params: dic
 
 def fgsm_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
     """Per masking point, fooled by FGSM at ``masking_eps`` (``BoolTensor``)."""
-    eps = _p(profile).p2_attacks.masking_eps
+    eps = get_profile(profile).p2_attacks.masking_eps
     return _fooled_run(cm, profile, "fgsm", {"eps": eps}, lambda m, x, y: fgsm(m, x, y, eps))
 
 
 def square_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
     """Per masking point, fooled by the Square attack at ``masking_eps``."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     s = prof.p2_attacks
     return _fooled_run(cm, prof, "square", {"eps": s.masking_eps, "q": s.square_queries, "seed": prof.seed},
                        lambda m, x, y: square_linf(m, x, y, s.masking_eps, s.square_queries, prof.seed))
@@ -265,7 +261,7 @@ def square_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
 
 def autoattack_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
     """Per masking point, fooled by AutoAttack at ``masking_eps``."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     s = prof.p2_attacks
     params = {"eps": s.masking_eps, "steps": s.autoattack_steps, "q": s.autoattack_square_queries,
               "seed": prof.seed}
@@ -279,7 +275,7 @@ def transfer_success_from(source: ChapterModel, target: ChapterModel, profile: P
     counting the points ``target`` classifies correctly when clean."""
     from .transfer import Crafted, transfer_success
 
-    s = _p(profile).p2_attacks
+    s = get_profile(profile).p2_attacks
     c = pgd(source, profile)
     x, y = data_of(source)
     if s.masking_eps != s.transfer_eps:
@@ -291,7 +287,7 @@ def masking_evidence(cm: ChapterModel, profile: Profile | str, substitute: Chapt
                      cw_steps: int | None = None, autoattack: bool = True) -> MaskingEvidence:
     """The measurements of the masking check for ``cm`` from the stored runs (each on its own prefix of the
     attack points; comparisons are made on the common prefix)."""
-    s = _p(profile).p2_attacks
+    s = get_profile(profile).p2_attacks
     eps = s.masking_eps
     curves = pgd(cm, profile)
     m = _n(s.masking_samples, cm)
@@ -380,7 +376,7 @@ def _train_text(cfg: TrainConfig) -> str:
 def settings_rows(profile: Profile | str, topic: str) -> list[tuple[str, str, str]]:
     """(setting, paper 2, ours) rows of a chapter's settings table; ``topic`` is ``models``, ``pgd``,
     ``cw_ba``, ``transfer``, ``gradients`` or ``masking``."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     s, t, g = prof.p2_attacks, prof.p2_train, prof.p2_grid
 
     def n(v: int | None) -> str:

@@ -333,8 +333,11 @@ SMOKE = Profile(
 PROFILES: dict[str, Profile] = {p.name: p for p in (SMOKE, QUICK, PAPER)}
 
 
-def get_profile(name: str) -> Profile:
-    """The profile called ``name``; :class:`ConfigError` for an unknown name."""
+def get_profile(name: str | Profile) -> Profile:
+    """The profile called ``name`` (a :class:`Profile` is returned as it is, so that every function may take
+    either); :class:`ConfigError` for an unknown name."""
+    if isinstance(name, Profile):
+        return name
     try:
         return PROFILES[name]
     except KeyError:

@@ -200,6 +200,11 @@ def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, cfg: TrainC
     return gsm, DPOptimizer(optimizer, **common), criterion
 
 
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Optimizer steps of one epoch over ``n`` examples: ``round(n / batch_size)``, at least one."""
+    return max(1, round(n / batch_size))
+
+
 def fit(
     model: nn.Module,
     x: torch.Tensor,
@@ -238,7 +243,7 @@ def fit(
         module, optimizer, criterion = make_private(model, optimizer, cfg, gen, grad_sample_mode)
     else:
         module, criterion = model, nn.CrossEntropyLoss()
-    steps_per_epoch = max(1, round(n / cfg.batch_size))
+    epoch_steps = steps_per_epoch(n, cfg.batch_size)
     q = min(1.0, cfg.batch_size / n)
     history: list[dict] = []
     steps = 0
@@ -251,12 +256,12 @@ def fit(
     for epoch in bar:
         total, count = 0.0, 0
         perm = None if cfg.private else torch.randperm(n, generator=gen, device=dev)
-        for s in range(steps_per_epoch):
+        for s in range(epoch_steps):
             if cfg.private:
                 idx = torch.nonzero(torch.rand(n, generator=gen, device=dev) < q).squeeze(1)
             else:
                 idx = perm[s * cfg.batch_size : (s + 1) * cfg.batch_size]
-                if s == steps_per_epoch - 1:
+                if s == epoch_steps - 1:
                     idx = perm[s * cfg.batch_size :]
             steps += 1
             if idx.numel() == 0:  # Poisson sampling drew no example (probability ~exp(-b)); counted for privacy
@@ -286,8 +291,10 @@ def fit(
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> float:
     """Top-1 accuracy in [0, 1] of ``model`` on ``x``, ``y`` (moved batch by batch to the model's device)."""
+    from .attacks import model_device
+
     model.eval()
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     correct = 0
     for i in range(0, len(y), batch_size):
         pred = model(x[i : i + batch_size].to(dev)).argmax(1)

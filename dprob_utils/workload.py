@@ -7,11 +7,11 @@ prints the projected hours, which is how the ``paper`` profile is planned for a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from . import zoo
 from .profiles import Profile, get_profile
-from .training import TrainConfig
+from .training import TrainConfig, steps_per_epoch
 
 MNIST_TRAIN_SIZE = 60000
 
@@ -46,21 +46,17 @@ class AttackWork:
 def training_work(profile: Profile | str) -> list[TrainingWork]:
     """Every MNIST model the profile's chapters train (paper 1's grid, paper 2's grid and masked models, the
     masking check's substitutes), without repeats. The CIFAR nets (section 3.6) are not counted."""
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    prof = get_profile(profile)
     configs = [s.config for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof)]
-    configs += [replace(zoo.p2_model(prof, arch), seed=prof.seed + prof.p2_attacks.substitute_seed_offset)
-                for arch in prof.p2_grid.archs]
-    out = []
-    for cfg in dict.fromkeys(configs):
-        n = cfg.train_subset or MNIST_TRAIN_SIZE
-        out.append(TrainingWork(cfg, cfg.epochs * max(1, round(n / cfg.batch_size))))
-    return out
+    configs += [zoo.substitute_config(prof, arch) for arch in prof.p2_grid.archs]
+    return [TrainingWork(cfg, cfg.epochs * steps_per_epoch(cfg.train_subset or MNIST_TRAIN_SIZE, cfg.batch_size))
+            for cfg in dict.fromkeys(configs)]
 
 
 def attack_work(profile: Profile | str) -> list[AttackWork]:
     """The Boundary and CW runs of paper 2's chapters: one per model of its grid (Tables II, III, V) and per
     masked model (Table IV, CW with ``cw_masked_steps``)."""
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    prof = get_profile(profile)
     s = prof.p2_attacks
 
     def n(limit: int | None) -> int:

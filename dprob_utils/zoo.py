@@ -6,7 +6,7 @@ Every chapter asks this module for its models, so a model trained by the trainin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from torch import nn
 
@@ -27,19 +27,15 @@ class ModelSpec:
         return self.config.label()
 
 
-def _p(profile: Profile | str) -> Profile:
-    return get_profile(profile) if isinstance(profile, str) else profile
-
-
 def p1_sgd(profile: Profile | str) -> TrainConfig:
-    prof = _p(profile)
+    prof = get_profile(profile)
     return prof.p1_train.config("p1_mnist_cnn", "sgd", seed=prof.seed)
 
 
 def p1_dp(profile: Profile | str, sigma: float | None = None, clip: float | None = None,
           mode: str = "dpsgd") -> TrainConfig:
     """Paper 1 DP-SGD model; default (sigma, C) is the main setting (1.3, 1)."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     s, c = prof.p1_grid.main
     return prof.p1_train.config("p1_mnist_cnn", mode, s if sigma is None else sigma, c if clip is None else clip,
                                 seed=prof.seed)
@@ -48,16 +44,23 @@ def p1_dp(profile: Profile | str, sigma: float | None = None, clip: float | None
 def p2_model(profile: Profile | str, arch: str, sigma: float | None = None, clip: float | None = None,
              epochs: int | None = None) -> TrainConfig:
     """Paper 2 model: SGD when ``sigma`` is None, else DP-SGD (sigma, C)."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     if sigma is None:
         return prof.p2_train.config(arch, "sgd", seed=prof.seed, epochs=epochs)
     return prof.p2_train.config(arch, "dpsgd", sigma, clip if clip is not None else 1.0, seed=prof.seed,
                                 epochs=epochs)
 
 
+def substitute_config(profile: Profile | str, arch: str) -> TrainConfig:
+    """The "similar substitute" of paper 2's masking check (criterion 7): the SGD model of ``arch`` with seed
+    ``profile seed + substitute_seed_offset`` (not a model of the paper)."""
+    prof = get_profile(profile)
+    return replace(p2_model(prof, arch), seed=prof.seed + prof.p2_attacks.substitute_seed_offset)
+
+
 def paper1_specs(profile: Profile | str) -> list[ModelSpec]:
     """Every paper 1 MNIST model of the profile: SGD, the DP-SGD grid, the fixed-noise grid."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     specs = [ModelSpec("paper1", p1_sgd(prof))]
     specs += [ModelSpec("paper1", p1_dp(prof, s, c)) for s, c in prof.p1_grid.dpsgd_settings()]
     specs += [ModelSpec("paper1 fixed-noise", p1_dp(prof, s, c, mode="dpsgd-fixed-noise"))
@@ -67,7 +70,7 @@ def paper1_specs(profile: Profile | str) -> list[ModelSpec]:
 
 def paper2_specs(profile: Profile | str) -> list[ModelSpec]:
     """Every paper 2 model: SGD and the sigma/C grid per architecture, then the masked models (Table IV)."""
-    prof = _p(profile)
+    prof = get_profile(profile)
     specs = []
     for arch in prof.p2_grid.archs:
         specs.append(ModelSpec(f"paper2 {arch}", p2_model(prof, arch)))
@@ -80,6 +83,6 @@ def paper2_specs(profile: Profile | str) -> list[ModelSpec]:
 def load(cfg: TrainConfig, profile: Profile | str, progress: bool | None = None,
          cache: ModelCache | None = None) -> tuple[nn.Module, TrainResult]:
     """Train or load ``cfg`` (accounting privacy at the profile's delta); the model is in eval mode."""
-    model, result = train_or_load(cfg, delta=_p(profile).delta, progress=progress, cache=cache)
+    model, result = train_or_load(cfg, delta=get_profile(profile).delta, progress=progress, cache=cache)
     model.eval()
     return model, result

@@ -54,3 +54,10 @@ def test_paper_grid_is_the_papers():
             assert (arch, *map(float, sc)) in dp
     masked = [s.config for s in specs if s.group == "paper2 masked"]
     assert [(c.sigma, c.clip, c.epochs) for c in masked] == [(2.0, 5.0, 50), (2.0, 6.0, 40), (2.0, 7.0, 20)]
+
+
+def test_get_profile_passes_a_profile_through():
+    from dprob_utils.profiles import get_profile
+
+    quick = get_profile("quick")
+    assert get_profile(quick) is quick

@@ -29,10 +29,6 @@ PAPER_LARGEST_GAPS = ("brightness", "fog", "frost")  # paper 1, section 3.5
 CORRUPTION_CODE_VERSION = 1
 
 
-def _prof(profile: Profile | str) -> Profile:
-    return get_profile(profile) if isinstance(profile, str) else profile
-
-
 def model_key(sigma: float | None = None, clip: float | None = None) -> str:
     """``sgd`` or ``dp_s<sigma>_c<C>`` (e.g. ``dp_s1.3_c1``): the column names of results and reference."""
     return "sgd" if sigma is None else f"dp_s{sigma:g}_c{clip:g}"
@@ -40,7 +36,7 @@ def model_key(sigma: float | None = None, clip: float | None = None) -> str:
 
 def table2_models(profile: Profile | str) -> list[tuple[str, TrainConfig]]:
     """(key, config) of Table 2's models in the profile: SGD, the main DP-SGD setting, the other settings."""
-    prof = _prof(profile)
+    prof = get_profile(profile)
     out = [("sgd", zoo.p1_sgd(prof))]
     for s, c in dict.fromkeys([prof.p1_grid.main, *prof.p1_grid.table2]):
         out.append((model_key(s, c), zoo.p1_dp(prof, s, c)))
@@ -50,7 +46,7 @@ def table2_models(profile: Profile | str) -> list[tuple[str, TrainConfig]]:
 def test_set(profile: Profile | str) -> ImageDataset:
     """The MNIST test images that are corrupted: a stratified subset of ``mnistc.test_samples`` (seeded by
     the profile seed) or all 10,000."""
-    prof = _prof(profile)
+    prof = get_profile(profile)
     return subset(load_dataset("mnist", "test"), prof.mnistc.test_samples, "stratified", seed=prof.seed)
 
 
@@ -65,7 +61,7 @@ def run_table2(profile: Profile | str, names: Sequence[str] = NAMES, progress: b
     ``accuracy`` (corruption -> model key -> %), ``pessimal`` (how the noise matrix was made),
     ``n_test``, ``seconds`` (generation and evaluation). Pass it to :func:`summarise`.
     """
-    prof = _prof(profile)
+    prof = get_profile(profile)
     models: dict[str, nn.Module] = {}
     info: dict[str, dict] = {}
     for key, cfg in table2_models(prof):
@@ -174,7 +170,7 @@ def compare_released(profile: Profile | str, path=None, progress: bool | None = 
     available = [n for n in released_available(path) if n in RELEASED]
     if not available:
         return None
-    prof = _prof(profile)
+    prof = get_profile(profile)
     ds = test_set(prof)
     models = {k: zoo.load(cfg, prof, progress=progress)[0] for k, cfg in table2_models(prof)}
     seed = prof.mnistc.corruption_seed

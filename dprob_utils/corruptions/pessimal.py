@@ -72,7 +72,7 @@ def pessimal_matrix(profile, progress: bool | None = None) -> tuple[np.ndarray, 
     from ..data import load_dataset, subset
     from ..profiles import get_profile
 
-    prof = get_profile(profile) if isinstance(profile, str) else profile
+    prof = get_profile(profile)
     mc = prof.mnistc
     cfg = zoo.p2_model(prof, mc.pessimal_reference_arch)
     info = {"reference_model": f"{cfg.arch} {cfg.label()}", "reference_key": cfg.key(),
