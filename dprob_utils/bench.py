@@ -10,12 +10,17 @@ With ``--attacks`` it also times paper 2's two expensive attacks (Foolbox Bounda
 :mod:`dprob_utils.decision_attacks` runs them) on a briefly trained custom CNN, batched over all samples and one
 sample at a time, and prints samples·iterations per second and the batching speed-up.
 
+With ``--parallel N`` it times N DP-SGD trainings of each architecture one after another in this process (all
+torch threads) and side by side in N processes (threads / N each, process start-up included), as the training
+chapter runs the models missing from the cache (:func:`dprob_utils.zoo.train_missing`).
+
 With ``--plan PROFILE`` it instead measures, on ``--device``, the throughputs that a profile's heavy parts run
 at (training of each architecture at the profile's batch sizes, Boundary and CW batched over
 ``--attack-samples``) and multiplies them by the profile's work (:mod:`dprob_utils.workload`): the projected
 time of the ``paper`` profile's training and attacks on this machine.
 
     dprob bench [--archs p1_mnist_cnn p2_lenet p2_custom] [--images 4096] [--batch 256] [--attacks] [--device D]
+    dprob bench --parallel 2 [--archs ...] [--images 4096]
     dprob bench --plan paper [--device cuda] [--attack-samples 1000]
     python benchmarks/train_throughput.py ...   (the same)
 """
@@ -94,6 +99,35 @@ def print_attacks(samples: int, ba_steps: int, cw_steps: int, single: int, devic
         print(f"{name:<12s} {how:<14s} {rate:13.0f} {rate / base[name]:8.1f}x")
 
 
+def print_parallel(archs: list[str], jobs: int, images: int, batch: int) -> None:
+    """Wall clock of training ``4 * jobs`` DP-SGD models per architecture (seeds 0, 1, ...; ``images`` training
+    images, one epoch, test accuracy taken) with :func:`dprob_utils.zoo.train_missing`, as the training chapter
+    does: one after another in this process (all threads) vs ``jobs`` processes side by side. Fresh temporary
+    caches, so everything is trained; process start-up, data loading and evaluation are included."""
+    import tempfile
+    import warnings
+
+    from dprob_utils.cache import ModelCache
+    from dprob_utils.zoo import train_missing
+
+    threads = torch.get_num_threads()
+    n = 4 * jobs  # several per process, as in the training chapter (where one process trains ~13)
+    print(f"{n} DP-SGD models of {images} images each (batch {batch}, 1 epoch), trained and evaluated: one after "
+          f"another with {threads} threads vs {jobs} processes side by side with {max(1, threads // jobs)} each")
+    print(f"{'architecture':<14s} {'in sequence':>12s} {'side by side':>13s} {'ratio':>6s}")
+    for arch in archs:
+        configs = [TrainConfig(arch=arch, mode="dpsgd", sigma=1.0, clip=1.0, lr=0.05, batch_size=batch, epochs=1,
+                               train_subset=images, seed=seed) for seed in range(n)]
+        secs = []
+        for j in (1, jobs):
+            with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # one short epoch may leave a model at chance: not the point here
+                t = time.perf_counter()
+                train_missing(configs, "smoke", jobs=j, cache=ModelCache(tmp), progress=False)
+                secs.append(time.perf_counter() - t)
+        print(f"{arch:<14s} {secs[0]:10.1f} s {secs[1]:11.1f} s {secs[0] / secs[1]:5.2f}x")
+
+
 def print_plan(profile: str, images: int, attack_samples: int, device: str) -> None:
     """Measure this device's throughputs and project the profile's training and Boundary / CW time."""
     from dprob_utils.profiles import get_profile
@@ -138,11 +172,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--attacks", action="store_true", help="also time the Boundary and CW attacks")
     ap.add_argument("--attack-samples", type=int, default=200)
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    ap.add_argument("--parallel", type=int, metavar="N", default=None,
+                    help="time N DP-SGD trainings in sequence vs in N processes side by side")
     ap.add_argument("--plan", metavar="PROFILE", default=None,
                     help="measure this device and project the profile's training, Boundary and CW time")
     args = ap.parse_args(argv)
     if args.plan:
         print_plan(args.plan, args.images, args.attack_samples, args.device)
+        return 0
+    if args.parallel:
+        print_parallel(args.archs, args.parallel, args.images, args.batch)
         return 0
     ds = subset(load_dataset("mnist", "train"), args.images, "first")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.images} images, batch {args.batch}, "

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from .errors import ConfigError, DprobError
+from .parallel import default_jobs, map_processes
 from .paths import project_root
 from .profiles import get_profile
 
@@ -73,16 +74,6 @@ def stages(paths: list[Path]) -> list[list[Path]]:
     return [stage for stage in (first, middle, last) if stage]
 
 
-def default_jobs() -> int:
-    """Notebooks run side by side by default: ``$DPROB_JOBS``, else 2 on a machine with at least 2 cores."""
-    env = os.environ.get("DPROB_JOBS")
-    if env:
-        if not env.isdigit() or int(env) < 1:
-            raise ConfigError(f"DPROB_JOBS must be a whole number >= 1, got {env!r}")
-        return int(env)
-    return 2 if (os.cpu_count() or 1) >= 2 else 1
-
-
 def _execute(path: Path, out_dir: Path, profile: str, progress: bool) -> float:
     """Execute one notebook; returns its wall-clock seconds. Raises DprobError naming the failed cell."""
     import papermill as pm
@@ -118,6 +109,9 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     out_dir.mkdir(parents=True, exist_ok=True)
     # The executed notebooks are rendered into static HTML, where progress widgets would only show as noise.
     os.environ["DPROB_PROGRESS"] = "0"
+    # the training chapter trains its models `jobs` side by side (zoo.train_missing)
+    saved = {"DPROB_JOBS": os.environ.get("DPROB_JOBS")}
+    os.environ["DPROB_JOBS"] = str(jobs)
     seconds: dict[str, float] = {}
     done = 0
 
@@ -129,23 +123,23 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
             print(f"[{done}/{len(paths)}] {path.stem} (profile {profile}) done in {secs:.1f} s", file=sys.stderr,
                   flush=True)
 
-    for stage in stages(paths):
-        if jobs == 1 or len(stage) == 1:
-            for path in stage:
-                if progress:
-                    print(f"      running {path.stem} ...", file=sys.stderr, flush=True)
-                report(path, _execute(path, out_dir, profile, progress))
-            continue
-        _run_side_by_side(stage, out_dir, profile, jobs, report)
+    try:
+        for stage in stages(paths):
+            if jobs == 1 or len(stage) == 1:
+                for path in stage:
+                    if progress:
+                        print(f"      running {path.stem} ...", file=sys.stderr, flush=True)
+                    report(path, _execute(path, out_dir, profile, progress))
+                continue
+            _run_side_by_side(stage, out_dir, profile, jobs, report)
+    finally:
+        _restore_env(saved)
     timings = [{"notebook": p.stem, "seconds": seconds[p.stem]} for p in paths]
     _write_timings(profile, timings)
     return timings
 
 
 def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, report) -> None:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-    from multiprocessing import get_context
-
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     os.environ.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)  # inherited by the kernels
@@ -154,21 +148,18 @@ def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int,
         # for each (a warm run's times would put a chapter that is long when cold last)
         longest = _longest_timings(profile)
         order = sorted(stage, key=lambda p: -longest.get(p.stem, 0.0))
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
-            futures = {pool.submit(_execute, p, out_dir, profile, False): p for p in order}
-            try:
-                for fut in as_completed(futures):
-                    report(futures[fut], fut.result())
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
+        for (path, *_), secs in map_processes(_execute, [(p, out_dir, profile, False) for p in order], jobs):
+            report(path, secs)
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _restore_env(saved)
+
+
+def _restore_env(saved: dict[str, str | None]) -> None:
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def hide_default_parameters(path: Path) -> None:

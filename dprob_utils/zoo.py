@@ -6,11 +6,15 @@ Every chapter asks this module for its models, so a model trained by the trainin
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 
+import torch
 from torch import nn
 
 from .cache import ModelCache, train_or_load
+from .devices import training_device
+from .parallel import default_jobs, map_processes
 from .profiles import Profile, get_profile
 from .training import TrainConfig, TrainResult
 
@@ -86,3 +90,45 @@ def load(cfg: TrainConfig, profile: Profile | str, progress: bool | None = None,
     model, result = train_or_load(cfg, delta=get_profile(profile).delta, progress=progress, cache=cache)
     model.eval()
     return model, result
+
+
+def training_jobs(jobs: int | None = None) -> int:
+    """Trainings side by side: ``jobs`` (default :func:`.parallel.default_jobs`), at most one per torch thread
+    this process has (a notebook running beside another has one: it trains in-process), and 1 on a GPU."""
+    if training_device().type != "cpu":
+        return 1
+    jobs = default_jobs() if jobs is None else jobs
+    return max(1, min(jobs, torch.get_num_threads()))
+
+
+def _train_in_worker(cfg: TrainConfig, delta: float, cache_root: str) -> tuple[float, list[str]]:
+    """Worker of :func:`train_missing`: train and store ``cfg``; its seconds and the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, result = train_or_load(cfg, delta=delta, progress=False, cache=ModelCache(cache_root))
+    return result.seconds, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def train_missing(configs: list[TrainConfig], profile: Profile | str, jobs: int | None = None,
+                  cache: ModelCache | None = None, progress: bool | None = None) -> set[str]:
+    """Train the ``configs`` not in the cache yet, :func:`training_jobs` at a time in separate processes (each with
+    ``threads // jobs`` torch threads), longest first. Returns the cache keys trained now, so that a chapter can
+    still say which of its models it trained. A single missing model, or ``jobs = 1``, trains in this process."""
+    from .progress import progress as bar
+
+    cache = cache or ModelCache()
+    prof = get_profile(profile)
+    missing = list({c.key(): c for c in configs if c not in cache}.values())
+    jobs = min(training_jobs(jobs), len(missing))
+    if jobs <= 1:
+        for cfg in bar(missing, desc="training"):
+            train_or_load(cfg, delta=prof.delta, progress=progress, cache=cache)
+        return {c.key() for c in missing}
+    # longest first, so that no long training is left running alone at the end
+    missing.sort(key=lambda c: -(c.epochs * (c.train_subset or 60000) * (4 if c.private else 1)))
+    threads = max(1, torch.get_num_threads() // jobs)
+    done = map_processes(_train_in_worker, [(c, prof.delta, str(cache.root)) for c in missing], jobs, threads)
+    for (cfg, _, _), (_, messages) in bar(done, desc=f"training ({jobs} side by side)", total=len(missing)):
+        for msg in messages:
+            warnings.warn(f"{cfg.label()} ({cfg.arch}): {msg}", stacklevel=2)
+    return {c.key() for c in missing}

@@ -25,3 +25,10 @@ def test_plan_prints_every_part_and_a_total(capsys):
     for part in ("train p1_mnist_cnn dpsgd", "train p2_custom sgd", "Boundary L2 p2_lenet", "CW L2 p2_custom",
                  "total (training, Boundary, CW)"):
         assert part in out
+
+
+def test_parallel_benchmark_prints_both_ways_and_a_ratio(capsys):
+    assert bench.main(["--parallel", "2", "--archs", "p2_custom", "--images", "256", "--batch", "128"]) == 0
+    out = capsys.readouterr().out
+    assert "in sequence" in out and "side by side" in out
+    assert out.strip().splitlines()[-1].startswith("p2_custom") and out.strip().endswith("x")

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dprob_utils.errors import ConfigError, DprobError
-from dprob_utils.runner import default_jobs, run_notebooks, stages
+from dprob_utils.errors import DprobError
+from dprob_utils.runner import run_notebooks, stages
 
 
 def test_stages_train_first_then_chapters_then_summaries():
@@ -17,15 +17,6 @@ def test_stages_train_first_then_chapters_then_summaries():
     got = [[p.name for p in stage] for stage in stages([Path(f"{n}.ipynb") for n in names])]
     assert got == [["01_training.ipynb"], ["02_a.ipynb", "05_b.ipynb", "90_explorer.ipynb"],
                    ["00_overview.ipynb", "99_scorecard.ipynb"]]
-
-
-def test_default_jobs_reads_the_environment(monkeypatch):
-    monkeypatch.setenv("DPROB_JOBS", "3")
-    assert default_jobs() == 3
-    for bad in ("0", "two"):
-        monkeypatch.setenv("DPROB_JOBS", bad)
-        with pytest.raises(ConfigError, match="DPROB_JOBS"):
-            default_jobs()
 
 
 def _notebook(path: Path, code: str) -> Path:
