@@ -53,6 +53,25 @@ def test_matches_reference_on_the_books_models(arch, clip):
         assert (norms > clip).all()
 
 
+@pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
+def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt):
+    # several input channels: the kernel-row products (bk_clipping._kernel_row_grads), with uneven strides,
+    # padding and a rectangular kernel, in both memory layouts
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, padding=1), nn.ReLU(),
+                          nn.Conv2d(4, 5, (3, 2), stride=(1, 2), padding=(2, 0)), nn.Flatten(),
+                          nn.LazyLinear(3))
+    x, y = torch.rand(6, 3, 11, 9).to(memory_format=fmt), torch.randint(0, 3, (6,))
+    model(x)  # materialise the lazy layer
+    model = model.to(memory_format=fmt)
+    assert all(bk_clipping._use_rows(m) for m in model if isinstance(m, nn.Conv2d))
+    ref_norms, ref = _reference(model, x, y, 0.5)
+    norms, grads = _bk(model, x, y, 0.5)
+    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
+    for g, r in zip(grads, ref, strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize(("conv", "size"), [
     (nn.Conv2d(3, 4, 3), 9),                                 # grouped path, stride 1
     (nn.Conv2d(2, 5, 4, stride=2, padding=3), 16),           # grouped, stride and padding (64 positions)
