@@ -18,6 +18,7 @@ from torch import nn
 
 from . import attacks, curvature, geometry, zoo
 from .data import ImageDataset, load_dataset, subset
+from .devices import training_device
 from .memo import stored
 from .profiles import PAPER, Profile, get_profile
 from .training import TrainConfig
@@ -30,7 +31,9 @@ PAPER_FGSM_EPS_GAP = 0.12
 
 
 def device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """Where the chapters attack: :func:`dprob_utils.devices.training_device` (``DPROB_DEVICE``, else a GPU when
+    PyTorch sees one, else the CPU)."""
+    return training_device()
 
 
 @dataclass

@@ -23,6 +23,7 @@ from . import zoo
 from .attacks import fgsm, predict
 from .data import ImageDataset, load_dataset
 from .decision_attacks import MinimalResult, boundary_attack, carlini_wagner_l2
+from .devices import training_device
 from .gradients import input_gradient_zero_share
 from .masking import MaskingEvidence, autoattack_linf, square_linf
 from .memo import result_key, stored_at
@@ -121,13 +122,8 @@ def _describe(group: str, cfg: TrainConfig) -> tuple[str, str]:
 def _load(prof: Profile, group: str, cfg: TrainConfig, key: str | None = None,
           label: str | None = None) -> ChapterModel:
     model, result = zoo.load(cfg, prof)
-    # the model is a fresh copy from the cache, so nothing else sees these changes: the attacks run on a GPU
-    # when there is one; on a CPU, channels-last makes the stride-1 max-pooling of the custom CNN several
-    # times faster (same values up to float rounding)
-    if torch.cuda.is_available():
-        model = model.to("cuda")
-    else:
-        model = model.to(memory_format=torch.channels_last)
+    # a fresh copy from the cache: the attacks run where training does (DPROB_DEVICE, else a GPU when there is one)
+    model = model.to(training_device())
     k, lab = _describe(group, cfg)
     pts = attack_points(model, prof.p2_attacks.samples, prof.seed)
     return ChapterModel(key=key or k, label=label or lab, group=group, cfg=cfg, model=model, result=result,
