@@ -10,7 +10,7 @@ With ``--attacks`` it also times paper 2's two expensive attacks (Foolbox Bounda
 :mod:`dprob_utils.decision_attacks` runs them) on a briefly trained custom CNN, batched over all samples and one
 sample at a time, and prints samples·iterations per second and the batching speed-up.
 
-With ``--parallel N`` it times N DP-SGD trainings of each architecture one after another in this process (all
+With ``--parallel N`` it times 4N DP-SGD trainings of each architecture one after another in this process (all
 torch threads) and side by side in N processes (threads / N each, process start-up included), as the training
 chapter runs the models missing from the cache (:func:`dprob_utils.zoo.train_missing`).
 
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--attack-samples", type=int, default=200)
     ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     ap.add_argument("--parallel", type=int, metavar="N", default=None,
-                    help="time N DP-SGD trainings in sequence vs in N processes side by side")
+                    help="time 4N DP-SGD trainings in sequence vs in N processes side by side")
     ap.add_argument("--plan", metavar="PROFILE", default=None,
                     help="measure this device and project the profile's training, Boundary and CW time")
     args = ap.parse_args(argv)

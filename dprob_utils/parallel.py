@@ -1,9 +1,10 @@
 """Independent work in separate processes: notebooks side by side (:mod:`.runner`) and models of a grid trained
 side by side (:func:`.zoo.train_missing`).
 
-Why processes and not torch threads: on 2 CPU cores one single-threaded training per core gets more done than
-one two-threaded training after another (``benchmarks/train_parallel.py`` measures it: 1.3-1.9x for the book's
-models), because small convolutions and the per-step Python work of DP-SGD do not scale over threads.
+Why processes and not torch threads: small convolutions and the per-step Python work of DP-SGD do not spread
+well over threads. On 2 CPU cores, 8 DP-SGD models trained one single-threaded process per core finished 1.04-1.09x
+sooner than one after another on both threads (``dprob bench --parallel 2 --images 60000``): a small gain, since
+the two processes then share the cache and memory bandwidth.
 """
 
 from __future__ import annotations

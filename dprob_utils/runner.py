@@ -12,6 +12,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import ConfigError, DprobError
@@ -109,9 +111,6 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     out_dir.mkdir(parents=True, exist_ok=True)
     # The executed notebooks are rendered into static HTML, where progress widgets would only show as noise.
     os.environ["DPROB_PROGRESS"] = "0"
-    # the training chapter trains its models `jobs` side by side (zoo.train_missing)
-    saved = {"DPROB_JOBS": os.environ.get("DPROB_JOBS")}
-    os.environ["DPROB_JOBS"] = str(jobs)
     seconds: dict[str, float] = {}
     done = 0
 
@@ -123,7 +122,8 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
             print(f"[{done}/{len(paths)}] {path.stem} (profile {profile}) done in {secs:.1f} s", file=sys.stderr,
                   flush=True)
 
-    try:
+    # the training chapter trains its models `jobs` side by side (zoo.train_missing)
+    with _environ(DPROB_JOBS=str(jobs)):
         for stage in stages(paths):
             if jobs == 1 or len(stage) == 1:
                 for path in stage:
@@ -132,8 +132,6 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
                     report(path, _execute(path, out_dir, profile, progress))
                 continue
             _run_side_by_side(stage, out_dir, profile, jobs, report)
-    finally:
-        _restore_env(saved)
     timings = [{"notebook": p.stem, "seconds": seconds[p.stem]} for p in paths]
     _write_timings(profile, timings)
     return timings
@@ -141,25 +139,28 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
 
 def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, report) -> None:
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
-    os.environ.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)  # inherited by the kernels
-    try:
+    with _environ(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads):  # inherited by the kernels
         # the longest notebooks first, so that none is left running alone at the end: by the longest time recorded
         # for each (a warm run's times would put a chapter that is long when cold last)
         longest = _longest_timings(profile)
         order = sorted(stage, key=lambda p: -longest.get(p.stem, 0.0))
         for (path, *_), secs in map_processes(_execute, [(p, out_dir, profile, False) for p in order], jobs):
             report(path, secs)
+
+
+@contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    """Set these environment variables (inherited by the processes started inside), then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
     finally:
-        _restore_env(saved)
-
-
-def _restore_env(saved: dict[str, str | None]) -> None:
-    for k, v in saved.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def hide_default_parameters(path: Path) -> None:

@@ -112,12 +112,12 @@ def _relative_cost(cfg: TrainConfig) -> float:
     return per_epoch * cfg.epochs * (cfg.train_subset or 60000) / 60000
 
 
-def _train_in_worker(cfg: TrainConfig, delta: float, cache_root: str) -> tuple[float, list[str]]:
-    """Worker of :func:`train_missing`: train and store ``cfg``; its seconds and the warnings it raised."""
+def _train_in_worker(cfg: TrainConfig, delta: float, cache_root: str) -> list[str]:
+    """Worker of :func:`train_missing`: train and store ``cfg``; the warnings it raised."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _, result = train_or_load(cfg, delta=delta, progress=False, cache=ModelCache(cache_root))
-    return result.seconds, [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        train_or_load(cfg, delta=delta, progress=False, cache=ModelCache(cache_root))
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
 
 
 def train_missing(configs: list[TrainConfig], profile: Profile | str, jobs: int | None = None,
@@ -138,7 +138,7 @@ def train_missing(configs: list[TrainConfig], profile: Profile | str, jobs: int 
     missing.sort(key=lambda c: -_relative_cost(c))  # longest first: no long training left running alone at the end
     threads = max(1, torch.get_num_threads() // jobs)
     done = map_processes(_train_in_worker, [(c, prof.delta, str(cache.root)) for c in missing], jobs, threads)
-    for (cfg, _, _), (_, messages) in bar(done, desc=f"training ({jobs} side by side)", total=len(missing)):
+    for (cfg, _, _), messages in bar(done, desc=f"training ({jobs} side by side)", total=len(missing)):
         for msg in messages:
             warnings.warn(f"{cfg.label()} ({cfg.arch}): {msg}", stacklevel=2)
     return {c.key() for c in missing}

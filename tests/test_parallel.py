@@ -1,4 +1,5 @@
 import warnings
+from dataclasses import replace
 
 import pytest
 from pool_workers import square_and_threads
@@ -58,15 +59,9 @@ def test_train_missing_trains_side_by_side_what_a_single_process_would(tmp_path,
 
 def test_train_missing_repeats_the_workers_warnings(tmp_path, monkeypatch):
     monkeypatch.setattr(zoo, "training_jobs", lambda jobs=None: 2)
-    configs = [replace_lr(_tiny(4), 1e-9), replace_lr(_tiny(5), 1e-9)]  # a model that does not learn
+    configs = [replace(_tiny(4), lr=1e-9), replace(_tiny(5), lr=1e-9)]  # a model that does not learn
     with pytest.warns(UserWarning, match="constant predictor"):
         zoo.train_missing(configs, "smoke", cache=ModelCache(tmp_path))
-
-
-def replace_lr(cfg: TrainConfig, lr: float) -> TrainConfig:
-    from dataclasses import replace
-
-    return replace(cfg, lr=lr)
 
 
 def test_training_jobs_is_one_per_thread_at_most(monkeypatch):
