@@ -2,7 +2,11 @@
 share of the bk overhead (per-example norms, clipped sums; convolutions: per-example gradients beside the
 weight gradient SGD computes). Milliseconds, median of repeated runs on random MNIST-shaped data.
 
-    python benchmarks/dp_step_breakdown.py [--arch p1_mnist_cnn] [--batch 1024] [--repeats 10]
+    python benchmarks/dp_step_breakdown.py [--arch p1_mnist_cnn] [--batch 1024] [--repeats 10] [--optimizer]
+
+With ``--optimizer`` it also times one optimizer step (noise, scaling, update) of Opacus's
+``DPOptimizerFastGradientClipping`` beside dprob's :class:`~dprob_utils.dp_optimizer.BookKeepingDPOptimizer`,
+interleaved, on the same clipped gradients.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--arch", default="p1_mnist_cnn")
     ap.add_argument("--batch", type=int, default=1024)
     ap.add_argument("--repeats", type=int, default=10)
+    ap.add_argument("--optimizer", action="store_true", help="also time Opacus's optimizer step beside dprob's")
     args = ap.parse_args(argv)
     torch.manual_seed(0)
     model = build_model(args.arch).train()
@@ -75,7 +80,37 @@ def main(argv: list[str] | None = None) -> int:
             line += f" (SGD's weight gradient {sgd_way:.1f})"
         print(line)
     clipper.close()
+    if args.optimizer:
+        print_optimizer_steps(model, args.repeats)
     return 0
+
+
+def print_optimizer_steps(model: nn.Module, repeats: int) -> None:
+    """Median ms of one DP optimizer step, Opacus's and dprob's, interleaved over ``repeats`` rounds."""
+    from opacus.optimizers import DPOptimizerFastGradientClipping
+
+    from dprob_utils.dp_optimizer import BookKeepingDPOptimizer
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    grads = [torch.randn_like(p) for p in params]
+    kinds = {"Opacus DPOptimizerFastGradientClipping": DPOptimizerFastGradientClipping,
+             "dprob BookKeepingDPOptimizer": BookKeepingDPOptimizer}
+    opts = {name: cls(torch.optim.SGD(params, lr=1e-9), noise_multiplier=1.3, max_grad_norm=1.0,
+                      expected_batch_size=256, generator=torch.Generator().manual_seed(0))
+            for name, cls in kinds.items()}
+    times: dict[str, list[float]] = {name: [] for name in opts}
+    for _ in range(repeats + 1):
+        for name, opt in opts.items():
+            for p, g in zip(params, grads, strict=True):
+                p.grad = g.clone()
+            start = time.perf_counter()
+            opt.step()
+            times[name].append(time.perf_counter() - start)
+            opt.zero_grad(set_to_none=True)
+    n = sum(p.numel() for p in params)
+    for name, ts in times.items():
+        ms = 1000 * sorted(ts[1:])[len(ts[1:]) // 2]
+        print(f"{'optimizer step, ' + name:<44s} {ms:8.2f}  ({n} weights)")
 
 
 if __name__ == "__main__":

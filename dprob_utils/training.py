@@ -13,7 +13,8 @@ Private modes draw each batch by Poisson sampling (every example joins with prob
 is what the RDP/PRV accountants assume; paper 1 writes "sample a random batch of size b". Per-example
 clipping uses dprob's book-keeping clipping (``grad_sample_mode="bk"``, :mod:`dprob_utils.bk_clipping`: one
 backward pass, no second pass and no per-example gradients of the dense layers), 1.3-1.6x faster than Opacus's
-ghost clipping on these models (``dprob bench``); Opacus still adds the noise and accounts the privacy.
+ghost clipping on these models (``dprob bench``); Opacus's optimizer adds the noise (drawn on every core,
+:mod:`dprob_utils.dp_optimizer`) and Opacus accounts the privacy.
 ``"ghost"`` and ``"hooks"`` (Opacus's own modes) give the same update up to float rounding and are kept for
 the benchmark, the tests, and layers book-keeping does not support.
 """
@@ -188,8 +189,9 @@ def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, cfg: TrainC
                   expected_batch_size=cfg.batch_size, loss_reduction="mean", generator=gen)
     if grad_sample_mode == "bk":
         from .bk_clipping import BookKeepingClipper, BookKeepingLoss
+        from .dp_optimizer import BookKeepingDPOptimizer
 
-        return model, DPOptimizerFastGradientClipping(optimizer, **common), BookKeepingLoss(
+        return model, BookKeepingDPOptimizer(optimizer, **common), BookKeepingLoss(
             BookKeepingClipper(model, cfg.clip))
     if grad_sample_mode == "ghost":
         gsm = GradSampleModuleFastGradientClipping(model, max_grad_norm=cfg.clip, use_ghost_clipping=True,

@@ -72,11 +72,31 @@ def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt):
         torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
+def test_unfold_path_matches_reference_with_stride_and_padding(fmt):
+    # fewer than UNFOLD_BELOW_POSITIONS output positions: the channels-last unfold (bk_clipping._unfolded_grads),
+    # one and several input channels, uneven strides and padding, a rectangular kernel
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Conv2d(1, 3, 3, stride=2, padding=1), nn.ReLU(),
+                          nn.Conv2d(3, 4, (3, 2), stride=(2, 1), padding=(1, 2)), nn.Flatten(), nn.LazyLinear(3))
+    x, y = torch.rand(6, 1, 13, 9).to(memory_format=fmt), torch.randint(0, 3, (6,))
+    g1, g2 = model[0](x), model[2](model[0](x))
+    model(x)  # materialise the lazy layer
+    model = model.to(memory_format=fmt)
+    assert bk_clipping._use_unfold(model[0], g1) and bk_clipping._use_unfold(model[2], g2)
+    ref_norms, ref = _reference(model, x, y, 0.5)
+    norms, grads = _bk(model, x, y, 0.5)
+    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
+    for g, r in zip(grads, ref, strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize(("conv", "size"), [
     (nn.Conv2d(3, 4, 3), 9),                                 # grouped path, stride 1
     (nn.Conv2d(2, 5, 4, stride=2, padding=3), 16),           # grouped, stride and padding (64 positions)
     (nn.Conv2d(3, 2, 3, stride=2, padding=1, dilation=2), 17),  # dilation
     (nn.Conv2d(16, 8, 4, stride=2), 13),                     # 25 positions: the unfold path
+    (nn.Conv2d(3, 2, (3, 2), stride=(2, 1), padding=(1, 2)), 7),  # unfold, padding, rectangular kernel
 ])
 def test_per_example_conv_weight_grad_matches_autograd(conv, size, monkeypatch):
     monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 3)  # several chunks, the last one short
