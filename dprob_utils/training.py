@@ -42,6 +42,9 @@ MODES = ("sgd", "dpsgd", "dpsgd-fixed-noise")
 GRAD_SAMPLE_MODES = ("bk", "ghost", "hooks")
 # Bump when a change to the training code changes the trained weights: it is part of every cache key.
 TRAINING_CODE_VERSION = 2  # 2: book-keeping clipping (same maths as 1's Opacus ghost clipping, other rounding)
+# Part of private models' keys only: 2: the noise drawn in chunks from seeded generators (dprob_utils.dp_optimizer),
+# the same distribution as 1's one torch.normal call per parameter, other numbers. SGD models keep their keys.
+NOISE_STREAM_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,8 @@ class TrainConfig:
         if not self.private:
             d["sigma"], d["clip"] = None, None
         d["training_code_version"] = TRAINING_CODE_VERSION
+        if self.private:
+            d["noise_stream"] = NOISE_STREAM_VERSION
         return d
 
     def key(self) -> str:

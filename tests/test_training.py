@@ -123,6 +123,15 @@ def test_sgd_key_ignores_sigma_and_clip_but_dp_key_does_not():
     assert c.key() != d.key() and c.key() != a.key()
 
 
+def test_noise_stream_version_keys_private_models_only(monkeypatch):
+    from dprob_utils import training
+
+    sgd, dp = TrainConfig(arch="p2_custom", mode="sgd"), TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.0)
+    keys = sgd.key(), dp.key()
+    monkeypatch.setattr(training, "NOISE_STREAM_VERSION", training.NOISE_STREAM_VERSION + 1)
+    assert sgd.key() == keys[0] and dp.key() != keys[1]
+
+
 def test_diverged_training_is_flagged():
     from dprob_utils.training import DivergedWarning
 
