@@ -3,7 +3,7 @@
 Why not Opacus alone: Opacus 1.6 offers per-sample hooks (every example's full gradient is materialised: for the
 400,000-weight dense layer of paper 1's CNN that is 400 MB per batch of 256) and ghost clipping (per-example
 norms without per-example gradients, but a *second* full backward pass to form the clipped sum). On 2 CPU cores
-they train paper 1's CNN at about 0.07x and 0.44x the speed of plain SGD (``dprob bench``). The book-keeping
+they train paper 1's CNN at about 0.07x and 0.35x the speed of plain SGD (``dprob bench``). The book-keeping
 trick (Z. Bu, Y.-X. Wang, S. Zha, G. Karypis, "Differentially private optimization on large model at small
 cost", ICML 2023) needs neither: one backward pass returns each layer's output gradients ``g`` (``[B, out]``);
 with the stored layer inputs ``a`` it gives
@@ -16,8 +16,9 @@ with the stored layer inputs ``a`` it gives
 
 The backward pass itself skips the weight gradients (only gradients with respect to the layer outputs are asked
 for), so the extra cost over SGD is the norms. Noise, scaling and the update stay Opacus's:
-:class:`opacus.optimizers.DPOptimizerFastGradientClipping` takes the clipped sum from ``p.grad``, adds
-``N(0, σ²C²)`` and divides by the expected batch size, exactly as with its own ghost clipping. The clipping
+:class:`opacus.optimizers.DPOptimizerFastGradientClipping` (subclassed as
+:class:`dprob_utils.dp_optimizer.BookKeepingDPOptimizer`, which draws the noise on every core) takes the clipped
+sum from ``p.grad``, adds ``N(0, σ²C²)`` and divides by the expected batch size, as with its own ghost clipping. The clipping
 factor ``min(1, C / (||g|| + 1e-6))`` is Opacus's. The tests compare the update with a one-example-at-a-time
 reference and with Opacus's modes.
 
