@@ -90,3 +90,13 @@ def test_bk_optimizer_does_not_copy_the_clipped_sum():
     grads = [p.grad for p in model.parameters()]
     opt.accumulate()
     assert all(p.summed_grad is g for p, g in zip(model.parameters(), grads, strict=True))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_noise_on_a_gpu_is_one_draw_on_its_generator():
+    gen = torch.Generator(device="cuda").manual_seed(0)
+    noise = gaussian_noise(N, 2.0, gen, "cuda")
+    assert noise.device.type == "cuda"
+    assert float(noise.std()) == pytest.approx(2.0, rel=0.01)
+    expected = torch.empty(N, device="cuda").normal_(0.0, 2.0, generator=torch.Generator(device="cuda").manual_seed(0))
+    assert torch.equal(noise, expected)
