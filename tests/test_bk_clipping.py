@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 import torch
 from torch import nn
@@ -153,14 +150,3 @@ def test_shared_layer_and_bad_loss_shape_raise():
         clipper.backward(out.sum())
     with pytest.raises(ConfigError, match="> 0"):
         BookKeepingClipper(nn.Linear(2, 2), 0.0)
-
-
-def test_malloc_tuning_applies_once_and_can_be_turned_off():
-    code = "import dprob_utils.allocator as a, dprob_utils; print(a._applied, a.tune_malloc())"
-    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={"DPROB_MALLOC_TUNING": "0", "PATH": ""}).stdout.split()
-    import platform
-
-    assert on[0] == on[1] == str(platform.libc_ver()[0] == "glibc")
-    assert off == ["False", "False"]
