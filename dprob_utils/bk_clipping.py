@@ -179,8 +179,8 @@ def _linear_sequence_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -
 def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
     sq = torch.zeros(a.shape[0], dtype=g.dtype, device=g.device)
     gw, chunks, rows = None, [], []
-    if _trainable(layer.weight) and _use_unfold(layer, g):
-        gw = _unfolded_grads(layer, a, g)  # [B, out, kh * kw * in]
+    if _trainable(layer.weight) and (_use_unfold(layer, g) or _use_grouped_backward(layer)):
+        gw = (_unfolded_grads if _use_unfold(layer, g) else _grouped_backward_grads)(layer, a, g)  # [B, out, kh*kw*in]
         sq = sq + torch.linalg.vector_norm(gw, dim=(1, 2)).square()
     elif _trainable(layer.weight) and _use_rows(layer):
         rows = _kernel_row_grads(layer, a, g)  # channels-last in, as the models run (dprob_utils.models)
@@ -285,6 +285,34 @@ def _unfolded_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch
     return torch.bmm(gt, patches.reshape(b, ho * wo, kh * kw * c))
 
 
+def _use_grouped_backward(layer: nn.Conv2d) -> bool:
+    """Strided convolutions of one input channel: oneDNN's backward-weights kernel for a convolution grouped by
+    example takes the stride as it is, where :func:`_grouped_chunks` dilates the output gradients by it. Paper 2's
+    custom CNN's first layer (8x8, stride 2), batch 256: 3.2 ms against 4.3 ms on one thread, 1.6 against 2.2 on
+    two (``python benchmarks/dp_step_breakdown.py --arch p2_custom --batch 256``, and an ad-hoc script timing both
+    interleaved). Not for stride 1 (paper 1's first layer: 10.9 against 7.7 ms on one thread) nor for several
+    input channels (paper 1's second: 35 against 17 ms)."""
+    return layer.in_channels == 1 and layer.stride != (1, 1)
+
+
+def _grouped_backward_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Per-example weight gradients of ``layer`` in :func:`_unfolded_grads`'s layout, ``[B, out, kh * kw * in]``,
+    as the weight gradient of one convolution over a single image whose channels are the examples' channels,
+    grouped by example (``groups = B``). Both tensors are laid out channels-last for oneDNN (``[H, W, B * in]``);
+    in NCHW its grouped kernel is 2x slower."""
+    b, o, ho, wo = g.shape
+    c, h, w = a.shape[1:]
+    kh, kw = layer.kernel_size
+    cl = torch.channels_last
+    a1 = a.permute(2, 3, 0, 1).reshape(h, w, b * c).permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=cl)
+    g1 = g.permute(2, 3, 0, 1).reshape(ho, wo, b * o).permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=cl)
+    weight = torch.empty(b * o, c, kh, kw, dtype=g.dtype, device=g.device).contiguous(memory_format=cl)
+    _, gw, _ = torch.ops.aten.convolution_backward(
+        g1, a1, weight, None, list(layer.stride), list(layer.padding), list(layer.dilation), False, [0, 0], b,
+        [False, True, False])  # [B * out, in, kh, kw]
+    return gw.permute(0, 2, 3, 1).reshape(b, o, kh * kw * c)
+
+
 def conv_chunk(layer: nn.Conv2d) -> int:
     """Examples per grouped convolution for ``layer`` (a power of two, 1 to :data:`MAX_CONV_CHUNK`)."""
     if CONV_CHUNK is not None:
@@ -320,9 +348,10 @@ def per_example_conv_weight_grad(layer: nn.Conv2d, a: torch.Tensor, g: torch.Ten
     use that way.
     """
     b, o = g.shape[:2]
-    if _use_unfold(layer, g):
+    if _use_unfold(layer, g) or _use_grouped_backward(layer):
         kh, kw = layer.kernel_size
-        return _unfolded_grads(layer, a, g).view(b, o, kh, kw, -1).permute(0, 1, 4, 2, 3)
+        grads = (_unfolded_grads if _use_unfold(layer, g) else _grouped_backward_grads)(layer, a, g)
+        return grads.view(b, o, kh, kw, -1).permute(0, 1, 4, 2, 3)
     out = torch.empty(b, *layer.weight.shape, dtype=g.dtype, device=g.device)
     for i, r in _grouped_chunks(layer, a, g):
         out[i : i + r.shape[1]] = r.permute(1, 2, 0, 3, 4)

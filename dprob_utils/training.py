@@ -43,8 +43,10 @@ GRAD_SAMPLE_MODES = ("bk", "ghost", "hooks")
 # Bump when a change to the training code changes the trained weights: it is part of every cache key.
 TRAINING_CODE_VERSION = 2  # 2: book-keeping clipping (same maths as 1's Opacus ghost clipping, other rounding)
 # Part of private models' keys only: 2: the noise drawn in chunks from seeded generators (dprob_utils.dp_optimizer),
-# the same distribution as 1's one torch.normal call per parameter, other numbers. SGD models keep their keys.
-NOISE_STREAM_VERSION = 2
+# the same distribution as 1's one torch.normal call per parameter, other numbers. 3: strided one-channel
+# convolutions' per-example gradients by oneDNN's grouped backward-weights kernel (bk_clipping; the same values,
+# other rounding: the custom CNN's first layer). SGD models keep their keys.
+NOISE_STREAM_VERSION = 3
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,29 @@ def test_unfold_path_matches_reference_with_stride_and_padding(fmt):
         torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
 
 
+@pytest.mark.parametrize("fmt", [torch.contiguous_format, torch.channels_last])
+def test_grouped_backward_path_matches_reference(fmt):
+    # strided one-channel convolutions with 64 or more output positions (the custom CNN's first layer):
+    # bk_clipping._grouped_backward_grads; with padding, a rectangular stride, dilation
+    torch.manual_seed(3)
+    model = nn.Sequential(nn.Conv2d(1, 4, 8, stride=2, padding=3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(3))
+    other = nn.Sequential(nn.Conv2d(1, 3, 3, stride=(2, 1), padding=2, dilation=2), nn.Flatten(), nn.LazyLinear(3))
+    x, y = torch.rand(5, 1, 28, 28).to(memory_format=fmt), torch.randint(0, 3, (5,))
+    for m in (model, other):
+        g = m[0](x)
+        m(x)  # materialise the lazy layer
+        m = m.to(memory_format=fmt)
+        assert bk_clipping._use_grouped_backward(m[0]) and not bk_clipping._use_unfold(m[0], g)
+        ref_norms, ref = _reference(m, x, y, 0.5)
+        norms, grads = _bk(m, x, y, 0.5)
+        torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
+        for got, r in zip(grads, ref, strict=True):
+            torch.testing.assert_close(got, r, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize(("conv", "size"), [
+    (nn.Conv2d(1, 4, 8, stride=2, padding=3), 28),           # one channel, strided: grouped backward weights
+    (nn.Conv2d(1, 3, 3, stride=(2, 1), padding=2, dilation=2), 20),  # the same with dilation
     (nn.Conv2d(3, 4, 3), 9),                                 # grouped path, stride 1
     (nn.Conv2d(2, 5, 4, stride=2, padding=3), 16),           # grouped, stride and padding (64 positions)
     (nn.Conv2d(3, 2, 3, stride=2, padding=1, dilation=2), 17),  # dilation
@@ -150,3 +172,12 @@ def test_shared_layer_and_bad_loss_shape_raise():
         clipper.backward(out.sum())
     with pytest.raises(ConfigError, match="> 0"):
         BookKeepingClipper(nn.Linear(2, 2), 0.0)
+
+
+def test_grouped_backward_grads_layout_with_several_channels():
+    # the dispatcher sends only one-channel layers there; the layout must hold for any number of channels
+    conv = nn.Conv2d(3, 4, (3, 2), stride=2, padding=1)
+    a = torch.rand(5, 3, 11, 10).to(memory_format=torch.channels_last)
+    g = torch.randn_like(conv(a))
+    got = bk_clipping._grouped_backward_grads(conv, a, g).view(5, 4, 3, 2, 3).permute(0, 1, 4, 2, 3)
+    torch.testing.assert_close(got, per_example_conv_weight_grad(conv, a, g), rtol=1e-4, atol=1e-5)
