@@ -50,6 +50,28 @@ def test_matches_reference_on_the_books_models(arch, clip):
         assert (norms > clip).all()
 
 
+@pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_lenet"])
+@pytest.mark.parametrize("clip", [0.05, 1e6])
+@pytest.mark.parametrize("bias", [True, False])
+def test_fused_conv_in_chunks_matches_reference(arch, clip, bias, monkeypatch):
+    # the second convolution's norms and clipped sum, chunk by chunk (bk_clipping._fused_rows_clip): chunks of
+    # 2 examples of 5, the last one short; with and without a trainable bias
+    monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 2)
+    torch.manual_seed(4)
+    model = build_model(arch).train()
+    model[3].bias.requires_grad_(bias)
+    x, y = torch.rand(5, 1, 28, 28), torch.randint(0, 10, (5,))
+    layers = BookKeepingClipper(model, 1.0)
+    items = [(m, None, torch.zeros(1, 1, 9, 9)) for m in layers.layers]
+    layers.close()
+    assert bk_clipping._fused_layer(items) == 1  # the second convolution
+    ref_norms, ref = _reference(model, x, y, clip)
+    norms, grads = _bk(model, x, y, clip)
+    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
+    for g, r in zip(grads, ref, strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+
+
 @pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
 def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt):
     # several input channels: the kernel-row products (bk_clipping._kernel_row_grads), with uneven strides,
