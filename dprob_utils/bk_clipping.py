@@ -109,7 +109,7 @@ class BookKeepingClipper:
         if last is None:
             norms, fused = torch.sqrt(sq), []
         else:  # that layer's norms complete the examples' norms chunk by chunk, and its clipped sum follows at once
-            norms, fused = _fused_rows_clip(*items[last], sq, self.max_grad_norm)
+            norms, fused = _fused_conv_clip(*items[last], sq, self.max_grad_norm)
         factor = (self.max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0)
         for p, grad in [pg for _, clipped_sum in per_layer for pg in clipped_sum(factor)] + fused:
             p.grad = grad if p.grad is None else p.grad + grad
@@ -267,41 +267,65 @@ def _kernel_row_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> lis
 
 
 def _fused_layer(items: list[tuple[nn.Module, torch.Tensor, torch.Tensor]]) -> int | None:
-    """Index of the layer whose clipped sum :func:`_fused_rows_clip` forms chunk by chunk: the kernel-row
-    convolution with the most weights (paper 1's second layer, LeNet's second), or None."""
-    rows = [(m.weight.numel(), i) for i, (m, _, g) in enumerate(items)
-            if isinstance(m, nn.Conv2d) and _trainable(m.weight) and not _use_unfold(m, g) and _use_rows(m)]
-    return max(rows)[1] if rows else None
+    """Index of the layer whose clipped sum :func:`_fused_conv_clip` forms chunk by chunk: of the convolutions
+    whose per-example gradients are matrix products (kernel rows, unfolded input, grouped backward weights), the
+    one with the most weights (paper 1's second layer, LeNet's second, the custom CNN's second), or None."""
+    convs = [(m.weight.numel(), i) for i, (m, _, g) in enumerate(items)
+             if isinstance(m, nn.Conv2d) and _trainable(m.weight)
+             and (_use_unfold(m, g) or _use_grouped_backward(m) or _use_rows(m))]
+    return max(convs)[1] if convs else None
 
 
-def _fused_rows_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_sq: torch.Tensor,
+def _per_example_blocks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
+    """Per-example weight gradients of ``layer`` as ``[B, out, K]`` blocks: one per kernel row
+    (:func:`_kernel_row_grads`), or a single one in :func:`_unfolded_grads`'s layout."""
+    if _use_unfold(layer, g):
+        return [_unfolded_grads(layer, a, g)]
+    if _use_grouped_backward(layer):
+        return [_grouped_backward_grads(layer, a, g)]
+    return _kernel_row_grads(layer, a, g)
+
+
+def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_sq: torch.Tensor,
                      max_grad_norm: float) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
     """(``[B]`` per-example gradient norms of the whole model, ``(parameter, clipped sum)`` pairs of ``layer``),
     given ``other_sq``, the ``[B]`` squared norms of every other layer.
 
-    The per-example weight gradients (:func:`_kernel_row_grads`) of a chunk of examples (:func:`conv_chunk`)
+    The per-example weight gradients (:func:`_per_example_blocks`) of a chunk of examples (:func:`conv_chunk`)
     give the chunk's norms, hence its clipping factors, and are added into the clipped sum while they are still
     in the CPU's cache: they are never stored for the whole batch (paper 1's second layer: 25.6 MB at batch 256,
-    written once and read twice otherwise). 21.7 -> 17.7 ms for that layer on one thread, batch 256 (median of
-    25 interleaved rounds, an ad-hoc script); paper 1's DP-SGD epoch on one thread 2784 -> 3031 images/s (0.73x
-    -> 0.79x SGD), on two within noise (0.72x -> 0.73x), in alternating processes of the code before and after.
-    Chunks of :func:`conv_chunk` examples (32 there; 64 and whole batches were no faster)."""
+    written once and read twice otherwise). Paper 1's second layer (kernel rows): 21.7 -> 17.7 ms on one thread,
+    batch 256 (median of 25 interleaved rounds, an ad-hoc script); paper 1's DP-SGD epoch on one thread 2784 ->
+    3031 images/s (0.73x -> 0.79x SGD), on two within noise (0.72x -> 0.73x), in alternating processes of the
+    code before and after. The custom CNN's second layer (unfolded input, chunks of 128): 4.6 -> 3.8 ms on one
+    thread, 2.3 -> 2.0 ms on two (ad-hoc script, 40 interleaved rounds); its DP-SGD epoch within noise
+    (``benchmarks/compare_revisions.py --archs p2_custom``: 0.64x -> 0.65x SGD on one thread, 0.63x -> 0.66x on
+    two). Chunks of :func:`conv_chunk` examples (32 for paper 1; 64 and whole batches
+    were no faster there)."""
     b, o = g.shape[:2]
     kh, kw = layer.kernel_size
+    c = layer.in_channels
     gb = g.sum((2, 3)) if _trainable(layer.bias) else None  # [B, out]
-    total = g.new_zeros(kh, o, layer.in_channels * kw)
+    by_rows = not (_use_unfold(layer, g) or _use_grouped_backward(layer))
+    total: torch.Tensor | None = None
     norms = torch.empty_like(other_sq)
     chunk = conv_chunk(layer)
     for i in range(0, b, chunk):
-        rows = _kernel_row_grads(layer, a[i : i + chunk], g[i : i + chunk])  # kh x [n, out, in * kw]
-        sq = other_sq[i : i + chunk] + sum(torch.linalg.vector_norm(r, dim=(1, 2)).square() for r in rows)
+        blocks = _per_example_blocks(layer, a[i : i + chunk], g[i : i + chunk])
+        sq = other_sq[i : i + chunk] + sum(torch.linalg.vector_norm(r, dim=(1, 2)).square() for r in blocks)
         if gb is not None:
             sq = sq + gb[i : i + chunk].pow(2).sum(1)
         norms[i : i + chunk] = sq.sqrt()
         factor = (max_grad_norm / (norms[i : i + chunk] + _NORM_EPS)).clamp(max=1.0)
-        for k, r in enumerate(rows):
+        if total is None:
+            total = g.new_zeros(len(blocks), *blocks[0].shape[1:])
+        for k, r in enumerate(blocks):
             total[k].view(-1).addmv_(r.flatten(1).t(), factor)
-    out = [(layer.weight, total.view(kh, o, layer.in_channels, kw).permute(1, 2, 0, 3).contiguous())]
+    if by_rows:  # [kh, out, in * kw]
+        weight = total.view(kh, o, c, kw).permute(1, 2, 0, 3).contiguous()
+    else:  # [1, out, kh * kw * in]
+        weight = total.view(o, kh, kw, c).permute(0, 3, 1, 2).contiguous()
+    out = [(layer.weight, weight)]
     if gb is not None:
         out.append((layer.bias, (max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0) @ gb))
     return norms, out

@@ -46,8 +46,9 @@ TRAINING_CODE_VERSION = 2  # 2: book-keeping clipping (same maths as 1's Opacus 
 # the same distribution as 1's one torch.normal call per parameter, other numbers. 3: strided one-channel
 # convolutions' per-example gradients by oneDNN's grouped backward-weights kernel (bk_clipping; the same values,
 # other rounding: the custom CNN's first layer). 4: the largest kernel-row convolution's clipped sum formed chunk
-# by chunk (bk_clipping._fused_rows_clip; other rounding: paper 1's CNN, LeNet). SGD models keep their keys.
-NOISE_STREAM_VERSION = 4
+# by chunk (bk_clipping._fused_conv_clip; other rounding: paper 1's CNN, LeNet). 5: the same for the custom CNN's
+# second layer (unfolded input). SGD models keep their keys.
+NOISE_STREAM_VERSION = 5
 
 
 @dataclass(frozen=True)

@@ -50,12 +50,13 @@ def test_matches_reference_on_the_books_models(arch, clip):
         assert (norms > clip).all()
 
 
-@pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_lenet"])
+@pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_lenet", "p2_custom"])
 @pytest.mark.parametrize("clip", [0.05, 1e6])
 @pytest.mark.parametrize("bias", [True, False])
 def test_fused_conv_in_chunks_matches_reference(arch, clip, bias, monkeypatch):
-    # the second convolution's norms and clipped sum, chunk by chunk (bk_clipping._fused_rows_clip): chunks of
-    # 2 examples of 5, the last one short; with and without a trainable bias
+    # the second convolution's norms and clipped sum, chunk by chunk (bk_clipping._fused_conv_clip; kernel rows
+    # for paper 1 and LeNet, the unfolded input for the custom CNN): chunks of 2 examples of 5, the last one
+    # short; with and without a trainable bias
     monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 2)
     torch.manual_seed(4)
     model = build_model(arch).train()
@@ -67,6 +68,22 @@ def test_fused_conv_in_chunks_matches_reference(arch, clip, bias, monkeypatch):
     assert bk_clipping._fused_layer(items) == 1  # the second convolution
     ref_norms, ref = _reference(model, x, y, clip)
     norms, grads = _bk(model, x, y, clip)
+    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
+    for g, r in zip(grads, ref, strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("kernel", [(1, 3), (3, 1)])
+def test_fused_conv_with_a_one_row_or_one_column_kernel(kernel, monkeypatch):
+    # kernel rows of one row: the fused sum must not be read in the unfolded layout
+    monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 2)
+    torch.manual_seed(5)
+    model = nn.Sequential(nn.Conv2d(2, 3, kernel), nn.Flatten(), nn.LazyLinear(3))
+    x, y = torch.rand(5, 2, 9, 10), torch.randint(0, 3, (5,))
+    model(x)
+    assert bk_clipping._use_rows(model[0]) and not bk_clipping._use_unfold(model[0], model[0](x))
+    ref_norms, ref = _reference(model, x, y, 0.3)
+    norms, grads = _bk(model, x, y, 0.3)
     torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
     for g, r in zip(grads, ref, strict=True):
         torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
