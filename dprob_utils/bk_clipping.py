@@ -384,7 +384,8 @@ def _grouped_backward_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) 
 
 
 def conv_chunk(layer: nn.Conv2d) -> int:
-    """Examples per grouped convolution for ``layer`` (a power of two, 1 to :data:`MAX_CONV_CHUNK`)."""
+    """Examples per grouped convolution, or per chunk of :func:`_fused_conv_clip`, for ``layer`` (a power of two,
+    1 to :data:`MAX_CONV_CHUNK`)."""
     if CONV_CHUNK is not None:
         return CONV_CHUNK
     per_example = layer.weight.numel()
