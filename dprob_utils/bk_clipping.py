@@ -183,13 +183,10 @@ def _linear_sequence_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -
 
 def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
     sq = torch.zeros(a.shape[0], dtype=g.dtype, device=g.device)
-    gw, chunks, rows = None, [], []
-    if _trainable(layer.weight) and (_use_unfold(layer, g) or _use_grouped_backward(layer)):
-        gw = (_unfolded_grads if _use_unfold(layer, g) else _grouped_backward_grads)(layer, a, g)  # [B, out, kh*kw*in]
-        sq = sq + torch.linalg.vector_norm(gw, dim=(1, 2)).square()
-    elif _trainable(layer.weight) and _use_rows(layer):
-        rows = _kernel_row_grads(layer, a, g)  # channels-last in, as the models run (dprob_utils.models)
-        for r in rows:
+    blocks, chunks = [], []
+    if _trainable(layer.weight) and _has_blocks(layer, g):
+        blocks = _per_example_blocks(layer, a, g)
+        for r in blocks:
             sq = sq + torch.linalg.vector_norm(r, dim=(1, 2)).square()
     elif _trainable(layer.weight):
         # grouped convolutions are 1.5-4x faster on NCHW tensors, worth the copy
@@ -204,15 +201,11 @@ def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[tor
 
     def clipped_sum(factor: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         out = []
-        kh, kw = layer.kernel_size
-        if gw is not None:
-            total = (factor @ gw.flatten(1)).view(layer.out_channels, kh, kw, layer.in_channels)
-            out.append((layer.weight, total.permute(0, 3, 1, 2).contiguous()))
-        elif rows:
-            # Σ_i f_i R_i per kernel row, [kh, out, in*kw] -> [out, in, kh, kw]
-            total = torch.stack([torch.einsum("n,nok->ok", factor, r) for r in rows])
-            out.append((layer.weight, total.view(kh, layer.out_channels, layer.in_channels, kw)
-                        .permute(1, 2, 0, 3).contiguous()))
+        if blocks and not _by_rows(layer, g):  # Σ_i f_i G_i, [1, out, kh * kw * in]
+            out.append((layer.weight, _weight_from_blocks(layer, g, (factor @ blocks[0].flatten(1)).view(1, -1))))
+        elif blocks:  # Σ_i f_i R_i per kernel row, [kh, out, in * kw]
+            total = torch.stack([torch.einsum("n,nok->ok", factor, r) for r in blocks])
+            out.append((layer.weight, _weight_from_blocks(layer, g, total)))
         elif _trainable(layer.weight):
             # Σ_i f_i G_i chunk by chunk, each [in, n, out, kh, kw]: one batched matrix-vector product per chunk
             total = sum(torch.einsum("n,inr->ir", factor[i : i + r.shape[1]], r.flatten(2)) for i, r in chunks)
@@ -271,9 +264,19 @@ def _fused_layer(items: list[tuple[nn.Module, torch.Tensor, torch.Tensor]]) -> i
     whose per-example gradients are matrix products (kernel rows, unfolded input, grouped backward weights), the
     one with the most weights (paper 1's second layer, LeNet's second, the custom CNN's second), or None."""
     convs = [(m.weight.numel(), i) for i, (m, _, g) in enumerate(items)
-             if isinstance(m, nn.Conv2d) and _trainable(m.weight)
-             and (_use_unfold(m, g) or _use_grouped_backward(m) or _use_rows(m))]
+             if isinstance(m, nn.Conv2d) and _trainable(m.weight) and _has_blocks(m, g)]
     return max(convs)[1] if convs else None
+
+
+def _by_rows(layer: nn.Conv2d, g: torch.Tensor) -> bool:
+    """Whether :func:`_per_example_blocks` gives kernel rows (else one block in the unfolded layout)."""
+    return not (_use_unfold(layer, g) or _use_grouped_backward(layer))
+
+
+def _has_blocks(layer: nn.Conv2d, g: torch.Tensor) -> bool:
+    """Whether ``layer``'s per-example gradients are matrix products (:func:`_per_example_blocks`); the other
+    convolutions (one input channel, stride 1) take grouped convolutions (:func:`_grouped_chunks`)."""
+    return not _by_rows(layer, g) or _use_rows(layer)
 
 
 def _per_example_blocks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
@@ -284,6 +287,15 @@ def _per_example_blocks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> l
     if _use_grouped_backward(layer):
         return [_grouped_backward_grads(layer, a, g)]
     return _kernel_row_grads(layer, a, g)
+
+
+def _weight_from_blocks(layer: nn.Conv2d, g: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
+    """``[out, in, kh, kw]`` from a sum over examples of :func:`_per_example_blocks` (``[blocks, out, K]``)."""
+    kh, kw = layer.kernel_size
+    o, c = layer.out_channels, layer.in_channels
+    if _by_rows(layer, g):  # [kh, out, in * kw]
+        return total.view(kh, o, c, kw).permute(1, 2, 0, 3).contiguous()
+    return total.view(o, kh, kw, c).permute(0, 3, 1, 2).contiguous()  # [1, out, kh * kw * in]
 
 
 def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_sq: torch.Tensor,
@@ -302,11 +314,8 @@ def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_s
     (``benchmarks/compare_revisions.py --archs p2_custom``: 0.64x -> 0.65x SGD on one thread, 0.63x -> 0.66x on
     two). Chunks of :func:`conv_chunk` examples (32 for paper 1; 64 and whole batches
     were no faster there)."""
-    b, o = g.shape[:2]
-    kh, kw = layer.kernel_size
-    c = layer.in_channels
+    b = g.shape[0]
     gb = g.sum((2, 3)) if _trainable(layer.bias) else None  # [B, out]
-    by_rows = not (_use_unfold(layer, g) or _use_grouped_backward(layer))
     total: torch.Tensor | None = None
     norms = torch.empty_like(other_sq)
     chunk = conv_chunk(layer)
@@ -321,11 +330,7 @@ def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_s
             total = g.new_zeros(len(blocks), *blocks[0].shape[1:])
         for k, r in enumerate(blocks):
             total[k].view(-1).addmv_(r.flatten(1).t(), factor)
-    if by_rows:  # [kh, out, in * kw]
-        weight = total.view(kh, o, c, kw).permute(1, 2, 0, 3).contiguous()
-    else:  # [1, out, kh * kw * in]
-        weight = total.view(o, kh, kw, c).permute(0, 3, 1, 2).contiguous()
-    out = [(layer.weight, weight)]
+    out = [(layer.weight, _weight_from_blocks(layer, g, total))]
     if gb is not None:
         out.append((layer.bias, (max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0) @ gb))
     return norms, out
@@ -419,10 +424,9 @@ def per_example_conv_weight_grad(layer: nn.Conv2d, a: torch.Tensor, g: torch.Ten
     use that way.
     """
     b, o = g.shape[:2]
-    if _use_unfold(layer, g) or _use_grouped_backward(layer):
+    if not _by_rows(layer, g):
         kh, kw = layer.kernel_size
-        grads = (_unfolded_grads if _use_unfold(layer, g) else _grouped_backward_grads)(layer, a, g)
-        return grads.view(b, o, kh, kw, -1).permute(0, 1, 4, 2, 3)
+        return _per_example_blocks(layer, a, g)[0].view(b, o, kh, kw, -1).permute(0, 1, 4, 2, 3)
     out = torch.empty(b, *layer.weight.shape, dtype=g.dtype, device=g.device)
     for i, r in _grouped_chunks(layer, a, g):
         out[i : i + r.shape[1]] = r.permute(1, 2, 0, 3, 4)

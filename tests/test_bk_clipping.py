@@ -34,17 +34,23 @@ def _bk(model: nn.Module, x, y, clip: float):
     return norms, grads
 
 
+def _assert_matches_reference(model: nn.Module, x, y, clip: float):
+    """Book-keeping norms and clipped sums equal the one-example-at-a-time reference; returns (norms, grads)."""
+    ref_norms, ref = _reference(model, x, y, clip)
+    norms, grads = _bk(model, x, y, clip)
+    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
+    for g, r in zip(grads, ref, strict=True):
+        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+    return norms, grads
+
+
 @pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_lenet", "p2_custom"])
 @pytest.mark.parametrize("clip", [0.1, 1e6])
 def test_matches_reference_on_the_books_models(arch, clip):
     torch.manual_seed(0)
     model = build_model(arch).train()
     x, y = torch.rand(5, 1, 28, 28), torch.randint(0, 10, (5,))
-    ref_norms, ref = _reference(model, x, y, clip)
-    norms, grads = _bk(model, x, y, clip)
-    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
-    for g, r in zip(grads, ref, strict=True):
-        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+    norms, grads = _assert_matches_reference(model, x, y, clip)
     if clip < 1:  # every example was clipped: the sum has norm at most B * C
         assert float(torch.sqrt(sum((g**2).sum() for g in grads))) <= 5 * clip * (1 + 1e-5)
         assert (norms > clip).all()
@@ -66,11 +72,21 @@ def test_fused_conv_in_chunks_matches_reference(arch, clip, bias, monkeypatch):
     items = [(m, None, torch.zeros(1, 1, 9, 9)) for m in layers.layers]
     layers.close()
     assert bk_clipping._fused_layer(items) == 1  # the second convolution
-    ref_norms, ref = _reference(model, x, y, clip)
-    norms, grads = _bk(model, x, y, clip)
-    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
-    for g, r in zip(grads, ref, strict=True):
-        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+    _assert_matches_reference(model, x, y, clip)
+
+
+def test_kernel_rows_of_a_layer_that_is_not_chunked():
+    # two kernel-row convolutions: the larger is chunked (_fused_conv_clip), the smaller keeps its per-example
+    # gradients for the batch (_conv_parts)
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(), nn.Conv2d(3, 4, 3, padding=1), nn.Flatten(),
+                          nn.LazyLinear(3))
+    x, y = torch.rand(5, 2, 9, 9), torch.randint(0, 3, (5,))
+    model(x)
+    items = [(m, None, torch.zeros(1, 1, 9, 9)) for m in model if not isinstance(m, (nn.ReLU, nn.Flatten))]
+    assert bk_clipping._fused_layer(items) == 1
+    assert all(bk_clipping._by_rows(m, g) and bk_clipping._use_rows(m) for m, _, g in items[:2])
+    _assert_matches_reference(model, x, y, 0.3)
 
 
 @pytest.mark.parametrize("kernel", [(1, 3), (3, 1)])
@@ -82,11 +98,7 @@ def test_fused_conv_with_a_one_row_or_one_column_kernel(kernel, monkeypatch):
     x, y = torch.rand(5, 2, 9, 10), torch.randint(0, 3, (5,))
     model(x)
     assert bk_clipping._use_rows(model[0]) and not bk_clipping._use_unfold(model[0], model[0](x))
-    ref_norms, ref = _reference(model, x, y, 0.3)
-    norms, grads = _bk(model, x, y, 0.3)
-    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
-    for g, r in zip(grads, ref, strict=True):
-        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+    _assert_matches_reference(model, x, y, 0.3)
 
 
 @pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
@@ -101,11 +113,7 @@ def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt):
     model(x)  # materialise the lazy layer
     model = model.to(memory_format=fmt)
     assert all(bk_clipping._use_rows(m) for m in model if isinstance(m, nn.Conv2d))
-    ref_norms, ref = _reference(model, x, y, 0.5)
-    norms, grads = _bk(model, x, y, 0.5)
-    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
-    for g, r in zip(grads, ref, strict=True):
-        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+    _assert_matches_reference(model, x, y, 0.5)
 
 
 @pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
@@ -120,11 +128,7 @@ def test_unfold_path_matches_reference_with_stride_and_padding(fmt):
     model(x)  # materialise the lazy layer
     model = model.to(memory_format=fmt)
     assert bk_clipping._use_unfold(model[0], g1) and bk_clipping._use_unfold(model[2], g2)
-    ref_norms, ref = _reference(model, x, y, 0.5)
-    norms, grads = _bk(model, x, y, 0.5)
-    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
-    for g, r in zip(grads, ref, strict=True):
-        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
+    _assert_matches_reference(model, x, y, 0.5)
 
 
 @pytest.mark.parametrize("fmt", [torch.contiguous_format, torch.channels_last])
@@ -140,11 +144,7 @@ def test_grouped_backward_path_matches_reference(fmt):
         m(x)  # materialise the lazy layer
         m = m.to(memory_format=fmt)
         assert bk_clipping._use_grouped_backward(m[0]) and not bk_clipping._use_unfold(m[0], g)
-        ref_norms, ref = _reference(m, x, y, 0.5)
-        norms, grads = _bk(m, x, y, 0.5)
-        torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
-        for got, r in zip(grads, ref, strict=True):
-            torch.testing.assert_close(got, r, rtol=1e-4, atol=1e-6)
+        _assert_matches_reference(m, x, y, 0.5)
 
 
 @pytest.mark.parametrize(("conv", "size"), [
@@ -171,12 +171,8 @@ def test_sequence_inputs_frozen_weights_and_bias_only_layers():
     model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Flatten(), nn.Linear(15, 4))
     model[0].weight.requires_grad_(False)  # only its bias trains
     x, y = torch.rand(4, 3, 6), torch.randint(0, 4, (4,))  # [B, 3, 6]: the first layer sees a sequence
-    ref_norms, ref = _reference(model, x, y, 0.3)
-    norms, grads = _bk(model, x, y, 0.3)
+    _, grads = _assert_matches_reference(model, x, y, 0.3)
     assert len(grads) == 3 and model[0].weight.grad is None
-    torch.testing.assert_close(norms, ref_norms.float(), rtol=1e-4, atol=1e-6)
-    for g, r in zip(grads, ref, strict=True):
-        torch.testing.assert_close(g, r, rtol=1e-4, atol=1e-6)
 
 
 def test_close_removes_the_hooks_and_eval_forward_is_not_recorded():
