@@ -47,8 +47,10 @@ TRAINING_CODE_VERSION = 2  # 2: book-keeping clipping (same maths as 1's Opacus 
 # convolutions' per-example gradients by oneDNN's grouped backward-weights kernel (bk_clipping; the same values,
 # other rounding: the custom CNN's first layer). 4: the largest kernel-row convolution's clipped sum formed chunk
 # by chunk (bk_clipping._fused_conv_clip; other rounding: paper 1's CNN, LeNet). 5: the same for the custom CNN's
-# second layer (unfolded input). SGD models keep their keys.
-NOISE_STREAM_VERSION = 5
+# second layer (unfolded input). 6: compiled per-example kernels for the kernel-row and grouped-convolution layers
+# (dprob_utils.compiled_grads; other rounding: LeNet, paper 1's first layer, the CIFAR net's first; the custom
+# CNN's numbers do not change, its key does). SGD models keep their keys.
+NOISE_STREAM_VERSION = 6
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from dprob_utils import bk_clipping
+from dprob_utils import bk_clipping, compiled_grads
 from dprob_utils.bk_clipping import BookKeepingClipper, per_example_conv_weight_grad
 from dprob_utils.errors import ConfigError
 from dprob_utils.models import build_model
@@ -44,13 +44,22 @@ def _assert_matches_reference(model: nn.Module, x, y, clip: float):
     return norms, grads
 
 
+@pytest.fixture
+def matrix_paths(monkeypatch):
+    """The matrix-product paths of bk_clipping, without compiled kernels (dprob_utils.compiled_grads)."""
+    monkeypatch.setitem(compiled_grads._state, "enabled", False)
+
+
 @pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_lenet", "p2_custom"])
 @pytest.mark.parametrize("clip", [0.1, 1e6])
-def test_matches_reference_on_the_books_models(arch, clip):
+@pytest.mark.parametrize("compiled", [True, False])
+def test_matches_reference_on_the_books_models(arch, clip, compiled, monkeypatch):
+    monkeypatch.setitem(compiled_grads._state, "enabled", compiled)
     torch.manual_seed(0)
     model = build_model(arch).train()
     x, y = torch.rand(5, 1, 28, 28), torch.randint(0, 10, (5,))
     norms, grads = _assert_matches_reference(model, x, y, clip)
+    assert compiled_grads.enabled() == compiled  # a failed compile would have switched itself off
     if clip < 1:  # every example was clipped: the sum has norm at most B * C
         assert float(torch.sqrt(sum((g**2).sum() for g in grads))) <= 5 * clip * (1 + 1e-5)
         assert (norms > clip).all()
@@ -59,7 +68,7 @@ def test_matches_reference_on_the_books_models(arch, clip):
 @pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_lenet", "p2_custom"])
 @pytest.mark.parametrize("clip", [0.05, 1e6])
 @pytest.mark.parametrize("bias", [True, False])
-def test_fused_conv_in_chunks_matches_reference(arch, clip, bias, monkeypatch):
+def test_fused_conv_in_chunks_matches_reference(arch, clip, bias, monkeypatch, matrix_paths):
     # the second convolution's norms and clipped sum, chunk by chunk (bk_clipping._fused_conv_clip; kernel rows
     # for paper 1 and LeNet, the unfolded input for the custom CNN): chunks of 2 examples of 5, the last one
     # short; with and without a trainable bias
@@ -75,7 +84,7 @@ def test_fused_conv_in_chunks_matches_reference(arch, clip, bias, monkeypatch):
     _assert_matches_reference(model, x, y, clip)
 
 
-def test_kernel_rows_of_a_layer_that_is_not_chunked():
+def test_kernel_rows_of_a_layer_that_is_not_chunked(matrix_paths):
     # two kernel-row convolutions: the larger is chunked (_fused_conv_clip), the smaller keeps its per-example
     # gradients for the batch (_conv_parts)
     torch.manual_seed(6)
@@ -90,7 +99,7 @@ def test_kernel_rows_of_a_layer_that_is_not_chunked():
 
 
 @pytest.mark.parametrize("kernel", [(1, 3), (3, 1)])
-def test_fused_conv_with_a_one_row_or_one_column_kernel(kernel, monkeypatch):
+def test_fused_conv_with_a_one_row_or_one_column_kernel(kernel, monkeypatch, matrix_paths):
     # kernel rows of one row: the fused sum must not be read in the unfolded layout
     monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 2)
     torch.manual_seed(5)
@@ -102,7 +111,7 @@ def test_fused_conv_with_a_one_row_or_one_column_kernel(kernel, monkeypatch):
 
 
 @pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
-def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt):
+def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt, matrix_paths):
     # several input channels: the kernel-row products (bk_clipping._kernel_row_grads), with uneven strides,
     # padding and a rectangular kernel, in both memory layouts
     torch.manual_seed(1)
@@ -117,7 +126,7 @@ def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt):
 
 
 @pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
-def test_unfold_path_matches_reference_with_stride_and_padding(fmt):
+def test_unfold_path_matches_reference_with_stride_and_padding(fmt, matrix_paths):
     # fewer than UNFOLD_BELOW_POSITIONS output positions: the channels-last unfold (bk_clipping._unfolded_grads),
     # one and several input channels, uneven strides and padding, a rectangular kernel
     torch.manual_seed(2)
@@ -132,7 +141,7 @@ def test_unfold_path_matches_reference_with_stride_and_padding(fmt):
 
 
 @pytest.mark.parametrize("fmt", [torch.contiguous_format, torch.channels_last])
-def test_grouped_backward_path_matches_reference(fmt):
+def test_grouped_backward_path_matches_reference(fmt, matrix_paths):
     # strided one-channel convolutions with 64 or more output positions (the custom CNN's first layer):
     # bk_clipping._grouped_backward_grads; with padding, a rectangular stride, dilation
     torch.manual_seed(3)
@@ -216,3 +225,22 @@ def test_grouped_backward_grads_layout_with_several_channels():
     g = torch.randn_like(conv(a))
     got = bk_clipping._grouped_backward_grads(conv, a, g).view(5, 4, 3, 2, 3).permute(0, 1, 4, 2, 3)
     torch.testing.assert_close(got, per_example_conv_weight_grad(conv, a, g), rtol=1e-4, atol=1e-5)
+
+
+def test_compiled_kernels_replace_the_kernel_row_and_grouped_paths_only():
+    # LeNet's layers (grouped convolutions, kernel rows) and paper 1's first; not paper 1's second (too many
+    # weights) nor the custom CNN's (unfolded input, grouped backward weights: as fast without)
+    def used(arch):
+        model = build_model(arch)
+        x = torch.rand(2, 1, 28, 28)
+        convs = [m for m in model if isinstance(m, nn.Conv2d)]
+        outs, h = [], x
+        for m in model:
+            h = m(h)
+            if isinstance(m, nn.Conv2d):
+                outs.append(h)
+        return [bk_clipping._use_compiled(m, g) for m, g in zip(convs, outs, strict=True)]
+
+    assert used("p2_lenet") == [True, True]
+    assert used("p1_mnist_cnn") == [True, False]
+    assert used("p2_custom") == [False, False]
