@@ -33,6 +33,7 @@ import time
 
 import torch
 
+from dprob_utils import compiled_grads
 from dprob_utils.data import load_dataset, subset
 from dprob_utils.models import build_model
 from dprob_utils.training import TrainConfig, fit
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ds = subset(load_dataset("mnist", "train"), args.images, "first")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {args.images} images, batch {args.batch}, "
-          f"median of {args.repeats} round-robin repeats")
+          f"median of {args.repeats} round-robin repeats, compiled per-example kernels "
+          f"{'on' if compiled_grads.enabled() else 'off (DPROB_COMPILE=0)'}")
     print(f"{'architecture':<14s} {'variant':<14s} {'images/s':>9s} {'vs SGD':>7s} {'vs hooks':>9s}")
     for arch in args.archs:
         # warm-up (allocator, Opacus hook registration) not timed

@@ -51,6 +51,7 @@ CHUNK_SIZES = (64, 32, 16, 8)
 _RECOMPILE_LIMIT = 256
 
 _state: dict[str, object] = {"enabled": os.environ.get("DPROB_COMPILE", "1") != "0", "fn": None}
+_warm: set[tuple] = set()  # (input shape, output-gradient shape, kernel, stride, dtype) compiled for every chunk
 
 
 def enabled() -> bool:
@@ -101,6 +102,17 @@ def _chunks(b: int) -> list[tuple[int, int, int]]:
     return out
 
 
+def _compile_every_chunk(fn, a: torch.Tensor, g: torch.Tensor, layer: nn.Conv2d) -> None:
+    """Compile ``fn`` for every chunk size at a layer's first batch, so that no compile (~0.1-1 s) falls in the
+    middle of training when a later Poisson batch needs another chunk size."""
+    key = (tuple(a.shape[1:]), tuple(g.shape[1:]), layer.kernel_size, layer.stride, a.dtype)
+    if key in _warm:
+        return
+    for size in CHUNK_SIZES:
+        fn(a.new_zeros(size, *a.shape[1:]), g.new_zeros(size, *g.shape[1:]), *layer.kernel_size, *layer.stride)
+    _warm.add(key)
+
+
 def conv_grads_and_norms(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor
                          ) -> tuple[torch.Tensor, torch.Tensor] | None:
     """Per-example weight gradients ``[B, in, kh, kw, out]`` and their squared norms ``[B]`` of ``layer``, from its
@@ -116,6 +128,7 @@ def conv_grads_and_norms(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor
     try:
         fn = _compiled()
         with torch.no_grad():
+            _compile_every_chunk(fn, nhwc, g_nhwc, layer)
             for i, n, size in _chunks(b):
                 ai, gi = nhwc[i : i + n], g_nhwc[i : i + n]
                 if n < size:

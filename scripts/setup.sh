@@ -7,3 +7,7 @@ PY=${PYTHON:-python3}
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 bash scripts/install.sh
+if ! command -v "${CXX:-g++}" >/dev/null 2>&1 && ! command -v c++ >/dev/null 2>&1; then
+  echo "note: no C++ compiler found; DP-SGD runs without torch.compile's per-example kernels (slower, same" \
+       "results up to rounding). Install g++ (Debian: apt install g++) to use them." >&2
+fi

@@ -85,3 +85,22 @@ def test_environment_variable_switches_it_off():
     out = subprocess.run([sys.executable, "-c", "from dprob_utils import compiled_grads as c; print(c.enabled())"],
                          env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_every_chunk_size_is_compiled_at_a_layers_first_batch(monkeypatch):
+    calls = []
+    fn = compiled_grads._compiled()
+
+    def counting(a, g, *args):
+        calls.append(a.shape[0])
+        return fn(a, g, *args)
+
+    monkeypatch.setitem(compiled_grads._state, "fn", counting)
+    monkeypatch.setattr(compiled_grads, "_warm", set())
+    conv = nn.Conv2d(2, 3, 3)
+    a = torch.rand(5, 2, 10, 10)
+    g = torch.randn_like(conv(a))
+    compiled_grads.conv_grads_and_norms(conv, a, g)
+    assert calls == [*compiled_grads.CHUNK_SIZES, 8]  # each size once, then the batch (5, padded to 8)
+    compiled_grads.conv_grads_and_norms(conv, a, g)
+    assert calls[len(compiled_grads.CHUNK_SIZES) + 1 :] == [8]
