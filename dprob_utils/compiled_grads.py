@@ -42,7 +42,8 @@ import torch
 from torch import nn
 
 # Convolutions with more weights keep the matrix-product path (paper 1's second convolution, 25,000 weights,
-# and the CIFAR net's second, 36,864, were slower compiled; the custom CNN's second, 8,192, was faster).
+# and the CIFAR net's second, 36,864, were slower compiled; the custom CNN's second, 8,192, was faster on its
+# own, though not inside a whole step: see bk_clipping._use_compiled).
 MAX_WEIGHTS = 8192
 # Examples per compiled call: full chunks of 64, the rest in chunks of 32, 16 and 8 (the last zero-padded).
 CHUNK_SIZES = (64, 32, 16, 8)
