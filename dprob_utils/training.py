@@ -155,6 +155,9 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     data_source: str = ""
     cached: bool = False
+    # DP-SGD with book-keeping clipping on a CPU: whether dprob_utils.compiled_grads was on at the end of training
+    # (off: no C++ compiler, or DPROB_COMPILE=0; the same model up to float rounding). None otherwise.
+    compiled_kernels: bool | None = None
 
     def summary(self, delta: float | None = None) -> dict:
         """Flat dict for tables and the CLI: accuracy, epsilon (RDP), delta, seconds, cached, ..."""
@@ -361,8 +364,18 @@ def train(
         privacy = privacy_spent(cfg.noise_multiplier, q, steps, delta).to_dict()
     result = TrainResult(config=asdict(cfg), key=cfg.key(), accuracy=accuracy, seconds=seconds,
                          train_size=len(train_ds), steps=steps, privacy=privacy, history=history,
-                         data_source=train_ds.source)
+                         data_source=train_ds.source,
+                         compiled_kernels=_compiled_kernels(cfg, grad_sample_mode, device))
     return model, result
+
+
+def _compiled_kernels(cfg: TrainConfig, grad_sample_mode: str, device: str | torch.device | None) -> bool | None:
+    from . import compiled_grads
+    from .devices import training_device
+
+    if not (cfg.private and grad_sample_mode == "bk" and training_device(device).type == "cpu"):
+        return None
+    return compiled_grads.enabled()
 
 
 def with_delta(result: TrainResult, delta: float) -> TrainResult:

@@ -139,3 +139,17 @@ def test_diverged_training_is_flagged():
     with pytest.warns(DivergedWarning, match="diverged"):
         _, res = train(cfg, progress=False)
     assert res.accuracy <= 0.2
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+def test_result_records_whether_compiled_kernels_trained_a_private_model(compiled, monkeypatch):
+    from dprob_utils import compiled_grads
+
+    monkeypatch.setitem(compiled_grads._state, "enabled", compiled)
+    private = TrainConfig(arch="p2_lenet", mode="dpsgd", sigma=1.0, clip=1.0, batch_size=32, epochs=1,
+                          train_subset=64)
+    _, res = train(private, progress=False, device="cpu")
+    assert res.compiled_kernels is compiled
+    _, res = train(TrainConfig(arch="p2_lenet", batch_size=32, epochs=1, train_subset=64), progress=False,
+                   device="cpu")
+    assert res.compiled_kernels is None  # SGD
