@@ -280,7 +280,8 @@ def _fused_layer(items: list[tuple[nn.Module, torch.Tensor, torch.Tensor]]) -> i
 
 
 def _by_rows(layer: nn.Conv2d, g: torch.Tensor) -> bool:
-    """Whether :func:`_per_example_blocks` gives kernel rows (else one block in the unfolded layout)."""
+    """Whether ``layer`` takes kernel rows or grouped convolutions, i.e. neither the unfolded input nor the grouped
+    backward weights; for :func:`_per_example_blocks`: kernel rows (else one block in the unfolded layout)."""
     return not (_use_unfold(layer, g) or _use_grouped_backward(layer))
 
 
@@ -353,7 +354,7 @@ def _use_compiled(layer: nn.Conv2d, g: torch.Tensor) -> bool:
     timed inside whole DP steps those were as fast or faster (conv 1 2.49 ms against 2.71, conv 2 fused 2.48
     against 2.66 plus 0.6 ms more for the clipped sum of stored gradients; batch 256, two cores, an ad-hoc
     script timing each phase), while LeNet's two layers went 2.1 -> 1.6 and 5.6 -> 4.0 ms."""
-    return compiled_grads.applies(layer, g) and not (_use_unfold(layer, g) or _use_grouped_backward(layer))
+    return compiled_grads.applies(layer, g) and _by_rows(layer, g)
 
 
 def _use_unfold(layer: nn.Conv2d, g: torch.Tensor) -> bool:
