@@ -24,8 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = """
 import json, sys
-from dprob_utils.bench import time_variant
-from dprob_utils.data import load_dataset, subset
+from dprob_utils.cli.bench import time_variant
+from dprob_utils.data.datasets import load_dataset, subset
 arch, images = sys.argv[1], int(sys.argv[2])
 ds = subset(load_dataset("mnist", "train"), images, "first")
 for mode in ("sgd", "dpsgd"):
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--images", type=int, default=4096)
     args = ap.parse_args(argv)
-    from dprob_utils.paths import shared_data_dir
+    from dprob_utils.config.paths import shared_data_dir
 
     shared = shared_data_dir()
     data = os.environ.get("DPROB_DATA") or (str(shared) if shared else None)

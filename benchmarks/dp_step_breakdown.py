@@ -5,7 +5,7 @@ weight gradient SGD computes). Milliseconds, median of repeated runs on random M
     python benchmarks/dp_step_breakdown.py [--arch p1_mnist_cnn] [--batch 1024] [--repeats 10] [--optimizer]
 
 With ``--optimizer`` it also times one optimizer step (noise, scaling, update) of Opacus's
-``DPOptimizerFastGradientClipping`` beside dprob's :class:`~dprob_utils.dp_optimizer.BookKeepingDPOptimizer`,
+``DPOptimizerFastGradientClipping`` beside dprob's :class:`~dprob_utils.dp.fast.dp_optimizer.BookKeepingDPOptimizer`,
 interleaved, on the same clipped gradients.
 """
 
@@ -17,8 +17,8 @@ import time
 import torch
 from torch import nn
 
-from dprob_utils import bk_clipping as bk
-from dprob_utils.models import build_model
+from dprob_utils.dp.fast import bk_clipping as bk
+from dprob_utils.models.architectures import build_model
 
 
 def median_ms(f, repeats: int) -> float:
@@ -89,7 +89,7 @@ def print_optimizer_steps(model: nn.Module, repeats: int) -> None:
     """Median ms of one DP optimizer step, Opacus's and dprob's, interleaved over ``repeats`` rounds."""
     from opacus.optimizers import DPOptimizerFastGradientClipping
 
-    from dprob_utils.dp_optimizer import BookKeepingDPOptimizer
+    from dprob_utils.dp.fast.dp_optimizer import BookKeepingDPOptimizer
 
     params = [p for p in model.parameters() if p.requires_grad]
     grads = [torch.randn_like(p) for p in params]

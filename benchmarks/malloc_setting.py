@@ -7,8 +7,8 @@ all see the same machine):
 
 - ``glibc default``: blocks above 128 KiB-32 MiB (glibc adapts it) from ``mmap``, unmapped on free; heap trimmed
   when more than the threshold is free at its top;
-- ``mmap off, trim 0``: what :mod:`dprob_utils.allocator` set until 2026-11 (its 1 << 40 reached glibc as 0);
-- ``dprob``: :func:`dprob_utils.allocator.tune_malloc` now (mmap off, heap trimmed only above 2 GiB free).
+- ``mmap off, trim 0``: what :mod:`dprob_utils.dp.fast.allocator` set until 2026-11 (its 1 << 40 reached glibc as 0);
+- ``dprob``: :func:`dprob_utils.dp.fast.allocator.tune_malloc` now (mmap off, heap trimmed only above 2 GiB free).
 
 For each architecture, SGD and DP-SGD (book-keeping clipping, sigma 1.3, C 1) at batch 256 train one epoch over
 ``--images`` MNIST images, alternating, :data:`EPOCHS` times each in one process (the first is a warm-up); it
@@ -40,12 +40,12 @@ def _faults() -> int:
 
 def worker(setting: str, arch: str, images: int, batch: int) -> dict:
     """One process: apply ``setting``, warm up, time one SGD and one DP-SGD epoch."""
-    from dprob_utils import allocator
+    from dprob_utils.dp.fast import allocator
 
     rule = SETTINGS[setting]
     if rule == "tune_malloc":
         os.environ["DPROB_MALLOC_TUNING"] = "1"
-        allocator._applied = None  # the import of dprob_utils found DPROB_MALLOC_TUNING=0
+        allocator._applied = None
         ok = allocator.tune_malloc()
     elif rule is None:
         ok = True
@@ -54,8 +54,8 @@ def worker(setting: str, arch: str, images: int, batch: int) -> dict:
                                                                                      rule[1])
     if not ok:
         raise SystemExit("mallopt failed (not glibc?): nothing to compare")
-    from dprob_utils.bench import time_variant
-    from dprob_utils.data import load_dataset, subset
+    from dprob_utils.cli.bench import time_variant
+    from dprob_utils.data.datasets import load_dataset, subset
 
     ds = subset(load_dataset("mnist", "train"), images, "first")
     steps = max(1, images // batch)

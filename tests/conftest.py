@@ -37,8 +37,8 @@ def _isolated_dirs(tmp_path_factory):
 @pytest.fixture(scope="session")
 def book_root(tmp_path_factory) -> Path:
     """A copy of the book sources with every notebook executed under smoke into book/chapters/."""
-    from dprob_utils.paths import project_root
-    from dprob_utils.runner import run_notebooks
+    from dprob_utils.book.runner import run_notebooks
+    from dprob_utils.config.paths import project_root
 
     root = tmp_path_factory.mktemp("book")
     src = project_root()

@@ -11,7 +11,7 @@ import functools
 import torch
 from torch import nn
 
-from dprob_utils.data import load_dataset
+from dprob_utils.data.datasets import load_dataset
 
 
 class HardThreshold(nn.Module):

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from dprob_utils import attacks
-from dprob_utils.errors import ConfigError
+from dprob_utils.config.errors import ConfigError
 
 TOL = 1e-6
 
@@ -199,8 +199,8 @@ def test_attacks_on_cuda(trained):
 def test_missing_torchattacks_is_one_clear_error(monkeypatch):
     import sys
 
-    from dprob_utils.attacks import _torchattacks
-    from dprob_utils.errors import DprobError
+    from dprob_utils.attacks.base import _torchattacks
+    from dprob_utils.config.errors import DprobError
 
     monkeypatch.setitem(sys.modules, "torchattacks", None)  # makes `import torchattacks` raise ImportError
     with pytest.raises(DprobError, match="pip install --no-deps torchattacks"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dprob_utils import bench
+from dprob_utils.cli import bench
 
 
 def test_training_benchmark_prints_every_variant(capsys):

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from dprob_utils import bk_clipping, compiled_grads
-from dprob_utils.bk_clipping import BookKeepingClipper, per_example_conv_weight_grad
-from dprob_utils.errors import ConfigError
-from dprob_utils.models import build_model
+from dprob_utils.config.errors import ConfigError
+from dprob_utils.dp.fast import bk_clipping, compiled_grads
+from dprob_utils.dp.fast.bk_clipping import BookKeepingClipper, per_example_conv_weight_grad
+from dprob_utils.models.architectures import build_model
 
 
 def _reference(model: nn.Module, x, y, clip: float):
@@ -46,7 +46,7 @@ def _assert_matches_reference(model: nn.Module, x, y, clip: float):
 
 @pytest.fixture
 def matrix_paths(monkeypatch):
-    """The matrix-product paths of bk_clipping, without compiled kernels (dprob_utils.compiled_grads)."""
+    """The matrix-product paths of bk_clipping, without compiled kernels (dprob_utils.dp.fast.compiled_grads)."""
     monkeypatch.setitem(compiled_grads._state, "enabled", False)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dprob_utils.scorecard import load_claims
+from dprob_utils.book.scorecard import load_claims
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")

@@ -7,10 +7,10 @@ import os
 import pytest
 import torch
 
-from dprob_utils import cache as C
-from dprob_utils import paths
-from dprob_utils.models import build_model
-from dprob_utils.training import TrainConfig, TrainResult
+from dprob_utils.config import paths
+from dprob_utils.dp.training import TrainConfig, TrainResult
+from dprob_utils.models.architectures import build_model
+from dprob_utils.store import model_cache as C
 
 
 def _result(cfg):

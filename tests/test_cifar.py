@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 import torch
 
-from dprob_utils import cifar
-from dprob_utils.data import ImageDataset
-from dprob_utils.errors import DataError
-from dprob_utils.models import make_cifar_head
-from dprob_utils.profiles import SMOKE, Cifar, TrainSettings, customise
-from dprob_utils.training import TrainConfig, fit
+from dprob_utils.config.errors import DataError
+from dprob_utils.config.profiles import SMOKE, Cifar, TrainSettings, customise
+from dprob_utils.data.datasets import ImageDataset
+from dprob_utils.dp.training import TrainConfig, fit
+from dprob_utils.experiments import p1_cifar as cifar
+from dprob_utils.models.architectures import make_cifar_head
 
 TINY = Cifar(channels=(4, 4), public_size=100, pretrain_epochs=1, pretrain_batch_size=32,
              head=TrainSettings(lr=0.05, batch_size=40, epochs=2), distance_samples=40, hessian_samples=2,
@@ -82,7 +82,7 @@ def test_cifar100_used_when_available_and_required_when_asked(fake_data):
 
 
 def test_real_cifar10_public_private_disjoint():
-    from dprob_utils.data import load_dataset
+    from dprob_utils.data.datasets import load_dataset
 
     try:
         train10 = load_dataset("cifar10", "train", download=False)
@@ -191,7 +191,7 @@ def test_analyses_run_in_input_space(fake_data, monkeypatch, tmp_path):
 def test_gram_eigenvalues_equal_the_full_hessian():
     from torch import nn
 
-    from dprob_utils.curvature import top_eigenvalues
+    from dprob_utils.analysis.curvature import top_eigenvalues
 
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 32), nn.ReLU(),
@@ -209,7 +209,7 @@ def test_gram_eigenvalues_equal_the_full_hessian():
 
 
 def test_paper_profile_has_the_papers_settings():
-    from dprob_utils.profiles import PAPER
+    from dprob_utils.config.profiles import PAPER
 
     c = PAPER.cifar
     assert (c.head.lr, c.head.batch_size, c.head.epochs, c.head.train_subset) == (0.01, 200, 200, None)

@@ -11,7 +11,7 @@ import pytest
 
 
 def dprob(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dprob_utils.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "dprob_utils.cli.main", *args], capture_output=True, text=True,
                           env=None if env is None else {**os.environ, **env})
 
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from dprob_utils import compiled_grads
-from dprob_utils.bk_clipping import BookKeepingClipper
+from dprob_utils.dp.fast import compiled_grads
+from dprob_utils.dp.fast.bk_clipping import BookKeepingClipper
 
 
 def _per_example_autograd(conv: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
@@ -82,7 +82,7 @@ def test_a_failed_compile_warns_and_the_clipper_falls_back(monkeypatch):
 
 def test_environment_variable_switches_it_off():
     env = dict(os.environ, DPROB_COMPILE="0")
-    out = subprocess.run([sys.executable, "-c", "from dprob_utils import compiled_grads as c; print(c.enabled())"],
+    out = subprocess.run([sys.executable, "-c", "from dprob_utils.dp.fast import compiled_grads as c; print(c.enabled())"],
                          env=env, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -7,12 +7,13 @@ import pytest
 import torch
 from torch import nn
 
-from dprob_utils import corruptions as C
-from dprob_utils.corruptions import _common, experiment, geometric
-from dprob_utils.corruptions.pessimal import fit_pessimal_matrix
-from dprob_utils.data import ImageDataset, load_dataset
-from dprob_utils.errors import DataError
-from dprob_utils.reference import load_reference
+from dprob_utils.book.reference import load_reference
+from dprob_utils.config.errors import DataError
+from dprob_utils.data import corruptions as C
+from dprob_utils.data.corruptions import _common, geometric
+from dprob_utils.data.corruptions.pessimal import fit_pessimal_matrix
+from dprob_utils.data.datasets import ImageDataset, load_dataset
+from dprob_utils.experiments import p1_mnistc as experiment
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from dprob_utils import curvature
+from dprob_utils.analysis import curvature
 
 
 def smooth_model() -> nn.Module:

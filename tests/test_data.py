@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import torch
 
-from dprob_utils import data as D
-from dprob_utils.errors import DataError
-from dprob_utils.paths import shared_data_dir
+from dprob_utils.config.errors import DataError
+from dprob_utils.config.paths import shared_data_dir
+from dprob_utils.data import datasets as D
 
 MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
 

@@ -1,4 +1,4 @@
-"""Boundary attack and Carlini-Wagner L2 (dprob_utils.decision_attacks) and the PGD trace (dprob_utils.pgd_trace)."""
+"""Boundary attack and Carlini-Wagner L2 (dprob_utils.attacks.boundary, .cw) and the PGD trace (dprob_utils.attacks.pgd)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ import pytest
 import torch
 from p2_models import correct_points, plain_model, thresholded_model
 
-from dprob_utils.attacks import pgd_iterations_to_fool
-from dprob_utils.decision_attacks import (
+from dprob_utils.attacks import (
     MinimalResult,
     boundary_attack,
     carlini_wagner_l2,
     eps_for_full_success,
+    pgd_curves,
+    pgd_first_fool,
+    pgd_iterations_to_fool,
     success_curve,
 )
-from dprob_utils.pgd_trace import pgd_curves, pgd_first_fool
 
 
 @pytest.fixture(scope="module")

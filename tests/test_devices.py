@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from dprob_utils.devices import training_device
-from dprob_utils.errors import ConfigError
-from dprob_utils.training import TrainConfig, fit
+from dprob_utils.config.devices import training_device
+from dprob_utils.config.errors import ConfigError
+from dprob_utils.dp.training import TrainConfig, fit
 
 
 def test_default_is_cuda_only_when_visible(monkeypatch):

@@ -12,7 +12,8 @@ import torch
 from scipy.optimize import linprog
 from torch import nn
 
-from dprob_utils import attacks, geometry
+from dprob_utils import attacks
+from dprob_utils.analysis import geometry
 
 K, SHAPE = 5, (1, 3, 4)
 D = int(np.prod(SHAPE))

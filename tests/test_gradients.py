@@ -1,13 +1,13 @@
-"""Gradient statistics (dprob_utils.gradients): which gradient, zero counts, layer names."""
+"""Gradient statistics (dprob_utils.analysis.gradients): which gradient, zero counts, layer names."""
 
 from __future__ import annotations
 
 import torch
 from p2_models import plain_model, thresholded_model
 
-from dprob_utils import gradients
-from dprob_utils.data import load_dataset
-from dprob_utils.models import build_model
+from dprob_utils.analysis import gradients
+from dprob_utils.data.datasets import load_dataset
+from dprob_utils.models.architectures import build_model
 
 
 def _batch(n=32):

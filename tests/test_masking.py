@@ -1,4 +1,4 @@
-"""The seven-criteria gradient-masking check (dprob_utils.masking)."""
+"""The seven-criteria gradient-masking check (dprob_utils.analysis.masking)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import pytest
 import torch
 from p2_models import correct_points, plain_model, saturated_model, thresholded_model
 
-from dprob_utils.masking import MaskingEvidence, autoattack_linf, check_gradient_masking, judge, square_linf
-from dprob_utils.profiles import Paper2Attacks
+from dprob_utils.analysis.masking import (
+    MaskingEvidence,
+    autoattack_linf,
+    check_gradient_masking,
+    judge,
+    square_linf,
+)
+from dprob_utils.config.profiles import Paper2Attacks
 
 # small but meaningful: 40 PGD steps of ε/30 (Foolbox's step) so PGD can reach the edge of the ball
 SETTINGS = Paper2Attacks(

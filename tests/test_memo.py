@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dprob_utils.memo import result_key, stored
+from dprob_utils.store.memo import result_key, stored
 
 
 @pytest.fixture
@@ -41,7 +41,7 @@ def test_damaged_entry_is_recomputed(cache):
                                                ("run_curvature", "p1_curvature", "largest_ratio_dp_over_sgd"),
                                                ("run_fgsm", "p1_fgsm", "fig2")])
 def test_paper1_chapters_reuse_their_stored_results(cache, run, name, field):
-    from dprob_utils import p1_robustness
+    from dprob_utils.experiments import p1_mnist as p1_robustness
 
     fn = getattr(p1_robustness, run)
     first = fn("smoke", progress=False)
@@ -51,7 +51,7 @@ def test_paper1_chapters_reuse_their_stored_results(cache, run, name, field):
 
 
 def test_mnistc_table_is_stored_per_models_and_corruptions(cache):
-    from dprob_utils.corruptions.experiment import run_table2
+    from dprob_utils.experiments.p1_mnistc import run_table2
 
     first = run_table2("smoke", names=("identity", "inverse"), progress=False)
     assert len(list((cache / "results" / "p1_mnistc_accuracy").glob("*.pt"))) == 1

@@ -6,8 +6,8 @@ import pytest
 import torch
 from opacus.validators import ModuleValidator
 
-from dprob_utils.errors import ConfigError
-from dprob_utils.models import INPUT_SHAPES, CifarNet, build_model, count_parameters
+from dprob_utils.config.errors import ConfigError
+from dprob_utils.models.architectures import INPUT_SHAPES, CifarNet, build_model, count_parameters
 
 # Counted by hand from the layer sizes (see each builder's docstring).
 EXPECTED_PARAMS = {

@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from dprob_utils.runner import list_notebooks
+from dprob_utils.book.runner import list_notebooks
 
 NOTEBOOKS = list_notebooks()
 
@@ -36,7 +36,7 @@ def test_every_notebook_runs_under_smoke_without_errors(book_root):
 
 @pytest.mark.slow
 def test_training_notebook_writes_results(book_root):
-    from dprob_utils.results import load_json
+    from dprob_utils.book.results import load_json
 
     res = load_json("smoke", "01_training")
     assert res is not None and res["profile"] == "smoke"

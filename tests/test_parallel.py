@@ -4,11 +4,11 @@ from dataclasses import replace
 import pytest
 from pool_workers import square_and_threads
 
-from dprob_utils import zoo
-from dprob_utils.cache import ModelCache
-from dprob_utils.errors import ConfigError
-from dprob_utils.parallel import default_jobs, map_processes
-from dprob_utils.training import TrainConfig, train
+from dprob_utils.config.errors import ConfigError
+from dprob_utils.config.parallel import default_jobs, map_processes
+from dprob_utils.dp.training import TrainConfig, train
+from dprob_utils.models import zoo
+from dprob_utils.store.model_cache import ModelCache
 
 
 def test_map_processes_returns_every_result_with_its_arguments_and_thread_count():

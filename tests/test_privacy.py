@@ -10,11 +10,11 @@ import sys
 import pytest
 from opacus.accountants import RDPAccountant
 
-from dprob_utils.privacy import epsilon_equation1, epsilon_rdp, privacy_spent, steps_for
+from dprob_utils.dp.privacy import epsilon_equation1, epsilon_rdp, privacy_spent, steps_for
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dprob_utils.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "dprob_utils.cli.main", *args], capture_output=True, text=True)
 
 
 @pytest.mark.parametrize(("sigma", "b", "n", "epochs"), [(1.3, 256, 60000, 5), (0.7, 250, 60000, 3), (2.0, 64, 1000, 2)])

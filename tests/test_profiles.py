@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dprob_utils import zoo
-from dprob_utils.errors import ConfigError
-from dprob_utils.profiles import PAPER, PROFILES, QUICK, SMOKE, TrainSettings, get_profile
+from dprob_utils.config.errors import ConfigError
+from dprob_utils.config.profiles import PAPER, PROFILES, QUICK, SMOKE, TrainSettings, get_profile
+from dprob_utils.models import zoo
 
 
 def test_paper_profile_has_the_papers_settings():
@@ -57,7 +57,7 @@ def test_paper_grid_is_the_papers():
 
 
 def test_get_profile_passes_a_profile_through():
-    from dprob_utils.profiles import get_profile
+    from dprob_utils.config.profiles import get_profile
 
     quick = get_profile("quick")
     assert get_profile(quick) is quick

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from dprob_utils.errors import DprobError
-from dprob_utils.runner import run_notebooks, stages
+from dprob_utils.book.runner import run_notebooks, stages
+from dprob_utils.config.errors import DprobError
 
 
 def test_stages_train_first_then_chapters_then_summaries():
@@ -48,7 +48,7 @@ def test_side_by_side_runs_each_notebook_once_and_names_the_failing_one(tmp_path
 def test_book_runs_are_logged_side_by_side(tmp_path, monkeypatch):
     import json
 
-    from dprob_utils.cli import _log_book_run
+    from dprob_utils.cli.main import _log_book_run
 
     monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
     timings = [{"notebook": "01_training", "seconds": 900.0}, {"notebook": "02_p1_fgsm", "seconds": 50.0}]
@@ -61,8 +61,8 @@ def test_book_runs_are_logged_side_by_side(tmp_path, monkeypatch):
 
 
 def test_side_by_side_order_uses_the_longest_recorded_time(tmp_path, monkeypatch):
-    from dprob_utils.cli import _log_book_run
-    from dprob_utils.runner import _longest_timings, _write_timings
+    from dprob_utils.book.runner import _longest_timings, _write_timings
+    from dprob_utils.cli.main import _log_book_run
 
     monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
     _log_book_run("smoke", [{"notebook": "03_p1_pgd", "seconds": 550.0}, {"notebook": "90_explorer", "seconds": 80.0}],

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dprob_utils import scorecard as S
-from dprob_utils.results import save_json
+from dprob_utils.book import scorecard as S
+from dprob_utils.book.results import save_json
 
 DATA = {"models": [{"label": "SGD", "accuracy": 0.99}, {"label": "DP", "sigma": 1.3, "accuracy": 0.96}],
         "gap": {"eps_0.12": 0.15, "clean": 0.026}}
@@ -61,7 +61,7 @@ def test_claims_file_is_valid_and_every_rule_parses():
 
 
 def _claim_by_id(claim_id: str) -> dict:
-    from dprob_utils.scorecard import load_claims
+    from dprob_utils.book.scorecard import load_claims
 
     return next(c for c in load_claims() if c["id"] == claim_id)
 
@@ -70,7 +70,7 @@ def _claim_by_id(claim_id: str) -> dict:
 def test_model_group_rules_leave_the_sgd_baseline_out_of_the_dp_group(tmp_path, monkeypatch, dp_worse):
     """``p2_lenet:sgd`` starts with ``p2_lenet:s`` too: a rule that compares every DP model with SGD must not
     compare SGD with itself (which made these claims fail whatever the numbers)."""
-    from dprob_utils.scorecard import evaluate_claim
+    from dprob_utils.book.scorecard import evaluate_claim
 
     monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
     dp, sgd = (0.8, 0.5) if dp_worse else (0.4, 0.5)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from dprob_utils.errors import ConfigError
-from dprob_utils.training import TrainConfig, fit, make_private, train
+from dprob_utils.config.errors import ConfigError
+from dprob_utils.dp.training import TrainConfig, fit, make_private, train
 
 
 def _tiny_model(seed: int = 0) -> nn.Module:
@@ -124,7 +124,7 @@ def test_sgd_key_ignores_sigma_and_clip_but_dp_key_does_not():
 
 
 def test_noise_stream_version_keys_private_models_only(monkeypatch):
-    from dprob_utils import training
+    from dprob_utils.dp import training
 
     sgd, dp = TrainConfig(arch="p2_custom", mode="sgd"), TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.0)
     keys = sgd.key(), dp.key()
@@ -133,7 +133,7 @@ def test_noise_stream_version_keys_private_models_only(monkeypatch):
 
 
 def test_diverged_training_is_flagged():
-    from dprob_utils.training import DivergedWarning
+    from dprob_utils.dp.training import DivergedWarning
 
     cfg = TrainConfig(arch="p2_custom", lr=1e4, batch_size=64, epochs=1, train_subset=640)
     with pytest.warns(DivergedWarning, match="diverged"):
@@ -141,10 +141,10 @@ def test_diverged_training_is_flagged():
     assert res.accuracy <= 0.2
 
 
-@pytest.mark.filterwarnings("ignore::dprob_utils.training.DivergedWarning")  # 64 images: too few to learn
+@pytest.mark.filterwarnings("ignore::dprob_utils.dp.training.DivergedWarning")  # 64 images: too few to learn
 @pytest.mark.parametrize("compiled", [True, False])
 def test_result_records_whether_compiled_kernels_trained_a_private_model(compiled, monkeypatch):
-    from dprob_utils import compiled_grads
+    from dprob_utils.dp.fast import compiled_grads
 
     monkeypatch.setitem(compiled_grads._state, "enabled", compiled)
     private = TrainConfig(arch="p2_lenet", mode="dpsgd", sigma=1.0, clip=1.0, batch_size=32, epochs=1,

@@ -1,4 +1,4 @@
-"""Transfer matrices (dprob_utils.transfer)."""
+"""Transfer matrices (dprob_utils.analysis.transfer)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import torch
 from p2_models import correct_points, plain_model
 
-from dprob_utils.pgd_trace import pgd_first_fool
-from dprob_utils.transfer import Crafted, transfer_matrix, transfer_success
+from dprob_utils.analysis.transfer import Crafted, transfer_matrix, transfer_success
+from dprob_utils.attacks import pgd_first_fool
 
 
 def _crafted(model, n=16, eps=0.15):

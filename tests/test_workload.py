@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dprob_utils import zoo
-from dprob_utils.profiles import get_profile
-from dprob_utils.workload import attack_work, training_work
+from dprob_utils.cli.workload import attack_work, training_work
+from dprob_utils.config.profiles import get_profile
+from dprob_utils.models import zoo
 
 
 def test_paper_training_work_counts_every_model_once_with_its_steps():

@@ -1,0 +1,233 @@
+"""Execute the chapter notebooks with papermill and build the book with jupyter-book.
+
+Sources live in ``notebooks/*.ipynb`` without outputs. ``run_notebooks`` executes them with the profile as
+papermill parameter into ``book/chapters/`` (git-ignored), which ``_toc.yml`` points at; ``build_book``
+then renders the HTML without executing anything again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from dprob_utils.config.errors import ConfigError, DprobError
+from dprob_utils.config.parallel import default_jobs, map_processes
+from dprob_utils.config.paths import project_root
+from dprob_utils.config.profiles import get_profile
+
+
+def notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def chapters_dir() -> Path:
+    return project_root() / "book" / "chapters"
+
+
+def list_notebooks() -> list[Path]:
+    """The chapter notebooks in book order (their file names start with a number)."""
+    return sorted(p for p in notebooks_dir().glob("*.ipynb") if not p.name.startswith("_"))
+
+
+SUMMARY_PREFIXES = ("00_", "99_")
+
+
+def execution_order(paths: list[Path]) -> list[Path]:
+    """Chapters first, then the summary pages (landing page ``00_*``, scorecard ``99_*``) that read their results."""
+    return sorted(paths, key=lambda p: (p.name.startswith(SUMMARY_PREFIXES), p.name))
+
+
+def resolve_notebooks(names: list[str] | None) -> list[Path]:
+    """Paths of the named notebooks (by file name, stem or path); all of them when ``names`` is empty."""
+    available = list_notebooks()
+    if not names:
+        return available
+    out = []
+    for name in names:
+        p = Path(name)
+        if p.is_file():
+            out.append(p.resolve())
+            continue
+        match = [a for a in available if a.name == name or a.stem == name or a.stem.startswith(name)]
+        if len(match) != 1:
+            choices = ", ".join(a.stem for a in available)
+            what = "no notebook" if not match else "more than one notebook"
+            raise ConfigError(f"{what} matches {name!r}; available: {choices}")
+        out.append(match[0])
+    return out
+
+
+TRAINING_PREFIXES = ("01_",)
+
+
+def stages(paths: list[Path]) -> list[list[Path]]:
+    """Execution stages: the training chapter (it trains the model zoo every other chapter loads), then the
+    other chapters (independent of one another: each may run beside the others), then the summary pages."""
+    ordered = execution_order(paths)
+    first = [p for p in ordered if p.name.startswith(TRAINING_PREFIXES)]
+    last = [p for p in ordered if p.name.startswith(SUMMARY_PREFIXES)]
+    middle = [p for p in ordered if p not in first and p not in last]
+    return [stage for stage in (first, middle, last) if stage]
+
+
+def _execute(path: Path, out_dir: Path, profile: str, progress: bool) -> float:
+    """Execute one notebook; returns its wall-clock seconds. Raises DprobError naming the failed cell."""
+    import papermill as pm
+
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(path), str(out_dir / path.name), parameters={"profile": profile},
+            cwd=str(path.parent), progress_bar=progress, kernel_name="python3",
+        )
+    except pm.PapermillExecutionError as exc:
+        raise DprobError(f"notebook {path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") \
+            from exc
+    hide_default_parameters(out_dir / path.name)
+    return time.perf_counter() - start
+
+
+def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = None,
+                  progress: bool = True, jobs: int | None = None) -> list[dict]:
+    """Execute notebooks with papermill (parameter ``profile``) into ``out_dir``; returns per-notebook timings.
+
+    ``jobs`` (default :func:`default_jobs`) notebooks of the same :func:`stages` stage run side by side, each
+    kernel with ``cpu_count // jobs`` torch threads (kernel start-up, imports and plotting are single-threaded,
+    so two half-machine kernels finish sooner than one whole-machine kernel after another). Raises
+    :class:`DprobError` naming the notebook whose execution failed.
+    """
+    get_profile(profile)
+    jobs = default_jobs() if jobs is None else jobs
+    if jobs < 1:
+        raise ConfigError(f"jobs must be >= 1, got {jobs}")
+    paths = execution_order(resolve_notebooks(names))
+    out_dir = out_dir or chapters_dir()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # The executed notebooks are rendered into static HTML, where progress widgets would only show as noise.
+    os.environ["DPROB_PROGRESS"] = "0"
+    seconds: dict[str, float] = {}
+    done = 0
+
+    def report(path: Path, secs: float) -> None:
+        nonlocal done
+        done += 1
+        seconds[path.stem] = round(secs, 1)
+        if progress:
+            print(f"[{done}/{len(paths)}] {path.stem} (profile {profile}) done in {secs:.1f} s", file=sys.stderr,
+                  flush=True)
+
+    # the training chapter trains its models `jobs` side by side (zoo.train_missing)
+    with _environ(DPROB_JOBS=str(jobs)):
+        for stage in stages(paths):
+            if jobs == 1 or len(stage) == 1:
+                for path in stage:
+                    if progress:
+                        print(f"      running {path.stem} ...", file=sys.stderr, flush=True)
+                    report(path, _execute(path, out_dir, profile, progress))
+                continue
+            _run_side_by_side(stage, out_dir, profile, jobs, report)
+    timings = [{"notebook": p.stem, "seconds": seconds[p.stem]} for p in paths]
+    _write_timings(profile, timings)
+    return timings
+
+
+def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, report) -> None:
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    with _environ(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads):  # inherited by the kernels
+        # the longest notebooks first, so that none is left running alone at the end: by the longest time recorded
+        # for each (a warm run's times would put a chapter that is long when cold last)
+        longest = _longest_timings(profile)
+        order = sorted(stage, key=lambda p: -longest.get(p.stem, 0.0))
+        for (path, *_), secs in map_processes(_execute, [(p, out_dir, profile, False) for p in order], jobs):
+            report(path, secs)
+
+
+@contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    """Set these environment variables (inherited by the processes started inside), then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def hide_default_parameters(path: Path) -> None:
+    """Tag the notebook's default ``parameters`` cell ``remove-cell``: the rendered page then shows only the
+    cell papermill injected, with the profile actually used, instead of two ``profile = ...`` cells."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, path)
+
+
+def _read_timings(profile: str) -> dict[str, float]:
+    from dprob_utils.book.results import results_path
+
+    path = results_path(profile, "notebook_timings")
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def recorded_runs(profile: str) -> list[dict]:
+    """Every ``dprob book`` run logged in ``results/<profile>/book_runs.jsonl``, oldest first (a damaged line,
+    from an interrupted write, is skipped). Each has ``finished``, ``models_trained`` (0: a warm run), ``jobs``,
+    ``notebooks_s`` (seconds per notebook), ``notebooks_wall_s``, ``build_s`` and ``total_s``."""
+    from dprob_utils.config.paths import results_dir
+
+    path = results_dir(profile) / "book_runs.jsonl"
+    runs = []
+    for line in path.read_text().splitlines() if path.is_file() else []:
+        try:
+            runs.append(json.loads(line))
+        except ValueError:
+            continue
+    return runs
+
+
+def _longest_timings(profile: str) -> dict[str, float]:
+    """Each notebook's longest time in ``notebook_timings.json`` and ``book_runs.jsonl``."""
+    out = dict(_read_timings(profile))
+    for run in recorded_runs(profile):
+        for name, secs in run.get("notebooks_s", {}).items():
+            out[name] = max(out.get(name, 0.0), float(secs))
+    return out
+
+
+def _write_timings(profile: str, timings: list[dict]) -> None:
+    old = _read_timings(profile)
+    old.update({t["notebook"]: t["seconds"] for t in timings})
+    from dprob_utils.book.results import save_json
+
+    save_json(profile, "notebook_timings", old)
+
+
+def build_book(profile: str, execute: bool = True, names: list[str] | None = None) -> Path:
+    """Run the notebooks (unless ``execute`` is False) and render the HTML book; returns the index page."""
+    if execute:
+        run_notebooks(names, profile)
+    root = project_root()
+    env = dict(os.environ, DPROB_BOOK_PROFILE=profile)
+    cmd = [sys.executable, "-m", "jupyter_book", "build", str(root), "--warningiserror", "--keep-going"]
+    jb = Path(sys.executable).with_name("jupyter-book")
+    if jb.exists():
+        cmd = [str(jb), "build", str(root), "--warningiserror", "--keep-going"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-30:])
+        raise DprobError(f"jupyter-book build failed:\n{tail}")
+    return root / "_build" / "html" / "index.html"

@@ -1,0 +1,208 @@
+"""The replication scorecard: every quantitative claim of both papers, the paper's value, ours, and a verdict.
+
+Claims live in one data file, ``dprob_utils/reference/claims.yaml``. Each claim names
+
+- ``id``, ``paper`` (1 or 2), ``where`` (table / figure / section) and ``claim`` (the finding in words);
+- ``paper_value``: the paper's number(s) as printed;
+- ``values``: named selectors into our results, ``"<results name>:<path>"`` (see :func:`select`);
+- ``rule``: a Python expression over those names that is true when the finding holds in our results, written
+  out next to the claim on the scorecard page;
+- optionally ``inconclusive_if``: an expression that, when true, makes the verdict ``inconclusive`` (e.g. the
+  difference is within the sampling noise of the profile), and ``show``: the expression displayed as "ours".
+
+Verdicts: ``reproduced`` (rule true), ``not reproduced`` (rule false), ``inconclusive`` (a value is missing
+because the chapter did not run or the profile skipped that setting, or ``inconclusive_if`` holds).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from dprob_utils.book.results import load_json
+
+CLAIMS_FILE = Path(__file__).resolve().parent / "reference" / "claims.yaml"
+VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+def _values(d: dict) -> list:
+    return list(d.values())
+
+
+def _mean(xs) -> float:
+    xs = list(xs)
+    return sum(xs) / len(xs)
+
+
+def _increasing(xs, strict: bool = False) -> bool:
+    xs = list(xs)
+    return all((b > a) if strict else (b >= a) for a, b in zip(xs, xs[1:]))
+
+
+def _offdiag(matrix) -> list:
+    """Entries of a square matrix (list of rows) off its diagonal."""
+    return [v for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j]
+
+
+_SAFE_FUNCS = {"abs": abs, "min": min, "max": max, "all": all, "any": any, "len": len, "sum": sum,
+               "round": round, "sorted": sorted, "zip": zip, "range": range, "values": _values, "mean": _mean,
+               "increasing": _increasing, "offdiag": _offdiag,
+               "startswith": lambda s, prefix: str(s).startswith(prefix)}
+_ALLOWED_NODES = (
+    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.Name, ast.Load,
+    ast.Constant, ast.List, ast.Tuple, ast.Subscript, ast.Slice, ast.And, ast.Or, ast.Not, ast.Add, ast.Sub,
+    ast.Mult, ast.Div, ast.Pow, ast.USub, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.IfExp,
+    ast.GeneratorExp, ast.comprehension, ast.Store, ast.In, ast.NotIn, ast.Mod, ast.Is, ast.IsNot,
+    ast.ListComp, ast.keyword,
+)
+
+
+class MissingValue(LookupError):
+    """A selector found nothing (chapter not run for this profile, or setting not in its grid)."""
+
+
+def safe_eval(expr: str, names: dict[str, Any]) -> Any:
+    """Evaluate a rule: comparisons, arithmetic, boolean logic, a few pure functions; nothing else."""
+    tree = ast.parse(expr, mode="eval")
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ValueError(f"rule {expr!r}: {type(node).__name__} is not allowed")
+        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _SAFE_FUNCS):
+            raise ValueError(f"rule {expr!r}: only {sorted(_SAFE_FUNCS)} may be called")
+    # one namespace (globals) so that generator expressions see the names too
+    return eval(compile(tree, "<rule>", "eval"), {"__builtins__": {}, **_SAFE_FUNCS, **names})  # noqa: S307
+
+
+_SEGMENT = re.compile(r"^(?P<name>[^\[\]]*)(?:\[(?P<sel>[^\]]*)\])?$")
+
+
+def _match(item: Any, sel: str) -> bool:
+    for cond in sel.split(","):
+        key, _, want = cond.partition("=")
+        have = item.get(key.strip()) if isinstance(item, dict) else None
+        if have is None:
+            return False
+        try:
+            if float(have) != float(want):
+                return False
+        except (TypeError, ValueError):
+            if str(have) != want.strip():
+                return False
+    return True
+
+
+def select(data: Any, path: str) -> Any:
+    """Follow ``path`` into nested dicts/lists: segments joined by ``/``; ``name[3]`` indexes a list and
+    ``name[k=v,k2=v2]`` takes the first list element whose fields match (numbers compared as floats).
+    A segment may contain dots (``eps_0.12``). Raises :class:`MissingValue` when anything is absent."""
+    cur = data
+    for seg in [s for s in path.split("/") if s]:
+        m = _SEGMENT.match(seg)
+        if not m:
+            raise MissingValue(f"bad path segment {seg!r}")
+        name, sel = m.group("name"), m.group("sel")
+        if name:
+            if not isinstance(cur, dict) or name not in cur:
+                raise MissingValue(f"{name!r} not found")
+            cur = cur[name]
+        if sel is not None:
+            if not isinstance(cur, list):
+                raise MissingValue(f"{name!r} is not a list")
+            if sel.strip().lstrip("-").isdigit():
+                idx = int(sel)
+                if not -len(cur) <= idx < len(cur):
+                    raise MissingValue(f"{name}[{idx}] out of range")
+                cur = cur[idx]
+            else:
+                hits = [x for x in cur if _match(x, sel)]
+                if not hits:
+                    raise MissingValue(f"no element of {name!r} matches [{sel}]")
+                cur = hits[0]
+    return cur
+
+
+@dataclass
+class Verdict:
+    """One row of the scorecard."""
+
+    id: str
+    paper: int
+    where: str
+    claim: str
+    paper_value: str
+    rule: str
+    ours: str
+    verdict: str
+    reason: str = ""
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def load_claims(path: Path = CLAIMS_FILE) -> list[dict]:
+    """The claims of ``claims.yaml`` (validated: unique ids, the required fields present)."""
+    claims = yaml.safe_load(path.read_text())
+    seen = set()
+    for c in claims:
+        missing = {"id", "paper", "where", "claim", "paper_value", "values", "rule"} - set(c)
+        if missing:
+            raise ValueError(f"claim {c.get('id', '?')}: missing {sorted(missing)}")
+        if c["id"] in seen:
+            raise ValueError(f"duplicate claim id {c['id']}")
+        seen.add(c["id"])
+    return claims
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, float):
+        return "∞" if math.isinf(v) else f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt(x) for x in v[:6]) + (", …" if len(v) > 6 else "") + "]"
+    return str(v)
+
+
+def evaluate_claim(claim: dict, profile: str, cache: dict[str, Any] | None = None) -> Verdict:
+    """Look up the claim's values in ``results/<profile>/`` and apply its rule."""
+    cache = {} if cache is None else cache
+    names: dict[str, Any] = {}
+    base = dict(id=claim["id"], paper=int(claim["paper"]), where=claim["where"], claim=claim["claim"],
+                paper_value=str(claim["paper_value"]), rule=claim["rule"])
+    try:
+        for name, selector in claim["values"].items():
+            result_name, _, path = selector.partition(":")
+            if result_name not in cache:
+                cache[result_name] = load_json(profile, result_name)
+            if cache[result_name] is None:
+                raise MissingValue(f"results/{profile}/{result_name}.json does not exist (chapter not run)")
+            names[name] = select(cache[result_name], path)
+    except MissingValue as exc:
+        return Verdict(**base, ours="–", verdict="inconclusive", reason=f"no value: {exc}")
+    shown = claim.get("show")
+    try:
+        ours = _fmt(safe_eval(shown, names)) if shown else "; ".join(f"{k} = {_fmt(v)}" for k, v in names.items())
+        holds = bool(safe_eval(claim["rule"], names))
+        unclear = bool(safe_eval(claim["inconclusive_if"], names)) if claim.get("inconclusive_if") else False
+    except (TypeError, ValueError, ZeroDivisionError, KeyError, IndexError, NameError, AttributeError) as exc:
+        return Verdict(**base, ours="–", verdict="inconclusive", reason=f"rule could not be evaluated: {exc}")
+    if unclear:
+        return Verdict(**base, ours=ours, verdict="inconclusive", reason=f"{claim['inconclusive_if']} holds")
+    return Verdict(**base, ours=ours, verdict="reproduced" if holds else "not reproduced")
+
+
+def evaluate(profile: str, claims: list[dict] | None = None) -> list[Verdict]:
+    """Every claim's verdict for ``profile``."""
+    cache: dict[str, Any] = {}
+    return [evaluate_claim(c, profile, cache) for c in (claims if claims is not None else load_claims())]
+
+
+def summary(verdicts: list[Verdict]) -> dict[str, int]:
+    """Counts of each verdict, plus the total."""
+    out = {v: sum(1 for x in verdicts if x.verdict == v) for v in VERDICTS}
+    out["total"] = len(verdicts)
+    return out

@@ -1,0 +1,200 @@
+"""The ``dprob`` command: train, epsilon, run, book.
+
+Bad input (unknown profile or architecture, sigma < 0, C <= 0, epochs <= 0, a missing notebook, missing data)
+prints one clear line on stderr and exits with status 2; it never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+
+from dprob_utils.config.errors import ConfigError, DprobError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's default prints usage too)
+        print(f"dprob: error: {message}", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _json_safe(d: dict) -> dict:
+    return {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
+
+
+def _family(profile, arch: str):
+    if arch == "p1_mnist_cnn":
+        return profile.p1_train
+    if arch in ("p2_lenet", "p2_custom"):
+        return profile.p2_train
+    if arch == "p1_cifar_net":
+        raise ConfigError("p1_cifar_net trains its dense layers on frozen features: run the CIFAR-10 chapter")
+    raise ConfigError(f"unknown architecture {arch!r}; choose one of p1_mnist_cnn, p2_lenet, p2_custom")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from dprob_utils.config.profiles import get_profile
+    from dprob_utils.store.model_cache import train_or_load
+
+    profile = get_profile(args.profile)
+    settings = _family(profile, args.arch)
+    if args.epochs is not None and args.epochs <= 0:
+        raise ConfigError(f"epochs must be > 0, got {args.epochs}")
+    cfg = settings.config(args.arch, args.mode, args.sigma, args.clip, seed=args.seed, epochs=args.epochs)
+    _, result = train_or_load(cfg, delta=args.delta, data_dir=args.data_dir, progress=not args.quiet)
+    out = result.summary(delta=args.delta)
+    out.update(profile=args.profile, train_size=result.train_size, data_source=result.data_source)
+    print(json.dumps(_json_safe(out)))
+    return 0
+
+
+def cmd_epsilon(args: argparse.Namespace) -> int:
+    from dprob_utils.dp.privacy import privacy_spent, steps_for
+
+    if args.sigma < 0:
+        raise ConfigError(f"sigma must be >= 0, got {args.sigma}")
+    q, steps = steps_for(args.dataset_size, args.batch_size, args.epochs)
+    spent = privacy_spent(args.sigma, q, steps, args.delta)
+    print(json.dumps(_json_safe(spent.to_dict())))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dprob_utils.book.runner import run_notebooks
+    from dprob_utils.config.profiles import get_profile
+
+    get_profile(args.profile)
+    start = time.perf_counter()
+    timings = run_notebooks(args.notebooks, args.profile, jobs=args.jobs)
+    _print_timings(timings, time.perf_counter() - start)
+    return 0
+
+
+def _print_timings(timings: list[dict], wall: float, build: float | None = None) -> None:
+    """Per-notebook breakdown. Notebooks of one stage run side by side, so their times overlap: the wall-clock
+    total is less than their sum."""
+    for t in timings:
+        print(f"{t['notebook']:<40s} {t['seconds']:8.1f} s")
+    print(f"{'sum of notebook times':<40s} {sum(t['seconds'] for t in timings):8.1f} s")
+    print(f"{'notebooks, wall clock':<40s} {wall:8.1f} s")
+    if build is not None:
+        print(f"{'jupyter-book build':<40s} {build:8.1f} s")
+        print(f"{'total, wall clock':<40s} {wall + build:8.1f} s")
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    from dprob_utils.book.runner import build_book, run_notebooks
+    from dprob_utils.config.profiles import get_profile
+
+    get_profile(args.profile)
+    models_before = _cached_models()
+    start = time.perf_counter()
+    timings = [] if args.no_execute else run_notebooks(args.notebooks, args.profile, jobs=args.jobs)
+    wall = time.perf_counter() - start
+    index = build_book(args.profile, execute=False)
+    build = time.perf_counter() - start - wall
+    _print_timings(timings, wall, build)
+    if timings:
+        _log_book_run(args.profile, timings, wall, build, _cached_models() - models_before, args.jobs)
+    print(f"book built: {index}")
+    return 0
+
+
+def _cached_models() -> int:
+    from dprob_utils.store.model_cache import ModelCache
+
+    return sum(1 for _ in ModelCache().root.glob("*/*.json"))
+
+
+def _log_book_run(profile: str, timings: list[dict], wall: float, build: float, trained: int,
+                  jobs: int | None) -> None:
+    """Append this run to ``results/<profile>/book_runs.jsonl``: cold runs (models trained) and warm runs (none)
+    stay side by side, where ``notebook_timings.json`` keeps only each notebook's last time."""
+    import json
+    import os
+    from datetime import datetime, timezone
+
+    from dprob_utils.book.runner import default_jobs
+    from dprob_utils.config.paths import results_dir
+
+    record = {"finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "models_trained": trained,
+              "jobs": jobs or default_jobs(), "cpus": os.cpu_count(), "notebooks_wall_s": round(wall, 1),
+              "build_s": round(build, 1), "total_s": round(wall + build, 1),
+              "notebooks_s": {t["notebook"]: t["seconds"] for t in timings}}
+    with open(results_dir(profile) / "book_runs.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+JOBS_HELP = "notebooks run side by side after the training chapter (default $DPROB_JOBS, else 2)"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="dprob", description="Replication book: DP-SGD and adversarial robustness.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train a model (or load it from the cache) and print a JSON summary")
+    t.add_argument("--arch", required=True, help="p1_mnist_cnn, p2_lenet or p2_custom")
+    t.add_argument("--mode", default=None, choices=["sgd", "dpsgd", "dpsgd-fixed-noise"],
+                   help="default: dpsgd when --sigma is given, else sgd")
+    t.add_argument("--sigma", type=float, default=None, help="noise multiplier sigma (>= 0)")
+    t.add_argument("--clip", type=float, default=1.0, help="clipping bound C (> 0)")
+    t.add_argument("--profile", default="quick", help="smoke, quick or paper (default quick)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--epochs", type=int, default=None, help="override the profile's number of epochs")
+    t.add_argument("--delta", type=float, default=1e-5)
+    t.add_argument("--data-dir", default=None, help="directory with the datasets (default $DPROB_DATA, ../shared/data)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("epsilon", help="privacy spent by DP-SGD (RDP, PRV and paper 1 eq. (1))")
+    e.add_argument("--sigma", type=float, required=True)
+    e.add_argument("--batch-size", type=int, required=True)
+    e.add_argument("--dataset-size", type=int, required=True)
+    e.add_argument("--epochs", type=int, required=True)
+    e.add_argument("--delta", type=float, default=1e-5)
+    e.set_defaults(func=cmd_epsilon)
+
+    r = sub.add_parser("run", help="execute notebooks with papermill into book/chapters/")
+    r.add_argument("notebooks", nargs="*", help="notebook names (default: all)")
+    r.add_argument("--profile", default="quick")
+    r.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
+    r.set_defaults(func=cmd_run)
+
+    b = sub.add_parser("book", help="run every notebook, then build the HTML book")
+    b.add_argument("notebooks", nargs="*", help="only these notebooks (default: all)")
+    b.add_argument("--profile", default="quick")
+    b.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
+    b.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
+    b.set_defaults(func=cmd_book)
+    bn = sub.add_parser("bench", help="training throughput: SGD vs DP-SGD (book-keeping, Opacus ghost, Opacus hooks)", add_help=False)
+    bn.add_argument("rest", nargs=argparse.REMAINDER, help="see dprob bench --help")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # the benchmark has its own options (argparse.REMAINDER cannot take "--x" first)
+        from dprob_utils.cli.bench import main as bench_main
+
+        return bench_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if getattr(args, "mode", "x") is None:
+        args.mode = "dpsgd" if args.sigma is not None else "sgd"
+    if getattr(args, "sigma", 0.0) is None:
+        args.sigma = 0.0
+    try:
+        return args.func(args)
+    except (DprobError, ValueError) as exc:
+        print(f"dprob: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("dprob: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""How much work a profile is: training image-passes per model, and the Boundary and Carlini-Wagner attacks'
+sample-iterations (the book's most expensive parts), counted from the profile's settings alone.
+
+``dprob bench --plan PROFILE`` multiplies these counts by throughputs it measures on the current device and
+prints the projected hours, which is how the ``paper`` profile is planned for a GPU before spending one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dprob_utils.config.profiles import Profile, get_profile
+from dprob_utils.dp.training import TrainConfig, steps_per_epoch
+from dprob_utils.models import zoo
+
+MNIST_TRAIN_SIZE = 60000
+
+
+@dataclass(frozen=True)
+class TrainingWork:
+    """One model to train: ``steps`` optimizer steps of ``batch_size`` (expected) images."""
+
+    config: TrainConfig
+    steps: int
+
+    @property
+    def images(self) -> int:
+        return self.steps * self.config.batch_size
+
+
+@dataclass(frozen=True)
+class AttackWork:
+    """One attack run: ``samples`` images attacked together for ``iterations`` iterations (for CW: steps per
+    constant times binary-search rounds)."""
+
+    attack: str
+    arch: str
+    samples: int
+    iterations: int
+
+    @property
+    def sample_iterations(self) -> int:
+        return self.samples * self.iterations
+
+
+def training_work(profile: Profile | str) -> list[TrainingWork]:
+    """Every MNIST model the profile's chapters train (paper 1's grid, paper 2's grid and masked models, the
+    masking check's substitutes), without repeats. The CIFAR nets (section 3.6) are not counted."""
+    prof = get_profile(profile)
+    configs = [s.config for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof)]
+    configs += [zoo.substitute_config(prof, arch) for arch in prof.p2_grid.archs]
+    return [TrainingWork(cfg, cfg.epochs * steps_per_epoch(cfg.train_subset or MNIST_TRAIN_SIZE, cfg.batch_size))
+            for cfg in dict.fromkeys(configs)]
+
+
+def attack_work(profile: Profile | str) -> list[AttackWork]:
+    """The Boundary and CW runs of paper 2's chapters: one per model of its grid (Tables II, III, V) and per
+    masked model (Table IV, CW with ``cw_masked_steps``)."""
+    prof = get_profile(profile)
+    s = prof.p2_attacks
+
+    def n(limit: int | None) -> int:
+        return s.samples if limit is None else min(limit, s.samples)
+
+    out = []
+    for spec in zoo.paper2_specs(prof):
+        arch = spec.config.arch
+        cw_steps = s.cw_masked_steps if spec.group == "paper2 masked" else s.cw_steps
+        out.append(AttackWork("Boundary L2", arch, n(s.boundary_samples), s.boundary_steps))
+        out.append(AttackWork("CW L2", arch, n(s.cw_samples), cw_steps * s.cw_binary_search_steps))
+    return out

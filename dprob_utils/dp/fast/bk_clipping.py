@@ -1,0 +1,496 @@
+"""Per-example gradient clipping in one backward pass ("book-keeping", Bu et al., ICML 2023).
+
+Why not Opacus alone: Opacus 1.6 offers per-sample hooks (every example's full gradient is materialised: for the
+400,000-weight dense layer of paper 1's CNN that is 400 MB per batch of 256) and ghost clipping (per-example
+norms without per-example gradients, but a *second* full backward pass to form the clipped sum). On 2 CPU cores
+they train paper 1's CNN at about 0.07x and 0.35x the speed of plain SGD (``dprob bench``). The book-keeping
+trick (Z. Bu, Y.-X. Wang, S. Zha, G. Karypis, "Differentially private optimization on large model at small
+cost", ICML 2023) needs neither: one backward pass returns each layer's output gradients ``g`` (``[B, out]``);
+with the stored layer inputs ``a`` it gives
+
+- each example's gradient norm: for a dense layer ``||a_i||² ||g_i||²`` (the ghost norm, no per-example
+  gradient); for a convolution the per-example gradient ``g_i U_i^T`` (``U_i``: the unfolded input) is formed,
+  which is small for the convolutions of these papers (at most 25,000 numbers per example);
+- the clipped sum ``Σ_i w_i ∇_θ ℓ_i`` with ``w_i = min(1, C / ||∇ℓ_i||)``: ``(w ⊙ g)^T a`` for a dense layer, one
+  matrix product as in plain SGD's backward; ``Σ_i w_i G_i`` for a convolution.
+
+The backward pass itself skips the weight gradients (only gradients with respect to the layer outputs are asked
+for), so the extra cost over SGD is the norms. Noise, scaling and the update stay Opacus's:
+:class:`opacus.optimizers.DPOptimizerFastGradientClipping` (subclassed as
+:class:`dprob_utils.dp.fast.dp_optimizer.BookKeepingDPOptimizer`, which draws the noise on every core) takes the clipped
+sum from ``p.grad``, adds ``N(0, σ²C²)`` and divides by the expected batch size, as with its own ghost clipping. The clipping
+factor ``min(1, C / (||g|| + 1e-6))`` is Opacus's. The tests compare the update with a one-example-at-a-time
+reference and with Opacus's modes.
+
+Supported trainable layers: ``nn.Linear`` and ``nn.Conv2d`` (groups 1, zero padding), which is every trainable
+layer of the book's models; anything else raises :class:`~dprob_utils.config.errors.ConfigError` naming the
+``"ghost"`` mode, which handles any layer Opacus knows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from dprob_utils.config.errors import ConfigError
+from dprob_utils.dp.fast import compiled_grads
+
+# Opacus's clipping factor: C / (norm + 1e-6), at most 1
+_NORM_EPS = 1e-6
+
+
+def _trainable(p: torch.Tensor | None) -> bool:
+    return p is not None and p.requires_grad
+
+
+class BookKeepingClipper:
+    """Records each trainable layer's input and output in the forward pass and, in :meth:`backward`, writes the
+    sum of the per-example gradients, each clipped to L2 norm ``max_grad_norm``, to ``p.grad``.
+
+    Use ``loss = cross_entropy(model(x), y, reduction="none")`` (one loss per example, ``[B]``), then
+    ``clipper.backward(loss)``. Remove the forward hooks with :meth:`close`.
+    """
+
+    def __init__(self, model: nn.Module, max_grad_norm: float):
+        if not max_grad_norm > 0:
+            raise ConfigError(f"the clipping bound must be > 0, got {max_grad_norm}")
+        self.max_grad_norm = float(max_grad_norm)
+        self.layers: list[nn.Module] = []
+        for name, module in model.named_modules():
+            own = list(module.parameters(recurse=False))
+            if getattr(module, "inplace", False):
+                # an in-place op would overwrite a recorded layer output before its gradient is taken
+                raise ConfigError(f"book-keeping clipping needs out-of-place activations; {name or 'the model'} "
+                                  "is in-place (set inplace=False or use grad_sample_mode='ghost')")
+            if not any(p.requires_grad for p in own):
+                continue
+            _check_supported(name, module)
+            self.layers.append(module)
+        if not self.layers:
+            raise ConfigError("the model has no trainable parameters")
+        self._records: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._hooks = [layer.register_forward_hook(self._record) for layer in self.layers]
+
+    def _record(self, module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        if not (module.training and torch.is_grad_enabled()):
+            return
+        if module in self._records:
+            self._records.clear()
+            raise ConfigError("a trainable layer ran twice in one forward pass (shared weights); book-keeping "
+                              "clipping handles each layer once: use grad_sample_mode='ghost'")
+        self._records[module] = (inputs[0].detach(), output)
+
+    def backward(self, per_example_loss: torch.Tensor) -> torch.Tensor:
+        """Set ``p.grad`` of every trainable parameter to ``Σ_i min(1, C/||∇ℓ_i||) ∇ℓ_i``.
+
+        Args:
+            per_example_loss: ``[B]`` losses of the last forward pass, one per example.
+
+        Returns:
+            ``[B]`` per-example gradient L2 norms (before clipping).
+        """
+        if per_example_loss.dim() != 1:
+            raise ConfigError(f"expected one loss per example (shape [B]), got shape {tuple(per_example_loss.shape)}")
+        missing = [m for m in self.layers if m not in self._records]
+        if missing:
+            raise ConfigError("no recorded forward pass for every trainable layer: call the model in training "
+                              "mode with gradients enabled before backward()")
+        records = [self._records[m] for m in self.layers]
+        self._records.clear()
+        outputs = [out for _, out in records]
+        # Gradients w.r.t. the layer outputs only: autograd skips every weight gradient of this pass.
+        # The sum of per-example losses makes g_i exactly example i's gradient.
+        backprops = torch.autograd.grad(per_example_loss.sum(), outputs)
+        items = list(zip(self.layers, [a for a, _ in records], backprops, strict=True))
+        last = _fused_layer(items)
+        per_layer = [_layer_parts(m, a, g) for i, (m, a, g) in enumerate(items) if i != last]
+        sq = sum((sq for sq, _ in per_layer), torch.zeros_like(per_example_loss.detach()))
+        if last is None:
+            norms, fused = torch.sqrt(sq), []
+        else:  # that layer's norms complete the examples' norms chunk by chunk, and its clipped sum follows at once
+            norms, fused = _fused_conv_clip(*items[last], sq, self.max_grad_norm)
+        factor = (self.max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0)
+        for p, grad in [pg for _, clipped_sum in per_layer for pg in clipped_sum(factor)] + fused:
+            p.grad = grad if p.grad is None else p.grad + grad
+        return norms
+
+    def close(self) -> None:
+        """Remove the forward hooks; the model is a plain module again."""
+        for h in self._hooks:
+            h.remove()
+        self._hooks = []
+        self._records.clear()
+
+
+def _check_supported(name: str, module: nn.Module) -> None:
+    where = name or type(module).__name__
+    if isinstance(module, nn.Linear):
+        return
+    if isinstance(module, nn.Conv2d):
+        if module.groups != 1 or module.padding_mode != "zeros" or isinstance(module.padding, str):
+            raise ConfigError(f"book-keeping clipping supports Conv2d with groups=1 and numeric zero padding only "
+                              f"({where}); use grad_sample_mode='ghost'")
+        return
+    raise ConfigError(f"book-keeping clipping does not support trainable {type(module).__name__} layers ({where}); "
+                      "use grad_sample_mode='ghost'")
+
+
+ClippedSum = Callable[[torch.Tensor], list[tuple[torch.Tensor, torch.Tensor]]]
+
+
+def _layer_parts(module: nn.Module, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
+    """(``[B]`` squared per-example gradient norms of this layer's trainable parameters, a function of the
+    ``[B]`` clipping factors that returns ``(parameter, clipped gradient sum)`` pairs)."""
+    if isinstance(module, nn.Conv2d):
+        return _conv_parts(module, a, g)
+    if a.dim() == 2:
+        return _linear_parts(module, a, g)
+    return _linear_sequence_parts(module, a, g)
+
+
+def _linear_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
+    # a [B, in], g [B, out]: example i's weight gradient is the outer product g_i a_i^T, of norm |g_i| |a_i|
+    g_sq = g.pow(2).sum(1)
+    sq = torch.zeros_like(g_sq)
+    if _trainable(layer.weight):
+        sq = sq + g_sq * a.pow(2).sum(1)
+    if _trainable(layer.bias):
+        sq = sq + g_sq
+
+    def clipped_sum(factor: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        wg = g * factor[:, None]
+        out = []
+        if _trainable(layer.weight):
+            out.append((layer.weight, wg.t() @ a))
+        if _trainable(layer.bias):
+            out.append((layer.bias, wg.sum(0)))
+        return out
+
+    return sq, clipped_sum
+
+
+def _linear_sequence_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
+    # a [B, ..., in], g [B, ..., out]: the per-example gradient sums over the middle dimensions; materialise it
+    a3, g3 = a.reshape(a.shape[0], -1, a.shape[-1]), g.reshape(g.shape[0], -1, g.shape[-1])
+    grads = {}
+    if _trainable(layer.weight):
+        grads[layer.weight] = torch.bmm(g3.transpose(1, 2), a3)  # [B, out, in]
+    if _trainable(layer.bias):
+        grads[layer.bias] = g3.sum(1)
+    return _materialised_parts(grads)
+
+
+def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
+    sq = torch.zeros(a.shape[0], dtype=g.dtype, device=g.device)
+    blocks, chunks = [], []
+    compiled = None
+    if _trainable(layer.weight) and _use_compiled(layer, g):
+        compiled = compiled_grads.conv_grads_and_norms(layer, a, g)  # ([B, in, kh, kw, out], [B]) or None
+    if compiled is not None:
+        sq = sq + compiled[1]
+    elif _trainable(layer.weight) and _has_blocks(layer, g):
+        blocks = _per_example_blocks(layer, a, g)
+        for r in blocks:
+            sq = sq + torch.linalg.vector_norm(r, dim=(1, 2)).square()
+    elif _trainable(layer.weight):
+        # grouped convolutions are 1.5-4x faster on NCHW tensors, worth the copy
+        a, g = a.contiguous(), g.contiguous()
+        for i, r in _grouped_chunks(layer, a, g):
+            # the norms while the chunk is still in the CPU's cache
+            sq[i : i + r.shape[1]] += torch.linalg.vector_norm(r, dim=(0, 2, 3, 4)).square()
+            chunks.append((i, r))
+    if _trainable(layer.bias):
+        gb = g.sum((2, 3))  # [B, out]
+        sq = sq + gb.pow(2).sum(1)
+
+    def clipped_sum(factor: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        out = []
+        if compiled is not None:  # Σ_i f_i G_i, [in, kh, kw, out]
+            total = (factor @ compiled[0].flatten(1)).view(compiled[0].shape[1:])
+            out.append((layer.weight, total.permute(3, 0, 1, 2).contiguous()))
+        elif blocks and not _by_rows(layer, g):  # Σ_i f_i G_i, [1, out, kh * kw * in]
+            out.append((layer.weight, _weight_from_blocks(layer, g, (factor @ blocks[0].flatten(1)).view(1, -1))))
+        elif blocks:  # Σ_i f_i R_i per kernel row, [kh, out, in * kw]
+            total = torch.stack([torch.einsum("n,nok->ok", factor, r) for r in blocks])
+            out.append((layer.weight, _weight_from_blocks(layer, g, total)))
+        elif _trainable(layer.weight):
+            # Σ_i f_i G_i chunk by chunk, each [in, n, out, kh, kw]: one batched matrix-vector product per chunk
+            total = sum(torch.einsum("n,inr->ir", factor[i : i + r.shape[1]], r.flatten(2)) for i, r in chunks)
+            out.append((layer.weight, total.view(layer.in_channels, *layer.weight.shape[:1],
+                                                 *layer.kernel_size).transpose(0, 1)))
+        if _trainable(layer.bias):
+            out.append((layer.bias, factor @ gb))
+        return out
+
+    return sq, clipped_sum
+
+
+# Per-example weight gradients held per grouped-convolution chunk: about 4 MB, so that a chunk is still in the
+# CPU's cache when its norms are taken. For paper 1's second convolution (25,000 weights) that is 32 examples:
+# 91 ms for a batch of 1024, against 112 ms with chunks of 128 (2 cores). For small layers the chunk is capped at
+# MAX_CONV_CHUNK examples (paper 1's first convolution: 11 ms at 256, 14 ms at 32).
+CONV_CHUNK_FLOATS = 2**20
+MAX_CONV_CHUNK = 256
+CONV_CHUNK: int | None = None  # a fixed number of examples per chunk (tests), instead of the rule above
+# Below this many output positions (and without dilation), unfolding the input (:func:`_unfolded_grads`) is the
+# faster way: paper 2's custom CNN's second convolution, 5x5 = 25 positions, 1.9 ms against 4.1 ms by kernel rows
+# (batch 256, 2 threads; an ad-hoc script timing the variants interleaved, 15 rounds, median). With more positions
+# the unfolded copy (kh * kw copies of the input) no longer fits the cache: paper 1's second convolution 10.9 ms
+# against 10.4 ms, LeNet's second 9.3 ms against 4.8 ms.
+UNFOLD_BELOW_POSITIONS = 64
+
+
+def _use_rows(layer: nn.Conv2d) -> bool:
+    """Kernel-row products (:func:`_kernel_row_grads`) for every convolution of more than one input channel
+    without dilation: for paper 1's second convolution 13 ms against 40 ms for grouped convolutions (batch 256,
+    2 threads), LeNet's 4 ms against 12 ms, the custom CNN's 6 ms against 9 ms by unfolding. With one input
+    channel each product is too thin (5 columns for paper 1's first layer): grouped convolutions stay 3x faster."""
+    return layer.in_channels > 1 and layer.dilation == (1, 1)
+
+
+def _kernel_row_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
+    """Per-example weight gradients of ``layer`` as one ``[B, out, in * kw]`` tensor per kernel row (``kh`` of
+    them; entry ``[i, o, c * kw + j]`` of row ``r`` is example i's gradient of weight ``[o, c, r, j]``).
+
+    The input ``a`` ``[B, in, H, W]`` is unfolded along the width only (``kw`` copies instead of the ``kh * kw``
+    of a full unfold), channels-last. The inputs that kernel row ``r`` meets are then the image rows ``r, r + s,
+    ...``: one batched matrix product over all output positions, ``g_i^T [out, T] @ [T, in * kw]``."""
+    kh, kw = layer.kernel_size
+    sh, sw = layer.stride
+    ph, pw = layer.padding
+    b, o, ho, wo = g.shape
+    padded = nn.functional.pad(a, (pw, pw, ph, ph)) if ph or pw else a
+    # [B, H, Wo, in, kw]: a view of NHWC memory, copied once into that order
+    rows_in = padded.permute(0, 2, 3, 1).unfold(2, kw, sw)[:, :, :wo].contiguous()
+    gt = g.permute(0, 2, 3, 1).reshape(b, ho * wo, o).transpose(1, 2)  # [B, out, T], no copy if channels-last
+    return [torch.bmm(gt, rows_in[:, r : r + sh * (ho - 1) + 1 : sh].reshape(b, ho * wo, -1)) for r in range(kh)]
+
+
+def _fused_layer(items: list[tuple[nn.Module, torch.Tensor, torch.Tensor]]) -> int | None:
+    """Index of the layer whose clipped sum :func:`_fused_conv_clip` forms chunk by chunk: of the convolutions
+    whose per-example gradients are matrix products (kernel rows, unfolded input, grouped backward weights) and
+    not compiled kernels (:func:`_use_compiled`), the one with the most weights (paper 1's second layer, the custom
+    CNN's second; LeNet's second with ``DPROB_COMPILE=0``), or None."""
+    convs = [(m.weight.numel(), i) for i, (m, _, g) in enumerate(items)
+             if isinstance(m, nn.Conv2d) and _trainable(m.weight) and _has_blocks(m, g)
+             and not _use_compiled(m, g)]
+    return max(convs)[1] if convs else None
+
+
+def _by_rows(layer: nn.Conv2d, g: torch.Tensor) -> bool:
+    """Whether ``layer`` takes kernel rows or grouped convolutions, i.e. neither the unfolded input nor the grouped
+    backward weights; for :func:`_per_example_blocks`: kernel rows (else one block in the unfolded layout)."""
+    return not (_use_unfold(layer, g) or _use_grouped_backward(layer))
+
+
+def _has_blocks(layer: nn.Conv2d, g: torch.Tensor) -> bool:
+    """Whether ``layer``'s per-example gradients are matrix products (:func:`_per_example_blocks`); the other
+    convolutions (one input channel, stride 1) take grouped convolutions (:func:`_grouped_chunks`)."""
+    return not _by_rows(layer, g) or _use_rows(layer)
+
+
+def _per_example_blocks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
+    """Per-example weight gradients of ``layer`` as ``[B, out, K]`` blocks: one per kernel row
+    (:func:`_kernel_row_grads`), or a single one in :func:`_unfolded_grads`'s layout."""
+    if _use_unfold(layer, g):
+        return [_unfolded_grads(layer, a, g)]
+    if _use_grouped_backward(layer):
+        return [_grouped_backward_grads(layer, a, g)]
+    return _kernel_row_grads(layer, a, g)
+
+
+def _weight_from_blocks(layer: nn.Conv2d, g: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
+    """``[out, in, kh, kw]`` from a sum over examples of :func:`_per_example_blocks` (``[blocks, out, K]``)."""
+    kh, kw = layer.kernel_size
+    o, c = layer.out_channels, layer.in_channels
+    if _by_rows(layer, g):  # [kh, out, in * kw]
+        return total.view(kh, o, c, kw).permute(1, 2, 0, 3).contiguous()
+    return total.view(o, kh, kw, c).permute(0, 3, 1, 2).contiguous()  # [1, out, kh * kw * in]
+
+
+def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_sq: torch.Tensor,
+                     max_grad_norm: float) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
+    """(``[B]`` per-example gradient norms of the whole model, ``(parameter, clipped sum)`` pairs of ``layer``),
+    given ``other_sq``, the ``[B]`` squared norms of every other layer.
+
+    The per-example weight gradients (:func:`_per_example_blocks`) of a chunk of examples (:func:`conv_chunk`)
+    give the chunk's norms, hence its clipping factors, and are added into the clipped sum while they are still
+    in the CPU's cache: they are never stored for the whole batch (paper 1's second layer: 25.6 MB at batch 256,
+    written once and read twice otherwise). Paper 1's second layer (kernel rows): 21.7 -> 17.7 ms on one thread,
+    batch 256 (median of 25 interleaved rounds, an ad-hoc script); paper 1's DP-SGD epoch on one thread 2784 ->
+    3031 images/s (0.73x -> 0.79x SGD), on two within noise (0.72x -> 0.73x), in alternating processes of the
+    code before and after. The custom CNN's second layer (unfolded input, chunks of 128): 4.6 -> 3.8 ms on one
+    thread, 2.3 -> 2.0 ms on two (ad-hoc script, 40 interleaved rounds); its DP-SGD epoch within noise
+    (``benchmarks/compare_revisions.py --archs p2_custom``: 0.64x -> 0.65x SGD on one thread, 0.63x -> 0.66x on
+    two). Chunks of :func:`conv_chunk` examples (32 for paper 1; 64 and whole batches
+    were no faster there)."""
+    b = g.shape[0]
+    gb = g.sum((2, 3)) if _trainable(layer.bias) else None  # [B, out]
+    total: torch.Tensor | None = None
+    norms = torch.empty_like(other_sq)
+    chunk = conv_chunk(layer)
+    for i in range(0, b, chunk):
+        blocks = _per_example_blocks(layer, a[i : i + chunk], g[i : i + chunk])
+        sq = other_sq[i : i + chunk] + sum(torch.linalg.vector_norm(r, dim=(1, 2)).square() for r in blocks)
+        if gb is not None:
+            sq = sq + gb[i : i + chunk].pow(2).sum(1)
+        norms[i : i + chunk] = sq.sqrt()
+        factor = (max_grad_norm / (norms[i : i + chunk] + _NORM_EPS)).clamp(max=1.0)
+        if total is None:
+            total = g.new_zeros(len(blocks), *blocks[0].shape[1:])
+        for k, r in enumerate(blocks):
+            total[k].view(-1).addmv_(r.flatten(1).t(), factor)
+    out = [(layer.weight, _weight_from_blocks(layer, g, total))]
+    if gb is not None:
+        out.append((layer.bias, (max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0) @ gb))
+    return norms, out
+
+
+def _use_compiled(layer: nn.Conv2d, g: torch.Tensor) -> bool:
+    """Per-example gradients from :mod:`dprob_utils.dp.fast.compiled_grads` instead of kernel rows or grouped
+    convolutions. Not instead of the unfolded input or the grouped backward weights (the custom CNN's layers):
+    timed inside whole DP steps those were as fast or faster (conv 1 2.49 ms against 2.71, conv 2 fused 2.48
+    against 2.66 plus 0.6 ms more for the clipped sum of stored gradients; batch 256, two cores, an ad-hoc
+    script timing each phase), while LeNet's two layers went 2.1 -> 1.6 and 5.6 -> 4.0 ms."""
+    return compiled_grads.applies(layer, g) and _by_rows(layer, g)
+
+
+def _use_unfold(layer: nn.Conv2d, g: torch.Tensor) -> bool:
+    return layer.dilation == (1, 1) and g.shape[2] * g.shape[3] < UNFOLD_BELOW_POSITIONS
+
+
+def _unfolded_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Per-example weight gradients of ``layer`` (dilation 1), ``[B, out, kh * kw * in]`` (entry
+    ``[i, o, (r * kw + j) * in + c]`` is example i's gradient of weight ``[o, c, r, j]``).
+
+    The input ``a`` ``[B, in, H, W]`` is unfolded channels-last: the patch of output position ``(y, x)`` is the
+    ``[kh, kw, in]`` block at ``(y * sh, x * sw)`` of the padded NHWC input, a strided view copied once into
+    ``[B, T, kh * kw * in]``; then one batched matrix product ``g_i^T [out, T] @ [T, kh * kw * in]``. Unlike
+    ``nn.functional.unfold`` (4x slower here) it needs no NCHW input."""
+    kh, kw = layer.kernel_size
+    sh, sw = layer.stride
+    ph, pw = layer.padding
+    b, o, ho, wo = g.shape
+    nhwc = a.permute(0, 2, 3, 1)
+    nhwc = (nn.functional.pad(nhwc, (0, 0, pw, pw, ph, ph)) if ph or pw else nhwc).contiguous()
+    _, hp, wp, c = nhwc.shape
+    patches = nhwc.as_strided((b, ho, wo, kh, kw, c), (hp * wp * c, sh * wp * c, sw * c, wp * c, c, 1))
+    gt = g.permute(0, 2, 3, 1).reshape(b, ho * wo, o).transpose(1, 2)  # [B, out, T], no copy if channels-last
+    return torch.bmm(gt, patches.reshape(b, ho * wo, kh * kw * c))
+
+
+def _use_grouped_backward(layer: nn.Conv2d) -> bool:
+    """Strided convolutions of one input channel: oneDNN's backward-weights kernel for a convolution grouped by
+    example takes the stride as it is, where :func:`_grouped_chunks` dilates the output gradients by it. Paper 2's
+    custom CNN's first layer (8x8, stride 2), batch 256: 3.2 ms against 4.3 ms on one thread, 1.6 against 2.2 on
+    two (``python benchmarks/dp_step_breakdown.py --arch p2_custom --batch 256``, and an ad-hoc script timing both
+    interleaved). Not for stride 1 (paper 1's first layer: 10.9 against 7.7 ms on one thread) nor for several
+    input channels (paper 1's second: 35 against 17 ms)."""
+    return layer.in_channels == 1 and layer.stride != (1, 1)
+
+
+def _grouped_backward_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """Per-example weight gradients of ``layer`` in :func:`_unfolded_grads`'s layout, ``[B, out, kh * kw * in]``,
+    as the weight gradient of one convolution over a single image whose channels are the examples' channels,
+    grouped by example (``groups = B``). Both tensors are laid out channels-last for oneDNN (``[H, W, B * in]``);
+    in NCHW its grouped kernel is 2x slower."""
+    b, o, ho, wo = g.shape
+    c, h, w = a.shape[1:]
+    kh, kw = layer.kernel_size
+    cl = torch.channels_last
+    a1 = a.permute(2, 3, 0, 1).reshape(h, w, b * c).permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=cl)
+    g1 = g.permute(2, 3, 0, 1).reshape(ho, wo, b * o).permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=cl)
+    weight = torch.empty(b * o, c, kh, kw, dtype=g.dtype, device=g.device).contiguous(memory_format=cl)
+    _, gw, _ = torch.ops.aten.convolution_backward(
+        g1, a1, weight, None, list(layer.stride), list(layer.padding), list(layer.dilation), False, [0, 0], b,
+        [False, True, False])  # [B * out, in, kh, kw]
+    return gw.permute(0, 2, 3, 1).reshape(b, o, kh * kw * c)
+
+
+def conv_chunk(layer: nn.Conv2d) -> int:
+    """Examples per grouped convolution, or per chunk of :func:`_fused_conv_clip`, for ``layer`` (a power of two,
+    1 to :data:`MAX_CONV_CHUNK`)."""
+    if CONV_CHUNK is not None:
+        return CONV_CHUNK
+    per_example = layer.weight.numel()
+    return max(1, min(MAX_CONV_CHUNK, 1 << max(0, (CONV_CHUNK_FLOATS // per_example).bit_length() - 1)))
+
+
+def _grouped_chunks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor):
+    """Yields ``(first example, [in, n, out, kh, kw] weight gradients of examples first .. first + n - 1)``.
+
+    Each chunk is one grouped convolution (groups = examples) of the inputs with the output gradients as kernels
+    (dilated by the layer's stride, stepped by its dilation)."""
+    b, o = g.shape[:2]
+    ph, pw = layer.padding
+    padded = nn.functional.pad(a, (pw, pw, ph, ph)) if ph or pw else a
+    kh, kw = layer.kernel_size
+    chunk = conv_chunk(layer)
+    for i in range(0, b, chunk):
+        ai, gi = padded[i : i + chunk], g[i : i + chunk]
+        n = ai.shape[0]
+        res = nn.functional.conv2d(ai.transpose(0, 1), gi.reshape(n * o, 1, *g.shape[2:]), stride=layer.dilation,
+                                   dilation=layer.stride, groups=n)  # [in, n*out, >= kh, >= kw]
+        yield i, res[:, :, :kh, :kw].unflatten(1, (n, o))
+
+
+def per_example_conv_weight_grad(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+    """``[B, out, in, kh, kw]`` weight gradient of each example, from the layer input ``a`` ``[B, in, H, W]`` and
+    output gradient ``g`` ``[B, out, Ho, Wo]``.
+
+    Grouped convolutions over chunks of examples (:func:`conv_chunk`): on a CPU 1.5-3x faster than unfolding
+    the input and a batched matrix product (Opacus's way), except for layers with few output positions, which
+    use that way.
+    """
+    b, o = g.shape[:2]
+    if not _by_rows(layer, g):
+        kh, kw = layer.kernel_size
+        return _per_example_blocks(layer, a, g)[0].view(b, o, kh, kw, -1).permute(0, 1, 4, 2, 3)
+    out = torch.empty(b, *layer.weight.shape, dtype=g.dtype, device=g.device)
+    for i, r in _grouped_chunks(layer, a, g):
+        out[i : i + r.shape[1]] = r.permute(1, 2, 0, 3, 4)
+    return out
+
+
+def _materialised_parts(grads: dict[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ClippedSum]:
+    """Parts from per-example gradients ``{parameter: [B, *parameter.shape]}``."""
+    sq = sum(torch.linalg.vector_norm(gs.reshape(gs.shape[0], -1), dim=1) ** 2 for gs in grads.values())
+
+    def clipped_sum(factor: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        return [(p, (factor @ gs.reshape(gs.shape[0], -1)).view_as(p)) for p, gs in grads.items()]
+
+    return sq, clipped_sum
+
+
+class BookKeepingLoss:
+    """Cross-entropy whose ``.backward()`` runs :meth:`BookKeepingClipper.backward` (the interface of Opacus's
+    ``DPLossFastGradientClipping``): ``criterion(model(x), y).backward(); dp_optimizer.step()``."""
+
+    def __init__(self, clipper: BookKeepingClipper):
+        self.clipper = clipper
+
+    def __call__(self, logits: torch.Tensor, target: torch.Tensor) -> ClippedLoss:
+        return ClippedLoss(self.clipper, nn.functional.cross_entropy(logits, target, reduction="none"))
+
+    def close(self) -> None:
+        self.clipper.close()
+
+
+class ClippedLoss:
+    """Per-example losses ``[B]`` of one batch; ``backward()`` writes the clipped gradient sum to ``p.grad``."""
+
+    def __init__(self, clipper: BookKeepingClipper, per_example: torch.Tensor):
+        self.clipper, self.per_example = clipper, per_example
+
+    def backward(self) -> None:
+        self.clipper.backward(self.per_example)
+
+    def item(self) -> float:
+        """Mean loss over the batch."""
+        return float(self.per_example.detach().mean())
+
+    def detach(self) -> torch.Tensor:
+        """Mean loss over the batch, a 0-d tensor on the batch's device (as Opacus's DP loss gives)."""
+        return self.per_example.detach().mean()

@@ -1,0 +1,402 @@
+"""Paper 1 sections 3.1-3.4 on MNIST (Figs. 1-5, 7 and Table 1): the experiments behind notebooks 02-05.
+
+Each ``run_*`` function takes a profile name, loads the models of :mod:`dprob_utils.models.zoo` (trained by the
+training chapter, or trained now and cached), runs one experiment on the profile's test subset and returns a
+JSON-ready dict (accuracies in percent, gaps in percentage points) plus, where a figure needs them, raw arrays
+under keys starting with ``_`` (dropped by :func:`public`). Everything runs on CUDA when it is available.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from dprob_utils import attacks
+from dprob_utils.analysis import curvature, geometry
+from dprob_utils.config.devices import training_device
+from dprob_utils.config.profiles import PAPER, Profile, get_profile
+from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
+from dprob_utils.dp.training import TrainConfig
+from dprob_utils.models import zoo
+from dprob_utils.store.memo import stored
+
+# Bump when a change to an experiment changes its numbers: part of every stored result's key.
+EXPERIMENT_CODE_VERSION = 1
+
+# The paper's stated numbers, for the text of the chapters (the data file is reference/paper1_mnist.csv).
+PAPER_FGSM_EPS_GAP = 0.12
+
+
+def device() -> torch.device:
+    """Where the chapters attack: :func:`dprob_utils.config.devices.training_device` (``DPROB_DEVICE``, else a GPU when
+    PyTorch sees one, else the CPU)."""
+    return training_device()
+
+
+@dataclass
+class Setup:
+    """The profile, the device and the attacked test images (on the device)."""
+
+    prof: Profile
+    device: torch.device
+    test: ImageDataset
+    x: torch.Tensor
+    y: torch.Tensor
+
+
+def setup(profile: str | Profile) -> Setup:
+    """Profile, device and the test subset of ``p1_attacks.test_samples`` images (stratified, seed 0)."""
+    prof = get_profile(profile)
+    dev = device()
+    test = subset(load_dataset("mnist", "test"), prof.p1_attacks.test_samples, "stratified", seed=0)
+    return Setup(prof, dev, test, test.x.to(dev), test.y.to(dev))
+
+
+def load_model(cfg: TrainConfig, s: Setup) -> tuple[nn.Module, dict]:
+    """The model of ``cfg`` (cached or trained now) on the device, and its training summary."""
+    model, result = zoo.load(cfg, s.prof)
+    model = model.to(s.device).eval()
+    summary = result.summary(delta=s.prof.delta)
+    summary["label"] = cfg.label()
+    return model, summary
+
+
+def _bar(items, desc: str, on: bool):
+    from dprob_utils.config.progress import progress as bar
+
+    return bar(items, desc=desc) if on else items
+
+
+def pct(v: float) -> float:
+    return round(100.0 * float(v), 4)
+
+
+def public(d: dict) -> dict:
+    """``d`` without the keys starting with ``_`` (raw arrays for figures), recursively."""
+    if isinstance(d, dict):
+        return {k: public(v) for k, v in d.items() if not str(k).startswith("_")}
+    if isinstance(d, list):
+        return [public(v) for v in d]
+    return d
+
+
+def interp(xs: list[float], ys: list[float], at: float) -> float:
+    """Linear interpolation of ``ys`` over ``xs`` at ``at`` (exact when ``at`` is a grid point)."""
+    return float(np.interp(at, np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)))
+
+
+# --------------------------------------------------------------------------- FGSM (3.1, Figs. 2, 3, 7)
+
+
+def fgsm_panels(prof: Profile) -> dict[str, list[TrainConfig]]:
+    """The models of each FGSM figure (the SGD baseline is drawn in every panel)."""
+    g = prof.p1_grid
+    return {
+        "fig2": [zoo.p1_dp(prof)],
+        "fig3a": [zoo.p1_dp(prof, s, 1.0) for s in g.fig3a_sigmas],
+        "fig3b": [zoo.p1_dp(prof, g.main[0], c) for c in g.fig3b_clips],
+        "fig3c": [zoo.p1_dp(prof, g.main[0], c, mode="dpsgd-fixed-noise") for c in g.fig3c_clips],
+        "fig7": [zoo.p1_dp(prof, g.main[0], c) for c in g.fig7_clips],
+    }
+
+
+def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
+    """Accuracy under FGSM for every ε of ``p1_attacks.fgsm_eps``, for SGD and every model of Figs. 2, 3, 7."""
+    start = time.perf_counter()
+    s = setup(profile)
+    eps = list(s.prof.p1_attacks.fgsm_eps)
+    panels = fgsm_panels(s.prof)
+    sgd_cfg = zoo.p1_sgd(s.prof)
+    configs = {c.key(): c for c in [sgd_cfg] + [c for cs in panels.values() for c in cs]}
+    models: dict[str, dict] = {}
+    for key, cfg in _bar(list(configs.items()), "FGSM", progress):
+        model, summary = load_model(cfg, s)
+        parts = {"model": key, "eps": eps, "test_samples": len(s.y), "device": str(s.device),
+                 "version": EXPERIMENT_CODE_VERSION}
+        curve = stored("p1_fgsm", parts, lambda m=model: attacks.fgsm_curve(m, s.x, s.y, eps))
+        models[key] = {"label": cfg.label(), "mode": cfg.mode, "sigma": cfg.sigma, "clip": cfg.clip,
+                       "train_accuracy_reported": pct(summary["accuracy"]), "epsilon": summary["epsilon"],
+                       "accuracy": [pct(a) for a in curve]}
+    sgd = models[sgd_cfg.key()]["accuracy"]
+    main = models[panels["fig2"][0].key()]["accuracy"]
+    gaps = [a - b for a, b in zip(sgd, main)]
+    at = PAPER_FGSM_EPS_GAP
+    summary = {
+        "clean_gap": gaps[0] if eps and eps[0] == 0 else None,
+        "gap_at_0.12": interp(eps, gaps, at) if eps and min(eps) <= at <= max(eps) else None,
+        "gap_at_0.12_interpolated": at not in eps,
+        "max_gap": max(gaps) if gaps else None,
+        "eps_of_max_gap": eps[int(np.argmax(gaps))] if gaps else None,
+        "gap_exceeds_clean_gap_at_every_eps": all(g > gaps[0] for g in gaps[1:]) if len(gaps) > 1 else None,
+        "sgd_accuracy_at_0.12": interp(eps, sgd, at) if eps and min(eps) <= at <= max(eps) else None,
+        "dpsgd_accuracy_at_0.12": interp(eps, main, at) if eps and min(eps) <= at <= max(eps) else None,
+    }
+    return {
+        "profile": s.prof.name, "units": "accuracy in percent, gaps in percentage points (SGD - DP-SGD)",
+        "test_samples": len(s.y), "device": str(s.device), "eps": eps,
+        "sgd_key": sgd_cfg.key(), "panels": {p: [c.key() for c in cs] for p, cs in panels.items()},
+        "models": models, "fig2": {"gap": gaps, **summary},
+        "fig3a": _panel_summary(models, panels["fig3a"], sgd, eps, "sigma"),
+        "fig3b": _panel_summary(models, panels["fig3b"], sgd, eps, "clip"),
+        "fig3c": _panel_summary(models, panels["fig3c"], sgd, eps, "clip"),
+        "fig7": _panel_summary(models, panels["fig7"], sgd, eps, "clip"),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def _panel_summary(models: dict, cfgs: list[TrainConfig], sgd: list[float], eps: list[float], var: str) -> dict:
+    """Per model of a panel: its varied parameter, mean gap to SGD over ε > 0, accuracy at the largest ε."""
+    rows = []
+    for c in cfgs:
+        acc = models[c.key()]["accuracy"]
+        gaps = [a - b for a, b in zip(sgd, acc)]
+        rows.append({var: getattr(c, "sigma" if var == "sigma" else "clip"), "key": c.key(),
+                     "clean_gap": gaps[0], "mean_gap": float(np.mean(gaps[1:])) if len(gaps) > 1 else None,
+                     "accuracy_at_max_eps": acc[-1], "accuracy_at_0.12": interp(eps, acc, 0.12)
+                     if eps and min(eps) <= 0.12 <= max(eps) else None})
+    rows.sort(key=lambda r: r[var])
+    return {"varied": var, "rows": rows}
+
+
+# --------------------------------------------------------------------------- PGD (3.2, Table 1, Fig. 4)
+
+
+def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
+    """Table 1 (accuracy under L∞ PGD, SGD vs DP-SGD) and Fig. 4 (iterations needed to fool each sample)."""
+    start = time.perf_counter()
+    s = setup(profile)
+    a = s.prof.p1_attacks
+    sgd, sgd_sum = load_model(zoo.p1_sgd(s.prof), s)
+    dp, dp_sum = load_model(zoo.p1_dp(s.prof), s)
+    out = stored("p1_pgd", _stored_parts(s), lambda: _pgd_experiment(s, sgd, dp, progress))
+    return {
+        "profile": s.prof.name, "units": "accuracy in percent, differences in percentage points (SGD - DP-SGD)",
+        "test_samples": len(s.y), "device": str(s.device), "alpha_rule": a.pgd_alpha_rule,
+        "random_start": a.pgd_random_start, "models": {"sgd": sgd_sum, "dpsgd": dp_sum}, **out,
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def _pgd_experiment(s: Setup, sgd: nn.Module, dp: nn.Module, progress: bool) -> dict:
+    a = s.prof.p1_attacks
+    clean = {n: pct(attacks.accuracy_under(m, None, s.x, s.y)) for n, m in (("sgd", sgd), ("dpsgd", dp))}
+    cells = [(e, t) for t in sorted(a.pgd_steps, reverse=True) for e in sorted(a.pgd_eps, reverse=True)]
+    table = []
+    for eps, steps in _bar(cells, "Table 1", progress):
+        alpha = attacks.pgd_alpha(eps, steps, a.pgd_alpha_rule)
+
+        def atk(m, xb, yb, eps=eps, steps=steps, alpha=alpha):
+            return attacks.pgd_linf(m, xb, yb, eps, alpha, steps, random_start=a.pgd_random_start)
+
+        acc_s = pct(attacks.accuracy_under(sgd, atk, s.x, s.y))
+        acc_d = pct(attacks.accuracy_under(dp, atk, s.x, s.y))
+        table.append({"eps": eps, "steps": steps, "alpha": alpha, "sgd": acc_s, "dpsgd": acc_d,
+                      "difference": acc_s - acc_d, "gap_exceeds_clean_gap": acc_s - acc_d > clean["sgd"] - clean["dpsgd"]})
+
+    # Fig. 4: the first fig4_samples test images that both models classify correctly
+    both = attacks.correct_under(sgd, None, s.x, s.y) & attacks.correct_under(dp, None, s.x, s.y)
+    idx = torch.nonzero(both).squeeze(1)[: a.fig4_samples].to(s.device)
+    xs, ys = s.x[idx], s.y[idx]
+    fig4 = []
+    grid = [(e, al) for e in a.pgd_eps for al in a.fig4_alphas]
+    for eps, alpha in _bar(grid, "Fig. 4", progress):
+        row = {"eps": eps, "alpha": alpha, "max_iters": a.fig4_max_iters, "samples": len(ys)}
+        for name, m in (("sgd", sgd), ("dpsgd", dp)):
+            it = attacks.pgd_iterations_to_fool(m, xs, ys, eps, alpha, a.fig4_max_iters).cpu()
+            row[name] = _iteration_summary(it, a.fig4_max_iters)
+            row[f"_{name}_iters"] = it.numpy()
+        fig4.append(row)
+    return {"clean": {**clean, "gap": clean["sgd"] - clean["dpsgd"]}, "table1": table, "fig4": fig4}
+
+
+def _iteration_summary(it: torch.Tensor, max_iters: int) -> dict:
+    fooled = it[it > 0].double()
+    counts = torch.bincount(it.clamp_min(0), minlength=max_iters + 1)[1:]
+    return {
+        "fooled": int((it > 0).sum()), "never_fooled": int((it < 0).sum()), "fooled_at_start": int((it == 0).sum()),
+        "mean_iterations": float(fooled.mean()) if len(fooled) else None,
+        "median_iterations": float(fooled.median()) if len(fooled) else None,
+        "histogram": [int(c) for c in counts],  # samples first fooled at iteration 1, 2, ..., max_iters
+    }
+
+
+# --------------------------------------------------------------------------- distances (3.3, Figs. 5a, 5b)
+
+
+def _stored_parts(s: Setup, **extra) -> dict:
+    """What determines a stored SGD-vs-DP-SGD result of this module: both models, the attack settings, device."""
+    return {"sgd": zoo.p1_sgd(s.prof).key(), "dpsgd": zoo.p1_dp(s.prof).key(), "attacks": asdict(s.prof.p1_attacks),
+            "device": str(s.device), "version": EXPERIMENT_CODE_VERSION, **extra}
+
+
+def run_distances(profile: str | Profile, progress: bool = True) -> dict:
+    """Eqs. (5) and (6) over the correctly classified test samples (up to ``distance_samples``), and the
+    minimal perturbation of full iterative DeepFool on the first ``deepfool_samples`` of them (stored: a
+    second call with the same models and settings reads the result)."""
+    start = time.perf_counter()
+    s = setup(profile)
+    out = dict(stored("p1_distances", _stored_parts(s), lambda: _distances(s)))
+    out["seconds"] = round(time.perf_counter() - start, 1)
+    return out
+
+
+def _distances(s: Setup) -> dict:
+    a = s.prof.p1_attacks
+    out: dict = {"profile": s.prof.name, "device": str(s.device), "test_samples": len(s.y), "models": {}}
+    for name, cfg in (("sgd", zoo.p1_sgd(s.prof)), ("dpsgd", zoo.p1_dp(s.prof))):
+        model, summary = load_model(cfg, s)
+        ok = torch.nonzero(attacks.correct_under(model, None, s.x, s.y)).squeeze(1).to(s.device)
+        if a.distance_samples is not None:
+            ok = ok[: a.distance_samples]
+        d = geometry.boundary_distances_all(model, s.x[ok], s.y[ok])
+        d2, dinf = d[2.0].distance, d[math.inf].distance
+        df_idx = ok[: a.deepfool_samples]
+        df = {}
+        for norm, lin in (("l2", d2), ("linf", dinf)):
+            size = attacks.minimal_perturbation(model, s.x[df_idx], s.y[df_idx], norm=norm, steps=a.deepfool_steps)
+            found = torch.isfinite(size)
+            lin_same = lin[: len(df_idx)]
+            ratio = (size[found] / lin_same[found]).double()
+            df[norm] = {"samples": len(df_idx), "success_rate": pct(found.double().mean()) if len(found) else None,
+                        "mean": float(size[found].double().mean()) if found.any() else None,
+                        "median": float(size[found].double().median()) if found.any() else None,
+                        "linearised_mean_same_samples": float(lin_same.double().mean()) if len(lin_same) else None,
+                        "median_ratio_to_linearised": float(ratio.median()) if len(ratio) else None,
+                        "_sizes": size.numpy(), "_linearised": lin_same.numpy()}
+        out["models"][name] = {
+            "label": cfg.label(), "clean_accuracy": pct(len(ok) / len(s.y)) if a.distance_samples is None else None,
+            "samples": len(ok), "l2": _stats(d2), "linf": _stats(dinf), "deepfool": df,
+            "_l2": d2.numpy(), "_linf": dinf.numpy(),
+        }
+    for norm in ("l2", "linf"):
+        ms, md = out["models"]["sgd"][norm]["mean"], out["models"]["dpsgd"][norm]["mean"]
+        out[f"mean_{norm}"] = {"sgd": ms, "dpsgd": md, "relative_drop": (ms - md) / ms if ms else None}
+    return out
+
+
+def _stats(v: torch.Tensor) -> dict:
+    v = v[torch.isfinite(v)].double()
+    if len(v) == 0:
+        return {"n": 0, "mean": None, "median": None, "std": None}
+    return {"n": len(v), "mean": float(v.mean()), "median": float(v.median()), "std": float(v.std()) if len(v) > 1
+            else 0.0}
+
+
+# --------------------------------------------------------------------------- curvature (3.4, Fig. 5c)
+
+
+def run_curvature(profile: str | Profile, method: str | None = None, progress: bool = True) -> dict:
+    """Top ``hessian_top`` eigenvalues (by magnitude) of the input Hessian of the loss at ``hessian_samples``
+    random test samples (seeded), for SGD and DP-SGD, and their average profile. ``method`` defaults to the
+    profile's ``hessian_method`` (stored like :func:`run_distances`)."""
+    start = time.perf_counter()
+    s = setup(profile)
+    method = method or s.prof.p1_attacks.hessian_method
+    out = dict(stored("p1_curvature", _stored_parts(s, method=method), lambda: _curvature(s, method, progress)))
+    out["seconds"] = round(time.perf_counter() - start, 1)
+    return out
+
+
+def _curvature(s: Setup, method: str, progress: bool) -> dict:
+    a = s.prof.p1_attacks
+    gen = torch.Generator().manual_seed(s.prof.seed)
+    n = min(a.hessian_samples, len(s.y))
+    idx = torch.randperm(len(s.y), generator=gen)[:n].to(s.device)
+    out: dict = {"profile": s.prof.name, "device": str(s.device), "samples": n, "k": a.hessian_top,
+                 "method": method, "sample_indices": s.test.indices[idx.cpu()].tolist(), "models": {}}
+    eigs = {}
+    for name, cfg in _bar([("sgd", zoo.p1_sgd(s.prof)), ("dpsgd", zoo.p1_dp(s.prof))], "Hessians", progress):
+        model, _ = load_model(cfg, s)
+        t0 = time.perf_counter()
+        e = curvature.top_eigenvalues(model, s.x[idx], s.y[idx], k=a.hessian_top, method=method)
+        eigs[name] = e
+        check = None
+        if n:  # the exact (torch.func) and Gauss-Newton Hessians agree on this ReLU / max-pool network
+            h = curvature.input_hessian(model, s.x[idx[:1]], s.y[idx[:1]])
+            g = curvature.gauss_newton_hessian(model, s.x[idx[:1]], s.y[idx[:1]])
+            check = float((h - g).abs().max() / g.abs().max().clamp_min(1e-30))
+        out["models"][name] = {"label": cfg.label(), "mean_profile": curvature.mean_profile(e),
+                               "median_largest": float(e[:, 0].abs().median()) if n else None,
+                               "seconds": round(time.perf_counter() - t0, 1),
+                               "exact_vs_gauss_newton_rel_diff": check, "_eigs": e.numpy()}
+    out["largest_ratio_dp_over_sgd"] = curvature.largest_ratio(eigs["sgd"], eigs["dpsgd"]) if n else None
+    prof_s, prof_d = out["models"]["sgd"]["mean_profile"], out["models"]["dpsgd"]["mean_profile"]
+    out["ranks_where_dp_higher"] = sum(d > q for d, q in zip(prof_d, prof_s))
+    return out
+
+
+# --------------------------------------------------------------------------- cross-sections (Fig. 1)
+
+
+def run_cross_sections(profile: str | Profile, samples: tuple[int, ...] | None = None, seed: int | None = None,
+                       progress: bool = True) -> dict:
+    """Fig. 1: for each chosen sample, the classes predicted by SGD and DP-SGD on the plane spanned by the normal to the closest decision boundary and a random orthogonal
+    direction (the same random draw for both models, orthogonalised against each model's own normal).
+
+    ``samples`` are positions in the list of test images that both models classify correctly (so that the
+    sample sits inside its own class region under both); positions beyond that list are skipped."""
+    start = time.perf_counter()
+    s = setup(profile)
+    a = s.prof.p1_attacks
+    samples = tuple(a.cross_section_samples if samples is None else samples)
+    seed = s.prof.seed if seed is None else seed
+    models = {name: load_model(cfg, s) for name, cfg in (("sgd", zoo.p1_sgd(s.prof)), ("dpsgd", zoo.p1_dp(s.prof)))}
+    both = attacks.correct_under(models["sgd"][0], None, s.x, s.y) & attacks.correct_under(models["dpsgd"][0], None,
+                                                                                           s.x, s.y)
+    eligible = torch.nonzero(both).squeeze(1).tolist()
+    rows = []
+    for pos in samples:
+        if pos >= len(eligible):
+            continue
+        i = eligible[pos]
+        row = {"position": pos, "test_index": int(s.test.indices[i]), "label": int(s.y[i])}
+        for name, (model, _summary) in models.items():
+            cs = geometry.cross_section(model, s.x[i], s.y[i], span=a.cross_section_span,
+                                        resolution=a.cross_section_resolution, seed=seed + i)
+            pred = int(attacks.predict(model, s.x[i : i + 1])[0])
+            row[name] = {"predicted": pred, "fraction_correct": pct(cs.fraction_correct()),
+                         "distance_along_normal": _first_change(cs), "classes_seen": sorted(set(cs.classes.flatten().tolist())),
+                         "_section": cs}
+        rows.append(row)
+    return {"profile": s.prof.name, "device": str(s.device), "span": a.cross_section_span,
+            "resolution": a.cross_section_resolution, "seed": seed, "samples": rows,
+            "mean_fraction_correct": {n: float(np.mean([r[n]["fraction_correct"] for r in rows])) if rows else None
+                                      for n in models},
+            "seconds": round(time.perf_counter() - start, 1)}
+
+
+def _first_change(cs: geometry.CrossSection) -> float | None:
+    """Distance from the sample, along the normal (positive side), to the first grid point of another class."""
+    centre = len(cs.a) // 2
+    column = cs.classes[:, centre]
+    for j in range(len(cs.b) // 2, len(cs.b)):
+        if int(column[j]) != cs.label:
+            return float(cs.b[j])
+    return None
+
+
+# --------------------------------------------------------------------------- settings tables
+
+
+def settings_rows(prof: Profile, rows: list[tuple[str, str, object]]) -> list[dict]:
+    """Side-by-side table rows: (setting, what the paper says, our value in this profile)."""
+    return [{"setting": name, "paper 1": paper, f"ours ({prof.name})": ours} for name, paper, ours in rows]
+
+
+def common_settings(prof: Profile) -> list[tuple[str, str, object]]:
+    t, pt = prof.p1_train, PAPER.p1_train
+    n = prof.p1_attacks.test_samples
+    return [
+        ("model", "conv 5x5 (20) - pool - conv 5x5 (50) - pool - FC 500 - FC 500 - 10, ReLU", "the same"),
+        ("training", f"SGD, lr {pt.lr}, batch {pt.batch_size}, {pt.epochs} epochs, 60,000 images",
+         f"SGD, lr {t.lr}, batch {t.batch_size}, {t.epochs} epochs, {t.train_subset or 60000:,} images"),
+        ("DP-SGD", "σ = 1.3, C = 1 (Algorithm 1)", f"σ = {prof.p1_grid.main[0]}, C = {prof.p1_grid.main[1]} "
+         "(Opacus, Poisson sampling)"),
+        ("test images attacked", "10,000 (all)", f"{n:,} (stratified subset, seed 0)" if n else "10,000 (all)"),
+        ("input range", "[0, 1] (not stated; ε values up to 0.3 imply it)", "[0, 1], no normalisation"),
+    ]

@@ -1,0 +1,443 @@
+"""The paper 2 chapter's models, attack points and attack runs, shared by notebooks 08-11.
+
+- **Models**: :func:`chapter_models` loads (or trains) every model of ``zoo.paper2_specs(profile)`` and names it
+  (``p2_custom:sgd``, ``p2_lenet:s1.3_c10``, ``masked:m1`` ...).
+- **Attack points**: one fixed random permutation of the 10,000 MNIST test images (seed = the profile's seed);
+  a model is attacked on the first ``samples`` images of that permutation that it classifies correctly, so
+  every model sees the same random draw and models that agree on an image attack the same image. Slower
+  attacks use the first ``cw_samples`` / ``boundary_samples`` / ``masking_samples`` of those points.
+- **Runs**: every attack result is stored on disk under ``<cache>/attacks/`` keyed by the model's cache key,
+  the attack's settings, the points and :data:`ATTACK_CODE_VERSION`, so a notebook reuses what another one
+  computed (notebook 10 transfers the CW₂ and PGD examples of notebooks 08 and 09) and a re-run is instant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from dprob_utils.analysis.gradients import input_gradient_zero_share
+from dprob_utils.analysis.masking import MaskingEvidence, autoattack_linf, square_linf
+from dprob_utils.attacks import (
+    MinimalResult,
+    PGDCurves,
+    boundary_attack,
+    carlini_wagner_l2,
+    fgsm,
+    pgd_curves,
+    predict,
+)
+from dprob_utils.config.devices import training_device
+from dprob_utils.config.paths import cache_dir
+from dprob_utils.config.profiles import PAPER, Profile, get_profile
+from dprob_utils.data.datasets import ImageDataset, load_dataset
+from dprob_utils.dp.training import TrainConfig, TrainResult
+from dprob_utils.models import zoo
+from dprob_utils.store.memo import result_key, stored_at
+
+# Bump when a change to an attack changes its results: it is part of every stored run's key.
+ATTACK_CODE_VERSION = 2
+
+
+@dataclass
+class ChapterModel:
+    """One model of the chapter with its attack points.
+
+    Attributes:
+        key: stable id used in the results JSON (``p2_custom:s1.3_c1``, ``masked:m2``, ...).
+        label: table label (``SGD``, ``σ=1.3, C=1``, ``m1 (σ=2, C=5, 50 ep.)``).
+        group: ``p2_lenet``, ``p2_custom`` or ``masked``.
+        points: test-set indices (``LongTensor [n]``) of the correctly classified attack points, in
+            permutation order.
+    """
+
+    key: str
+    label: str
+    group: str
+    cfg: TrainConfig
+    model: nn.Module
+    result: TrainResult
+    points: torch.Tensor
+
+    @property
+    def arch(self) -> str:
+        return self.cfg.arch
+
+    @property
+    def sigma_clip(self) -> tuple[float, float] | None:
+        return None if self.cfg.mode == "sgd" else (self.cfg.sigma, self.cfg.clip)
+
+
+_TEST: dict[str, ImageDataset] = {}
+
+
+def test_set() -> ImageDataset:
+    """The MNIST test set (loaded once per process)."""
+    if "mnist" not in _TEST:
+        _TEST["mnist"] = load_dataset("mnist", "test")
+    return _TEST["mnist"]
+
+
+def test_permutation(seed: int) -> torch.Tensor:
+    """The fixed random order of the MNIST test images from which attack points are drawn."""
+    return torch.randperm(len(test_set()), generator=torch.Generator().manual_seed(seed))
+
+
+def attack_points(model: nn.Module, n: int, seed: int) -> torch.Tensor:
+    """Test indices of the first ``n`` images of :func:`test_permutation` that ``model`` classifies correctly
+    (fewer only if the whole test set holds fewer)."""
+    ds, perm = test_set(), test_permutation(seed)
+    chosen: list[torch.Tensor] = []
+    have, pos, chunk = 0, 0, max(2 * n, 64)
+    while have < n and pos < len(perm):
+        idx = perm[pos : pos + chunk]
+        ok = predict(model, ds.x[idx]) == ds.y[idx]
+        chosen.append(idx[ok][: n - have])
+        have += int(chosen[-1].numel())
+        pos += chunk
+    return torch.cat(chosen) if chosen else torch.empty(0, dtype=torch.long)
+
+
+def gradient_batch(profile: Profile | str) -> tuple[torch.Tensor, torch.Tensor]:
+    """The test batch of the gradient statistics: the first ``gradient_batch`` images of the permutation
+    (correctly classified or not), the same for every model."""
+    prof = get_profile(profile)
+    idx = test_permutation(prof.seed)[: prof.p2_attacks.gradient_batch]
+    return test_set().x[idx], test_set().y[idx]
+
+
+def _masked_name(sigma: float, clip: float) -> str:
+    for i, (s, c, _) in enumerate(PAPER.p2_grid.masked):
+        if (s, c) == (sigma, clip):
+            return f"m{i + 1}"
+    return f"m(σ={sigma:g},C={clip:g})"
+
+
+def _describe(group: str, cfg: TrainConfig) -> tuple[str, str]:
+    if group == "masked":
+        name = _masked_name(cfg.sigma, cfg.clip)
+        return f"masked:{name}", f"{name} (σ={cfg.sigma:g}, C={cfg.clip:g}, {cfg.epochs} ep.)"
+    if cfg.mode == "sgd":
+        return f"{cfg.arch}:sgd", "SGD"
+    return f"{cfg.arch}:s{cfg.sigma:g}_c{cfg.clip:g}", f"σ={cfg.sigma:g}, C={cfg.clip:g}"
+
+
+def _load(prof: Profile, group: str, cfg: TrainConfig, key: str | None = None,
+          label: str | None = None) -> ChapterModel:
+    model, result = zoo.load(cfg, prof)
+    # a fresh copy from the cache: the attacks run where training does (DPROB_DEVICE, else a GPU when there is one)
+    model = model.to(training_device())
+    k, lab = _describe(group, cfg)
+    pts = attack_points(model, prof.p2_attacks.samples, prof.seed)
+    return ChapterModel(key=key or k, label=label or lab, group=group, cfg=cfg, model=model, result=result,
+                        points=pts)
+
+
+def chapter_models(profile: Profile | str, groups: tuple[str, ...] = ("p2_lenet", "p2_custom", "masked")
+                   ) -> list[ChapterModel]:
+    """Every model of ``zoo.paper2_specs(profile)`` in ``groups`` (trained on first use, then cached)."""
+    prof = get_profile(profile)
+    out = []
+    for spec in zoo.paper2_specs(prof):
+        group = "masked" if spec.group == "paper2 masked" else spec.config.arch
+        if group in groups:
+            out.append(_load(prof, group, spec.config))
+    return out
+
+
+def substitute_model(profile: Profile | str, arch: str) -> ChapterModel:
+    """The "similar substitute" of the masking check's criterion 7: the SGD model of ``arch`` trained with
+    seed ``profile seed + substitute_seed_offset`` (not a model of the paper; trained on first use)."""
+    prof = get_profile(profile)
+    cfg = zoo.substitute_config(prof, arch)
+    return _load(prof, arch, cfg, key=f"{arch}:sgd-substitute", label=f"SGD (seed {cfg.seed})")
+
+
+def data_of(cm: ChapterModel, n: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images ``[n, 1, 28, 28]`` and labels of the first ``n`` (default all) attack points of ``cm``."""
+    idx = cm.points if n is None else cm.points[:n]
+    return test_set().x[idx], test_set().y[idx]
+
+
+# --------------------------------------------------------------------------- the run store
+
+
+def _run_key(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor) -> str:
+    return result_key({"model": cm.cfg.key(), "attack": name, "params": params, "points": idx.tolist(),
+                       "version": ATTACK_CODE_VERSION})
+
+
+def _stored(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor, compute: Callable[[], dict]) -> dict:
+    """``compute()`` (a dict of tensors / numbers), stored once under ``<cache>/attacks/<name>/``."""
+    return stored_at(cache_dir() / "attacks" / name / f"{_run_key(cm, name, params, idx)}.pt", compute,
+                     weights_only=True)
+
+
+def _n(limit: int | None, cm: ChapterModel) -> int:
+    return len(cm.points) if limit is None else min(limit, len(cm.points))
+
+
+def pgd(cm: ChapterModel, profile: Profile | str) -> PGDCurves:
+    """PGD L∞ against ε (``pgd_steps`` iterations) and against iterations at ``pgd_iter_eps``, on all attack
+    points; the adversarial images at ``transfer_eps`` are kept (transfer, gallery)."""
+    s = get_profile(profile).p2_attacks
+    x, y = data_of(cm)
+    eps = sorted({*s.pgd_eps, s.transfer_eps, s.masking_eps})
+    params = {"eps": eps, "steps": s.pgd_steps, "iter_eps": s.pgd_iter_eps, "max_iters": max(s.pgd_iter_grid),
+              "rel": s.pgd_rel_stepsize, "random_start": s.pgd_random_start, "keep": s.transfer_eps}
+
+    def compute() -> dict:
+        c = pgd_curves(cm.model, x, y, eps, s.pgd_steps, iter_eps=s.pgd_iter_eps, max_iters=max(s.pgd_iter_grid),
+                       rel_stepsize=s.pgd_rel_stepsize, random_start=s.pgd_random_start,
+                       keep_adv=[s.transfer_eps], seed=get_profile(profile).seed)
+        return {"eps": c.eps, "first_fool": c.first_fool, "steps": c.steps, "iter_eps": c.iter_eps,
+                "max_iters": c.max_iters, "adv": c.adv[s.transfer_eps], "adv_eps": s.transfer_eps}
+
+    d = _stored(cm, "pgd", params, cm.points, compute)
+    return PGDCurves(eps=d["eps"], first_fool=d["first_fool"], steps=d["steps"], iter_eps=d["iter_eps"],
+                     max_iters=d["max_iters"], adv={d["adv_eps"]: d["adv"]})
+
+
+def cw(cm: ChapterModel, profile: Profile | str, steps: int | None = None) -> MinimalResult:
+    """Carlini-Wagner L2 on the first ``cw_samples`` attack points (``steps`` per constant, default
+    ``cw_steps``; Table IV uses ``cw_masked_steps``)."""
+    s = get_profile(profile).p2_attacks
+    steps = s.cw_steps if steps is None else steps
+    x, y = data_of(cm, _n(s.cw_samples, cm))
+    params = {"steps": steps, "bs": s.cw_binary_search_steps, "c0": s.cw_initial_const, "lr": s.cw_stepsize}
+
+    def compute() -> dict:
+        r = carlini_wagner_l2(cm.model, x, y, steps, binary_search_steps=s.cw_binary_search_steps,
+                              initial_const=s.cw_initial_const, stepsize=s.cw_stepsize)
+        return {"adv": r.adv, "dist": r.dist}
+
+    d = _stored(cm, "cw", params, cm.points[: len(y)], compute)
+    return MinimalResult(adv=d["adv"], dist=d["dist"])
+
+
+def boundary(cm: ChapterModel, profile: Profile | str) -> MinimalResult:
+    """Boundary attack L2 on the first ``boundary_samples`` attack points."""
+    prof = get_profile(profile)
+    s = prof.p2_attacks
+    x, y = data_of(cm, _n(s.boundary_samples, cm))
+
+    params = {"steps": s.boundary_steps, "step": s.boundary_step, "k": s.boundary_stats_every, "seed": prof.seed}
+
+    def compute() -> dict:
+        r = boundary_attack(cm.model, x, y, s.boundary_steps, spherical_step=s.boundary_step,
+                            source_step=s.boundary_step, update_stats_every_k=s.boundary_stats_every, seed=prof.seed)
+        return {"adv": r.adv, "dist": r.dist}
+
+    d = _stored(cm, "boundary", params, cm.points[: len(y)], compute)
+    return MinimalResult(adv=d["adv"], dist=d["dist"])
+
+
+def _fooled_run(cm: ChapterModel, profile: Profile | str, name: str, params: dict,
+                attack: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    s = get_profile(profile).p2_attacks
+    x, y = data_of(cm, _n(s.masking_samples, cm))
+
+    def compute() -> dict:
+        adv = attack(cm.model, x, y) if len(y) else x
+        return {"fooled": predict(cm.model, adv).cpu() != y.cpu()}
+
+    return _stored(cm, name, params, cm.points[: len(y)], compute)["fooled"]
+
+
+def fgsm_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
+    """Per masking point, fooled by FGSM at ``masking_eps`` (``BoolTensor``)."""
+    eps = get_profile(profile).p2_attacks.masking_eps
+    return _fooled_run(cm, profile, "fgsm", {"eps": eps}, lambda m, x, y: fgsm(m, x, y, eps))
+
+
+def square_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
+    """Per masking point, fooled by the Square attack at ``masking_eps``."""
+    prof = get_profile(profile)
+    s = prof.p2_attacks
+    return _fooled_run(cm, prof, "square", {"eps": s.masking_eps, "q": s.square_queries, "seed": prof.seed},
+                       lambda m, x, y: square_linf(m, x, y, s.masking_eps, s.square_queries, prof.seed))
+
+
+def autoattack_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
+    """Per masking point, fooled by AutoAttack at ``masking_eps``."""
+    prof = get_profile(profile)
+    s = prof.p2_attacks
+    params = {"eps": s.masking_eps, "steps": s.autoattack_steps, "q": s.autoattack_square_queries,
+              "seed": prof.seed}
+    return _fooled_run(cm, prof, "autoattack", params,
+                       lambda m, x, y: autoattack_linf(m, x, y, s.masking_eps, s.autoattack_steps,
+                                                       s.autoattack_square_queries, prof.seed))
+
+
+def transfer_success_from(source: ChapterModel, target: ChapterModel, profile: Profile | str) -> float:
+    """Success against ``target`` of the PGD examples (``masking_eps``) crafted on ``source``'s attack points,
+    counting the points ``target`` classifies correctly when clean."""
+    from dprob_utils.analysis.transfer import Crafted, transfer_success
+
+    s = get_profile(profile).p2_attacks
+    c = pgd(source, profile)
+    x, y = data_of(source)
+    if s.masking_eps != s.transfer_eps:
+        raise ValueError("the stored PGD examples are those at transfer_eps; set masking_eps = transfer_eps")
+    return transfer_success(target.model, Crafted(x=x, y=y, adv=c.adv[s.transfer_eps]))[0]
+
+
+def masking_evidence(cm: ChapterModel, profile: Profile | str, substitute: ChapterModel | None = None,
+                     cw_steps: int | None = None, autoattack: bool = True) -> MaskingEvidence:
+    """The measurements of the masking check for ``cm`` from the stored runs (each on its own prefix of the
+    attack points; comparisons are made on the common prefix)."""
+    s = get_profile(profile).p2_attacks
+    eps = s.masking_eps
+    curves = pgd(cm, profile)
+    m = _n(s.masking_samples, cm)
+    head = slice(0, m)
+    ev = MaskingEvidence(eps=eps, n=m, l2_eps=list(s.boundary_eps))
+    ev.pgd = curves.success(subset=head)[curves.eps.index(eps)]
+    full = curves.success()
+    ev.eps_grid = [e for e in curves.eps if e in s.pgd_eps or e == eps]
+    ev.eps_success = [full[curves.eps.index(e)] for e in ev.eps_grid]
+    ev.iter_grid = list(s.pgd_iter_grid)
+    ev.iter_success = curves.success_vs_iterations(s.pgd_iter_grid)
+    ev.fgsm = float(fgsm_fooled(cm, profile).float().mean())
+    ev.square = float(square_fooled(cm, profile).float().mean())
+    cwr, bar = cw(cm, profile, cw_steps), boundary(cm, profile)
+    k = min(len(cwr.dist), len(bar.dist))
+    ev.cw_at = [cwr.success(e, slice(0, k)) for e in s.boundary_eps]
+    ev.ba_at = [bar.success(e, slice(0, k)) for e in s.boundary_eps]
+    ev.unbounded = float(cwr.fooled.float().mean())
+    if substitute is not None:
+        ev.transfer = transfer_success_from(substitute, cm, profile)
+        # the transfer rate uses all of the substitute's points: compare with the white-box rate on all of ours
+        ev.pgd_all = full[curves.eps.index(eps)]
+    if autoattack:
+        ev.autoattack = float(autoattack_fooled(cm, profile).float().mean())
+    x, y = data_of(cm, m)
+    ev.input_grad_zero = input_gradient_zero_share(cm.model, x, y)
+    return ev
+
+
+# --------------------------------------------------------------------------- tables and panels
+
+
+def table_name(cm: ChapterModel) -> str:
+    """Paper 2's name of a model in Tables IV and V: ``bs1`` (custom SGD), ``bs2`` (LeNet SGD), ``m1``-``m3``."""
+    if cm.group == "masked":
+        return cm.key.split(":", 1)[1]
+    if cm.cfg.mode == "sgd":
+        return "bs1" if cm.arch == "p2_custom" else "bs2"
+    return cm.key
+
+
+def reference_value(table: str, column: str, cm: ChapterModel, **match) -> float | None:
+    """The paper's value of ``column`` in ``reference/<table>.csv`` for ``cm`` (matched on architecture and
+    σ, C for Tables II / III, on the model name for Tables IV / V, plus ``match``); None if not listed."""
+    from dprob_utils.book.reference import load_reference
+
+    for row in load_reference(table):
+        if any(row.get(k) != v for k, v in match.items()):
+            continue
+        if "model" in row:
+            if row["model"] != table_name(cm):
+                continue
+        else:
+            if row["arch"] != cm.arch or row["mode"] != cm.cfg.mode:
+                continue
+            if cm.cfg.mode != "sgd" and (row["sigma"], row["clip"]) != (cm.cfg.sigma, cm.cfg.clip):
+                continue
+        v = row[column]
+        return float(v) if isinstance(v, float) else None
+    return None
+
+
+def panels(models: list[ChapterModel]) -> dict[str, list[ChapterModel]]:
+    """Paper 2's split of Figs. 1 and 2 for one architecture: SGD with the σ = 1.3 models (C varies), and SGD
+    with the other σ (C = 1 and C = 10)."""
+    sgd = [m for m in models if m.cfg.mode == "sgd"]
+    a = sgd + [m for m in models if m.cfg.mode != "sgd" and m.cfg.sigma == 1.3]
+    b = sgd + [m for m in models if m.cfg.mode != "sgd" and m.cfg.sigma != 1.3]
+    return {"σ = 1.3, C varies": a, "other σ (C = 1, 10)": b}
+
+
+def summary(cm: ChapterModel) -> dict:
+    """Accuracy, privacy and attack-point count of a model, for the results JSON."""
+    s = cm.result.summary()
+    return {"key": cm.key, "label": cm.label, "arch": cm.arch, "mode": cm.cfg.mode,
+            "sigma": None if cm.cfg.mode == "sgd" else cm.cfg.sigma,
+            "clip": None if cm.cfg.mode == "sgd" else cm.cfg.clip, "epochs": cm.cfg.epochs,
+            "accuracy": s["accuracy"], "epsilon": s["epsilon"], "delta": s["delta"], "n_points": len(cm.points)}
+
+
+def _train_text(cfg: TrainConfig) -> str:
+    data = f"{cfg.train_subset:,} training images" if cfg.train_subset else "full MNIST"
+    return f"{cfg.epochs} epochs, lr {cfg.lr:g}, batch {cfg.batch_size}, {data}"
+
+
+def settings_rows(profile: Profile | str, topic: str) -> list[tuple[str, str, str]]:
+    """(setting, paper 2, ours) rows of a chapter's settings table; ``topic`` is ``models``, ``pgd``,
+    ``cw_ba``, ``transfer``, ``gradients`` or ``masking``."""
+    prof = get_profile(profile)
+    s, t, g = prof.p2_attacks, prof.p2_train, prof.p2_grid
+
+    def n(v: int | None) -> str:
+        return f"first {v} of them" if v is not None and v < s.samples else "all of them"
+
+    pts = f"{s.samples} correctly classified points of a fixed random test permutation (seed {prof.seed})"
+    rows = {
+        "models": [
+            ("training (SGD)", "50 epochs, lr 0.05, batch 250, full MNIST", _train_text(t.config("p2_custom"))),
+            ("training (DP-SGD)", "50 epochs, lr 0.05, batch 250, full MNIST",
+             _train_text(t.config("p2_custom", "dpsgd", 1.3, 1.0))),
+            ("DP-SGD (σ, C)", "SGD and the grid of Tables II, III (10 settings)",
+             "SGD and " + ", ".join(f"({a:g}, {b:g})" for a, b in g.settings)),
+            ("masked models (σ, C, epochs)", "(2, 5, 50), (2, 6, 40), (2, 7, 20)",
+             ", ".join(f"({a:g}, {b:g}, {e})" for a, b, e in g.masked)),
+            ("attack points", "1000 random correctly classified test points per model", pts),
+        ],
+        "pgd": [
+            ("ε grid (Fig. 1)", "0 to 0.5 in steps of 0.025", ", ".join(f"{e:g}" for e in s.pgd_eps)),
+            ("iterations (Fig. 1)", "40", str(s.pgd_steps)),
+            ("iterations (Fig. 2), ε = 0.3", "up to ~100 (plot)", ", ".join(map(str, s.pgd_iter_grid))),
+            ("step size α", "not stated (Foolbox)", f"{s.pgd_rel_stepsize:.4g} · ε (Foolbox LinfPGD default)"),
+            ("start", "'initialized in an Lp ball' (Foolbox)",
+             "uniform random in the ball" if s.pgd_random_start else "x"),
+        ],
+        "cw_ba": [
+            ("CW₂ iterations", "10,000", f"{s.cw_steps} per constant"),
+            ("CW₂ binary search on c", "yes (Foolbox default: 9 rounds from 0.001)",
+             f"{s.cw_binary_search_steps} rounds from {s.cw_initial_const:g}"),
+            ("CW₂ Adam step, κ", "not stated (Foolbox 0.01, 0)", f"{s.cw_stepsize:g}, 0"),
+            ("CW₂ points", "1000 (the attack points)", n(s.cw_samples)),
+            ("BA₂ iterations", "25,000", str(s.boundary_steps)),
+            ("BA₂ initial step, adaptation", "not stated (Foolbox 0.01, statistics every 10 steps)",
+             f"{s.boundary_step:g}, every {s.boundary_stats_every} step(s)"),
+            ("BA₂ points", "1000 (the attack points)", n(s.boundary_samples)),
+        ],
+        "transfer": [
+            ("CW₂ examples", "crafted with 100% success on the source", "the CW₂ runs of Table II"),
+            ("PGD∞ examples", "ε = 0.3", f"ε = {s.transfer_eps:g}, the runs of Fig. 1"),
+            ("counted samples", "not stated", "those the evaluated model classifies correctly when clean"),
+        ],
+        "gradients": [
+            ("gradient", "of the loss w.r.t. the weights (sec. II-A), 'at the first dense layer'",
+             "∂(Σ_batch cross-entropy)/∂θ per layer, eval mode, no clipping or noise"),
+            ("batch", "a test data batch", f"first {s.gradient_batch} images of the test permutation"),
+        ],
+        "masking": [
+            ("CW₂ iterations (Table IV)", "20,000", f"{s.cw_masked_steps} per constant"),
+            ("L∞ bound of the check", "–", f"ε = {s.masking_eps:g}"),
+            ("tolerance of each comparison", "–", f"{100 * s.masking_tolerance:g} points"),
+            ("'100%'", "–", f"≥ {100 * s.masking_full_success:g}%"),
+            ("Square attack queries", "–", str(s.square_queries)),
+            ("AutoAttack", "–", f"APGD-CE, APGD-T, FAB-T ({s.autoattack_steps} iterations), Square "
+                                f"({s.autoattack_square_queries} queries)"),
+            ("substitute (criterion 7)", "'a similar substitute model'",
+             f"SGD model of the same architecture, seed {prof.seed + s.substitute_seed_offset}"),
+            ("points of FGSM, Square, AutoAttack", "–", n(s.masking_samples)),
+        ],
+    }
+    if topic not in rows:
+        raise ValueError(f"unknown topic {topic!r}; choose one of {', '.join(rows)}")
+    return rows[topic]

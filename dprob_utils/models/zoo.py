@@ -1,0 +1,144 @@
+"""The models each chapter uses, by profile: one place that turns a profile's grids into :class:`TrainConfig`s.
+
+Every chapter asks this module for its models, so a model trained by the training chapter is the very model
+(same cache key) that the attack chapters load.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+
+import torch
+from torch import nn
+
+from dprob_utils.config.devices import training_device
+from dprob_utils.config.parallel import default_jobs, map_processes
+from dprob_utils.config.profiles import Profile, get_profile
+from dprob_utils.dp.training import TrainConfig, TrainResult
+from dprob_utils.store.model_cache import ModelCache, train_or_load
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A named model of the book: ``group`` says which paper/figure uses it."""
+
+    group: str
+    config: TrainConfig
+
+    @property
+    def label(self) -> str:
+        return self.config.label()
+
+
+def p1_sgd(profile: Profile | str) -> TrainConfig:
+    prof = get_profile(profile)
+    return prof.p1_train.config("p1_mnist_cnn", "sgd", seed=prof.seed)
+
+
+def p1_dp(profile: Profile | str, sigma: float | None = None, clip: float | None = None,
+          mode: str = "dpsgd") -> TrainConfig:
+    """Paper 1 DP-SGD model; default (sigma, C) is the main setting (1.3, 1)."""
+    prof = get_profile(profile)
+    s, c = prof.p1_grid.main
+    return prof.p1_train.config("p1_mnist_cnn", mode, s if sigma is None else sigma, c if clip is None else clip,
+                                seed=prof.seed)
+
+
+def p2_model(profile: Profile | str, arch: str, sigma: float | None = None, clip: float | None = None,
+             epochs: int | None = None) -> TrainConfig:
+    """Paper 2 model: SGD when ``sigma`` is None, else DP-SGD (sigma, C)."""
+    prof = get_profile(profile)
+    if sigma is None:
+        return prof.p2_train.config(arch, "sgd", seed=prof.seed, epochs=epochs)
+    return prof.p2_train.config(arch, "dpsgd", sigma, clip if clip is not None else 1.0, seed=prof.seed,
+                                epochs=epochs)
+
+
+def substitute_config(profile: Profile | str, arch: str) -> TrainConfig:
+    """The "similar substitute" of paper 2's masking check (criterion 7): the SGD model of ``arch`` with seed
+    ``profile seed + substitute_seed_offset`` (not a model of the paper)."""
+    prof = get_profile(profile)
+    return replace(p2_model(prof, arch), seed=prof.seed + prof.p2_attacks.substitute_seed_offset)
+
+
+def paper1_specs(profile: Profile | str) -> list[ModelSpec]:
+    """Every paper 1 MNIST model of the profile: SGD, the DP-SGD grid, the fixed-noise grid."""
+    prof = get_profile(profile)
+    specs = [ModelSpec("paper1", p1_sgd(prof))]
+    specs += [ModelSpec("paper1", p1_dp(prof, s, c)) for s, c in prof.p1_grid.dpsgd_settings()]
+    specs += [ModelSpec("paper1 fixed-noise", p1_dp(prof, s, c, mode="dpsgd-fixed-noise"))
+              for s, c in prof.p1_grid.fixed_noise_settings()]
+    return specs
+
+
+def paper2_specs(profile: Profile | str) -> list[ModelSpec]:
+    """Every paper 2 model: SGD and the sigma/C grid per architecture, then the masked models (Table IV)."""
+    prof = get_profile(profile)
+    specs = []
+    for arch in prof.p2_grid.archs:
+        specs.append(ModelSpec(f"paper2 {arch}", p2_model(prof, arch)))
+        specs += [ModelSpec(f"paper2 {arch}", p2_model(prof, arch, s, c)) for s, c in prof.p2_grid.settings]
+    specs += [ModelSpec("paper2 masked", p2_model(prof, "p2_custom", s, c, epochs=e))
+              for s, c, e in prof.p2_grid.masked]
+    return specs
+
+
+def load(cfg: TrainConfig, profile: Profile | str, progress: bool | None = None,
+         cache: ModelCache | None = None) -> tuple[nn.Module, TrainResult]:
+    """Train or load ``cfg`` (accounting privacy at the profile's delta); the model is in eval mode."""
+    model, result = train_or_load(cfg, delta=get_profile(profile).delta, progress=progress, cache=cache)
+    model.eval()
+    return model, result
+
+
+def training_jobs(jobs: int | None = None) -> int:
+    """Trainings side by side: ``jobs`` (default :func:`.parallel.default_jobs`), at most one per torch thread
+    this process has (a notebook running beside another has one: it trains in-process), and 1 on a GPU."""
+    if training_device().type != "cpu":
+        return 1
+    jobs = default_jobs() if jobs is None else jobs
+    return max(1, min(jobs, torch.get_num_threads()))
+
+
+# Seconds per epoch of 60,000 MNIST images on one core of the 2-core machine (cold quick book, two trainings side
+# by side): only their ratios matter, to start the longest trainings first.
+EPOCH_SECONDS = {("p1_mnist_cnn", True): 23, ("p1_mnist_cnn", False): 8, ("p2_lenet", True): 21,
+                 ("p2_lenet", False): 16, ("p2_custom", True): 6, ("p2_custom", False): 3}
+
+
+def _relative_cost(cfg: TrainConfig) -> float:
+    per_epoch = EPOCH_SECONDS.get((cfg.arch, cfg.private), 20)
+    return per_epoch * cfg.epochs * (cfg.train_subset or 60000) / 60000
+
+
+def _train_in_worker(cfg: TrainConfig, delta: float, cache_root: str) -> list[str]:
+    """Worker of :func:`train_missing`: train and store ``cfg``; the warnings it raised."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        train_or_load(cfg, delta=delta, progress=False, cache=ModelCache(cache_root))
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def train_missing(configs: list[TrainConfig], profile: Profile | str, jobs: int | None = None,
+                  cache: ModelCache | None = None, progress: bool | None = None) -> set[str]:
+    """Train the ``configs`` not in the cache yet, :func:`training_jobs` at a time in separate processes (each with
+    ``threads // jobs`` torch threads), longest first. Returns the cache keys trained now, so that a chapter can
+    still say which of its models it trained. A single missing model, or ``jobs = 1``, trains in this process."""
+    from dprob_utils.config.progress import progress as bar
+
+    cache = cache or ModelCache()
+    prof = get_profile(profile)
+    missing = list({c.key(): c for c in configs if c not in cache}.values())
+    jobs = min(training_jobs(jobs), len(missing))
+    if jobs <= 1:
+        for cfg in bar(missing, desc="training"):
+            train_or_load(cfg, delta=prof.delta, progress=progress, cache=cache)
+        return {c.key() for c in missing}
+    missing.sort(key=lambda c: -_relative_cost(c))  # longest first: no long training left running alone at the end
+    threads = max(1, torch.get_num_threads() // jobs)
+    done = map_processes(_train_in_worker, [(c, prof.delta, str(cache.root)) for c in missing], jobs, threads)
+    for (cfg, _, _), messages in bar(done, desc=f"training ({jobs} side by side)", total=len(missing)):
+        for msg in messages:
+            warnings.warn(f"{cfg.label()} ({cfg.arch}): {msg}", stacklevel=2)
+    return {c.key() for c in missing}
