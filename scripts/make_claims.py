@@ -1,4 +1,4 @@
-"""Write dprob_utils/reference/claims.yaml: every quantitative claim of both papers with its rule.
+"""Write dprob_utils/book/reference/claims.yaml: every quantitative claim of both papers with its rule.
 
 The per-cell claims of the large tables (paper 1 Tables 1 and 2, paper 2 Tables II, III and V) are expanded
 from the reference CSVs, so each paper value is copied from the paper exactly once (into those CSVs). Run this
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-REF = Path(__file__).resolve().parents[1] / "dprob_utils" / "reference"
+REF = Path(__file__).resolve().parents[1] / "dprob_utils" / "book" / "reference"
 P1, P2 = "Tursynbek et al. 2020", "Boenisch et al. 2021"
 claims: list[dict] = []
 
@@ -116,23 +116,23 @@ claim("p1-cross-sections", 1, "Sec. 1, Fig. 1", "Along the normal to the decisio
 # ------------------------------------------------------------------------------------------ paper 1: MNIST-C
 claim("p1-mnistc-average-gap", 1, "Sec. 3.5, Table 2", "On MNIST-C the average SGD − DP-SGD gap exceeds the "
       "clean gap", f"{tab2['average']['difference'] if 'average' in tab2 else 15.99} vs {base['difference']}",
-      {"avg": "p1_mnistc:average_gap", "clean": "p1_mnistc:baseline_gap"}, "avg > clean")
+      {"avg": "06_p1_mnistc:average_gap", "clean": "06_p1_mnistc:baseline_gap"}, "avg > clean")
 claim("p1-mnistc-largest-gaps", 1, "Sec. 3.5, Table 2", "The largest gaps are on brightness, fog and frost",
-      "69.09, 64.57, 63.47", {"ours": "p1_mnistc:largest_gaps", "overlap": "p1_mnistc:largest_gaps_overlap_paper"},
+      "69.09, 64.57, 63.47", {"ours": "06_p1_mnistc:largest_gaps", "overlap": "06_p1_mnistc:largest_gaps_overlap_paper"},
       "overlap == 3", show="ours")
 claim("p1-mnistc-drop-clip", 1, "Sec. 3.5, Table 2", "At σ = 1.3, a larger C increases the accuracy drop from "
       "clean to corrupted", "drop 21.3 → 21.8 → 22.8 for C = 0.8, 1, 1.2",
-      {"holds": "p1_mnistc:drop_increases_with_clip"}, "holds is True", inconclusive_if="holds is None")
+      {"holds": "06_p1_mnistc:drop_increases_with_clip"}, "holds is True", inconclusive_if="holds is None")
 claim("p1-mnistc-drop-sigma", 1, "Sec. 3.5, Table 2", "At C = 1, a larger σ increases the accuracy drop from "
       "clean to corrupted", "drop 19.8 → 21.8 → 22.8 for σ = 0.7, 1.3, 1.5",
-      {"holds": "p1_mnistc:drop_increases_with_sigma"}, "holds is True", inconclusive_if="holds is None")
+      {"holds": "06_p1_mnistc:drop_increases_with_sigma"}, "holds is True", inconclusive_if="holds is None")
 for name, r in tab2.items():
     if name in ("identity", "average"):
         continue
     bigger = f(r["difference"]) > f(base["difference"])
     claim(f"p1-mnistc-{name}", 1, "Table 2", f"{r['label']}: the SGD − DP-SGD gap "
           f"{'exceeds' if bigger else 'does not exceed'} the clean gap", f"{r['difference']} vs {base['difference']}",
-          {"gap": f"p1_mnistc:difference/{name}", "clean": "p1_mnistc:baseline_gap"},
+          {"gap": f"06_p1_mnistc:difference/{name}", "clean": "06_p1_mnistc:baseline_gap"},
           "gap > clean" if bigger else "gap <= clean")
 
 # ------------------------------------------------------------------------------------------ paper 1: CIFAR-10

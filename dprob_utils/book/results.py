@@ -6,34 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from pathlib import Path
-from typing import Any
 
 from dprob_utils.config.paths import atomic_write_bytes, results_dir
-
-
-def to_jsonable(v: Any) -> Any:
-    """JSON-safe copy: tuples to lists, numpy/torch scalars to Python, non-finite floats to strings."""
-    if hasattr(v, "tolist") and not isinstance(v, (str, bytes)):
-        v = v.tolist()
-    if isinstance(v, float):
-        return v if math.isfinite(v) else ("inf" if v > 0 else "-inf" if v < 0 else "nan")
-    if isinstance(v, dict):
-        return {str(k): to_jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [to_jsonable(x) for x in v]
-    return v
-
-
-def from_jsonable(v: Any) -> Any:
-    if v in ("inf", "-inf", "nan"):
-        return float(v)
-    if isinstance(v, dict):
-        return {k: from_jsonable(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [from_jsonable(x) for x in v]
-    return v
+from dprob_utils.store.core import from_jsonable, to_jsonable
 
 
 def results_path(profile: str, name: str, suffix: str = ".json") -> Path:

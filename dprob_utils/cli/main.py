@@ -8,22 +8,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
 from collections.abc import Sequence
 
 from dprob_utils.config.errors import ConfigError, DprobError
+from dprob_utils.store.core import to_jsonable
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2 (argparse's default prints usage too)
         print(f"dprob: error: {message}", file=sys.stderr)
         raise SystemExit(2)
-
-
-def _json_safe(d: dict) -> dict:
-    return {k: (str(v) if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
 def _family(profile, arch: str):
@@ -48,7 +44,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _, result = train_or_load(cfg, delta=args.delta, data_dir=args.data_dir, progress=not args.quiet)
     out = result.summary(delta=args.delta)
     out.update(profile=args.profile, train_size=result.train_size, data_source=result.data_source)
-    print(json.dumps(_json_safe(out)))
+    print(json.dumps(to_jsonable(out)))
     return 0
 
 
@@ -59,7 +55,7 @@ def cmd_epsilon(args: argparse.Namespace) -> int:
         raise ConfigError(f"sigma must be >= 0, got {args.sigma}")
     q, steps = steps_for(args.dataset_size, args.batch_size, args.epochs)
     spent = privacy_spent(args.sigma, q, steps, args.delta)
-    print(json.dumps(_json_safe(spent.to_dict())))
+    print(json.dumps(to_jsonable(spent.to_dict())))
     return 0
 
 

@@ -38,7 +38,7 @@ class PrivacySpent:
 
 
 def epsilon_equation1(sigma: float, delta: float) -> float:
-    """Paper 1 equation (1) solved for epsilon: ``sqrt(2 log(1.25 / delta)) / sigma`` (inf for sigma = 0)."""
+    """Chapter 01. Paper 1 equation (1) solved for epsilon: ``sqrt(2 log(1.25 / delta)) / sigma`` (inf for sigma = 0)."""
     return math.inf if sigma <= 0 else math.sqrt(2.0 * math.log(1.25 / delta)) / sigma
 
 

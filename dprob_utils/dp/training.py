@@ -21,7 +21,6 @@ the benchmark, the tests, and layers book-keeping does not support.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import warnings
@@ -33,6 +32,7 @@ from torch import nn
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.dp.privacy import privacy_spent
 from dprob_utils.models.architectures import ARCHITECTURES, DATASET_OF, build_model
+from dprob_utils.store import versions
 
 # Opacus's ghost clipping runs backward hooks on modules whose inputs need no gradient (the first layer);
 # PyTorch warns about it on every step although the hooks see exactly what Opacus needs.
@@ -40,17 +40,6 @@ warnings.filterwarnings("ignore", message="Full backward hook is firing", catego
 
 MODES = ("sgd", "dpsgd", "dpsgd-fixed-noise")
 GRAD_SAMPLE_MODES = ("bk", "ghost", "hooks")
-# Bump when a change to the training code changes the trained weights: it is part of every cache key.
-TRAINING_CODE_VERSION = 2  # 2: book-keeping clipping (same maths as 1's Opacus ghost clipping, other rounding)
-# Part of private models' keys only: 2: the noise drawn in chunks from seeded generators (dprob_utils.dp.fast.dp_optimizer),
-# the same distribution as 1's one torch.normal call per parameter, other numbers. 3: strided one-channel
-# convolutions' per-example gradients by oneDNN's grouped backward-weights kernel (bk_clipping; the same values,
-# other rounding: the custom CNN's first layer). 4: the largest kernel-row convolution's clipped sum formed chunk
-# by chunk (bk_clipping._fused_conv_clip; other rounding: paper 1's CNN, LeNet). 5: the same for the custom CNN's
-# second layer (unfolded input). 6: compiled per-example kernels for the kernel-row and grouped-convolution layers
-# (dprob_utils.dp.fast.compiled_grads; other rounding: LeNet, paper 1's first layer, the CIFAR net's first; the custom
-# CNN's numbers do not change, its key does). SGD models keep their keys.
-NOISE_STREAM_VERSION = 6
 
 
 @dataclass(frozen=True)
@@ -123,15 +112,16 @@ class TrainConfig:
         d = asdict(self)
         if not self.private:
             d["sigma"], d["clip"] = None, None
-        d["training_code_version"] = TRAINING_CODE_VERSION
+        d["training_code_version"] = versions.TRAINING_CODE_VERSION
         if self.private:
-            d["noise_stream"] = NOISE_STREAM_VERSION
+            d["noise_stream"] = versions.NOISE_STREAM_VERSION
         return d
 
     def key(self) -> str:
-        import hashlib
+        """The model's cache key: :func:`~dprob_utils.store.core.content_key` of :meth:`canonical`."""
+        from dprob_utils.store.core import content_key
 
-        return hashlib.sha256(json.dumps(self.canonical(), sort_keys=True).encode()).hexdigest()[:16]
+        return content_key(self.canonical())
 
     def label(self) -> str:
         """Short human label, e.g. ``SGD`` or ``DP-SGD s=1.3 C=1``."""

@@ -21,8 +21,6 @@ The pipeline, each step cached under ``<cache>/cifar/`` by a key that hashes eve
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import math
 import os
 import time
@@ -33,12 +31,15 @@ import torch
 from torch import nn
 
 from dprob_utils.config.errors import ConfigError, DataError
-from dprob_utils.config.paths import atomic_write_bytes, cache_dir
+from dprob_utils.config.paths import cache_dir
 from dprob_utils.config.profiles import Cifar, Profile, get_profile
 from dprob_utils.data.datasets import ImageDataset, load_dataset, split_disjoint, subset
 from dprob_utils.dp.privacy import privacy_spent
 from dprob_utils.dp.training import TrainConfig, TrainResult, evaluate, fit
 from dprob_utils.models.architectures import CifarNet, make_cifar_head
+from dprob_utils.store import core as store_core
+from dprob_utils.store import versions
+from dprob_utils.store.core import content_key
 
 SOURCES = ("cifar100", "cifar10-public")
 SOURCE_NAMES = {
@@ -46,67 +47,24 @@ SOURCE_NAMES = {
     "cifar10-public": "a fixed public part of the CIFAR-10 training set (CIFAR-100 unavailable)",
 }
 # Bump when a change in this module changes pre-trained convolutions, features or heads (part of every key).
-CIFAR_CODE_VERSION = 1
 
 
-# --------------------------------------------------------------------------- small atomic cache
-
-
-def _hash(obj) -> str:
-    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def _json_safe(v):
-    if isinstance(v, float) and not math.isfinite(v):
-        return "inf" if v > 0 else ("-inf" if v < 0 else "nan")
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(x) for x in v]
-    return v
-
-
-def _json_restore(v):
-    if v in ("inf", "-inf", "nan"):
-        return float(v)
-    if isinstance(v, dict):
-        return {k: _json_restore(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_json_restore(x) for x in v]
-    return v
+# --------------------------------------------------------------------------- entries in the store
 
 
 class CifarStore:
-    """Tensors (``<kind>/<key>.pt``) with a JSON record beside them (``<key>.json``, written last), atomically.
-
-    A run killed at any moment leaves no half-written entry; a damaged entry reads as missing.
-    """
+    """The chapter's entries (``convs``, ``features``, ``head``) in the one store, under ``<cache>/cifar/<kind>``."""
 
     def __init__(self, root: os.PathLike | None = None):
         from pathlib import Path
 
         self.root = Path(root) if root is not None else cache_dir() / "cifar"
 
-    def _paths(self, kind: str, key: str):
-        return self.root / kind / f"{key}.pt", self.root / kind / f"{key}.json"
-
     def save(self, kind: str, key: str, tensors: dict, record: dict) -> None:
-        pt, js = self._paths(kind, key)
-        buf = io.BytesIO()
-        torch.save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, buf)
-        atomic_write_bytes(pt, buf.getvalue())
-        atomic_write_bytes(js, json.dumps(_json_safe(record), indent=1, sort_keys=True).encode())
+        store_core.put(self.root / kind, key, tensors, record)
 
     def load(self, kind: str, key: str) -> tuple[dict, dict] | None:
-        pt, js = self._paths(kind, key)
-        if not (pt.is_file() and js.is_file()):
-            return None
-        try:
-            record = _json_restore(json.loads(js.read_text()))
-            tensors = torch.load(pt, map_location="cpu", weights_only=True)
-        except (OSError, ValueError, RuntimeError, EOFError):
-            return None
-        return tensors, record
+        return store_core.get(self.root / kind, key)
 
 
 # --------------------------------------------------------------------------- data
@@ -210,12 +168,12 @@ def pretrain_settings(settings: Cifar, data: CifarData, seed: int = 0) -> dict:
         "optimizer": settings.pretrain_optimizer, "lr": settings.pretrain_lr,
         "batch_size": settings.pretrain_batch_size, "epochs": settings.pretrain_epochs,
         "flip": settings.pretrain_flip, "subset": settings.pretrain_subset, "seed": seed,
-        "cifar_code_version": CIFAR_CODE_VERSION,
+        "cifar_code_version": versions.CIFAR_CODE_VERSION,
     }
 
 
 def _conv_key(settings: Cifar, data: CifarData, seed: int) -> str:
-    return _hash({"what": "convs", "settings": pretrain_settings(settings, data, seed),
+    return content_key({"what": "convs", "settings": pretrain_settings(settings, data, seed),
                   "public": _fingerprint(data.public)})
 
 
@@ -333,7 +291,7 @@ def features_for(pre: Pretrained, ds: ImageDataset, *, store: CifarStore | None 
     Keyed by the convolutions' key and the dataset's content fingerprint.
     """
     store = store or CifarStore()
-    key = _hash({"what": "features", "convs": pre.key, "data": _fingerprint(ds), "code": CIFAR_CODE_VERSION})
+    key = content_key({"what": "features", "convs": pre.key, "data": _fingerprint(ds), "code": versions.CIFAR_CODE_VERSION})
     hit = store.load("features", key)
     if hit is not None and hit[0]["features"].shape[0] == len(ds):
         return hit[0]["features"]
@@ -364,8 +322,8 @@ def train_head(profile: Profile, pre: Pretrained, data: CifarData, mode: str = "
     """
     store = store or CifarStore()
     cfg = head_config(profile, mode)
-    key = _hash({"what": "head", "train": cfg.canonical(), "convs": pre.key, "private": _fingerprint(data.private),
-                 "code": CIFAR_CODE_VERSION})
+    key = content_key({"what": "head", "train": cfg.canonical(), "convs": pre.key, "private": _fingerprint(data.private),
+                 "code": versions.CIFAR_CODE_VERSION})
     n_feat = int(compute_features(pre.features, torch.zeros(1, 3, 32, 32)).shape[1])
     head = make_cifar_head(n_feat, 10)
     hit = store.load("heads", key)
@@ -711,3 +669,11 @@ def settings_rows(profile: Profile | str, models: CifarModels | None = None) -> 
             c.hessian_method != "exact" else "")),
     ]
     return [{"setting": a, "paper": b, "ours": o} for a, b, o in rows]
+
+
+def run_cifar(profile: Profile | str) -> dict:
+    """Chapter 07, paper 1 Sec. 3.6 and Fig. 6: the CIFAR-10 models (public pre-training, private dense layers),
+    their distances to the decision boundary and input-Hessian curvature. The results dict of
+    ``results/<profile>/07_p1_cifar.json``."""
+    models = build_models(profile)
+    return results_dict(models, boundary_distance_study(models), curvature_study(models))

@@ -23,10 +23,10 @@ from dprob_utils.config.profiles import PAPER, Profile, get_profile
 from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
 from dprob_utils.dp.training import TrainConfig
 from dprob_utils.models import zoo
-from dprob_utils.store.memo import stored
+from dprob_utils.store import versions
+from dprob_utils.store.core import stored
 
 # Bump when a change to an experiment changes its numbers: part of every stored result's key.
-EXPERIMENT_CODE_VERSION = 1
 
 # The paper's stated numbers, for the text of the chapters (the data file is reference/paper1_mnist.csv).
 PAPER_FGSM_EPS_GAP = 0.12
@@ -106,7 +106,7 @@ def fgsm_panels(prof: Profile) -> dict[str, list[TrainConfig]]:
 
 
 def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
-    """Accuracy under FGSM for every ε of ``p1_attacks.fgsm_eps``, for SGD and every model of Figs. 2, 3, 7."""
+    """Chapter 02, paper 1 Figs. 2, 3, 7: Accuracy under FGSM for every ε of ``p1_attacks.fgsm_eps``, for SGD and every model of Figs. 2, 3, 7."""
     start = time.perf_counter()
     s = setup(profile)
     eps = list(s.prof.p1_attacks.fgsm_eps)
@@ -117,7 +117,7 @@ def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
     for key, cfg in _bar(list(configs.items()), "FGSM", progress):
         model, summary = load_model(cfg, s)
         parts = {"model": key, "eps": eps, "test_samples": len(s.y), "device": str(s.device),
-                 "version": EXPERIMENT_CODE_VERSION}
+                 "version": versions.P1_EXPERIMENT_VERSION}
         curve = stored("p1_fgsm", parts, lambda m=model: attacks.fgsm_curve(m, s.x, s.y, eps))
         models[key] = {"label": cfg.label(), "mode": cfg.mode, "sigma": cfg.sigma, "clip": cfg.clip,
                        "train_accuracy_reported": pct(summary["accuracy"]), "epsilon": summary["epsilon"],
@@ -167,7 +167,7 @@ def _panel_summary(models: dict, cfgs: list[TrainConfig], sgd: list[float], eps:
 
 
 def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
-    """Table 1 (accuracy under L∞ PGD, SGD vs DP-SGD) and Fig. 4 (iterations needed to fool each sample)."""
+    """Chapter 03, paper 1 Table 1 (accuracy under L∞ PGD, SGD vs DP-SGD) and Fig. 4 (iterations needed to fool each sample)."""
     start = time.perf_counter()
     s = setup(profile)
     a = s.prof.p1_attacks
@@ -231,11 +231,11 @@ def _iteration_summary(it: torch.Tensor, max_iters: int) -> dict:
 def _stored_parts(s: Setup, **extra) -> dict:
     """What determines a stored SGD-vs-DP-SGD result of this module: both models, the attack settings, device."""
     return {"sgd": zoo.p1_sgd(s.prof).key(), "dpsgd": zoo.p1_dp(s.prof).key(), "attacks": asdict(s.prof.p1_attacks),
-            "device": str(s.device), "version": EXPERIMENT_CODE_VERSION, **extra}
+            "device": str(s.device), "version": versions.P1_EXPERIMENT_VERSION, **extra}
 
 
 def run_distances(profile: str | Profile, progress: bool = True) -> dict:
-    """Eqs. (5) and (6) over the correctly classified test samples (up to ``distance_samples``), and the
+    """Chapter 04, paper 1 Fig. 5: Eqs. (5) and (6) over the correctly classified test samples (up to ``distance_samples``), and the
     minimal perturbation of full iterative DeepFool on the first ``deepfool_samples`` of them (stored: a
     second call with the same models and settings reads the result)."""
     start = time.perf_counter()
@@ -291,7 +291,7 @@ def _stats(v: torch.Tensor) -> dict:
 
 
 def run_curvature(profile: str | Profile, method: str | None = None, progress: bool = True) -> dict:
-    """Top ``hessian_top`` eigenvalues (by magnitude) of the input Hessian of the loss at ``hessian_samples``
+    """Chapter 04, paper 1 Sec. 3.4: Top ``hessian_top`` eigenvalues (by magnitude) of the input Hessian of the loss at ``hessian_samples``
     random test samples (seeded), for SGD and DP-SGD, and their average profile. ``method`` defaults to the
     profile's ``hessian_method`` (stored like :func:`run_distances`)."""
     start = time.perf_counter()
@@ -335,7 +335,7 @@ def _curvature(s: Setup, method: str, progress: bool) -> dict:
 
 def run_cross_sections(profile: str | Profile, samples: tuple[int, ...] | None = None, seed: int | None = None,
                        progress: bool = True) -> dict:
-    """Fig. 1: for each chosen sample, the classes predicted by SGD and DP-SGD on the plane spanned by the normal to the closest decision boundary and a random orthogonal
+    """Chapter 05, paper 1 Fig. 1: for each chosen sample, the classes predicted by SGD and DP-SGD on the plane spanned by the normal to the closest decision boundary and a random orthogonal
     direction (the same random draw for both models, orthogonalised against each model's own normal).
 
     ``samples`` are positions in the list of test images that both models classify correctly (so that the

@@ -21,12 +21,11 @@ from dprob_utils.data.corruptions.store import corrupted, load_released, release
 from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
 from dprob_utils.dp.training import TrainConfig, evaluate
 from dprob_utils.models import zoo
-from dprob_utils.store.memo import stored
+from dprob_utils.store import versions
+from dprob_utils.store.core import stored
 
 PAPER_LARGEST_GAPS = ("brightness", "fog", "frost")  # paper 1, section 3.5
 
-# Bump when a change to a corruption or to the evaluation changes Table 2: part of the stored table's key.
-CORRUPTION_CODE_VERSION = 1
 
 
 def model_key(sigma: float | None = None, clip: float | None = None) -> str:
@@ -55,7 +54,7 @@ def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def run_table2(profile: Profile | str, names: Sequence[str] = NAMES, progress: bool | None = None) -> dict:
-    """Accuracy (%) of every Table 2 model on every corruption of ``names`` of the profile's test set.
+    """Chapter 06, paper 1 Table 2: Accuracy (%) of every Table 2 model on every corruption of ``names`` of the profile's test set.
 
     Returns a dict with ``models`` (key -> label, sigma, C, clean accuracy on the full test set, epsilon),
     ``accuracy`` (corruption -> model key -> %), ``pessimal`` (how the noise matrix was made),
@@ -73,7 +72,7 @@ def run_table2(profile: Profile | str, names: Sequence[str] = NAMES, progress: b
                      "epsilon": eps}
     # the accuracy table is stored per set of models, corruptions and settings (a warm re-run only reads it)
     parts = {"models": [cfg.key() for _, cfg in table2_models(prof)], "names": list(names),
-             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": CORRUPTION_CODE_VERSION}
+             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": versions.MNISTC_TABLE_VERSION}
     table = stored("p1_mnistc_accuracy", parts, lambda: _accuracy_table(prof, models, names, progress))
     ds = test_set(prof)
     return {"profile": prof.name, "n_test": len(ds), "test_source": ds.source,

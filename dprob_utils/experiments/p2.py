@@ -7,7 +7,7 @@
   every model sees the same random draw and models that agree on an image attack the same image. Slower
   attacks use the first ``cw_samples`` / ``boundary_samples`` / ``masking_samples`` of those points.
 - **Runs**: every attack result is stored on disk under ``<cache>/attacks/`` keyed by the model's cache key,
-  the attack's settings, the points and :data:`ATTACK_CODE_VERSION`, so a notebook reuses what another one
+  the attack's settings, the points and :data:`~dprob_utils.store.versions.ATTACK_CODE_VERSION`, so a notebook reuses what another one
   computed (notebook 10 transfers the CW₂ and PGD examples of notebooks 08 and 09) and a re-run is instant.
 """
 
@@ -36,10 +36,8 @@ from dprob_utils.config.profiles import PAPER, Profile, get_profile
 from dprob_utils.data.datasets import ImageDataset, load_dataset
 from dprob_utils.dp.training import TrainConfig, TrainResult
 from dprob_utils.models import zoo
-from dprob_utils.store.memo import result_key, stored_at
-
-# Bump when a change to an attack changes its results: it is part of every stored run's key.
-ATTACK_CODE_VERSION = 2
+from dprob_utils.store import versions
+from dprob_utils.store.core import content_key, stored_at
 
 
 @dataclass
@@ -166,14 +164,13 @@ def data_of(cm: ChapterModel, n: int | None = None) -> tuple[torch.Tensor, torch
 
 
 def _run_key(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor) -> str:
-    return result_key({"model": cm.cfg.key(), "attack": name, "params": params, "points": idx.tolist(),
-                       "version": ATTACK_CODE_VERSION})
+    return content_key({"model": cm.cfg.key(), "attack": name, "params": params, "points": idx.tolist(),
+                       "version": versions.ATTACK_CODE_VERSION})
 
 
 def _stored(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor, compute: Callable[[], dict]) -> dict:
     """``compute()`` (a dict of tensors / numbers), stored once under ``<cache>/attacks/<name>/``."""
-    return stored_at(cache_dir() / "attacks" / name / f"{_run_key(cm, name, params, idx)}.pt", compute,
-                     weights_only=True)
+    return stored_at(cache_dir() / "attacks" / name / f"{_run_key(cm, name, params, idx)}.pt", compute)
 
 
 def _n(limit: int | None, cm: ChapterModel) -> int:
@@ -441,3 +438,182 @@ def settings_rows(profile: Profile | str, topic: str) -> list[tuple[str, str, st
     if topic not in rows:
         raise ValueError(f"unknown topic {topic!r}; choose one of {', '.join(rows)}")
     return rows[topic]
+
+
+# --------------------------------------------------------------------------- the chapters' results
+
+
+def _pgd_eps_grid(c: PGDCurves, s) -> list[float]:
+    return [e for e in c.eps if e in s.pgd_eps]
+
+
+def run_pgd(profile: Profile | str) -> dict:
+    """Chapter 08, paper 2 Figs. 1 and 2: PGD∞ success against ε and against iterations, every LeNet and
+    custom-CNN model. The results dict of ``results/<profile>/08_p2_pgd.json``."""
+    prof = get_profile(profile)
+    s = prof.p2_attacks
+    models = [m for arch in ("p2_lenet", "p2_custom") for m in chapter_models(prof, (arch,))]
+    curves = {m.key: pgd(m, prof) for m in models}
+    out = {}
+    for m in models:
+        c = curves[m.key]
+        grid = _pgd_eps_grid(c, s)
+        out[m.key] = summary(m) | {
+            "eps": grid, "success_vs_eps": [c.success()[c.eps.index(e)] for e in grid],
+            "iterations": list(s.pgd_iter_grid), "success_vs_iterations": c.success_vs_iterations(s.pgd_iter_grid)}
+    return {"profile": prof.name,
+            "settings": {"samples": s.samples, "steps": s.pgd_steps, "rel_stepsize": s.pgd_rel_stepsize,
+                         "random_start": s.pgd_random_start, "iter_eps": s.pgd_iter_eps},
+            "models": out}
+
+
+CW_CURVE_GRID = [round(0.05 * i, 2) for i in range(61)]  # L2 bounds of the CW₂ success curves (chapter 09)
+BA_CURVE_GRID = [round(0.1 * i, 1) for i in range(61)]  # and of the Boundary attack's
+
+
+def run_cw_boundary(profile: Profile | str) -> dict:
+    """Chapter 09, paper 2 Tables II and III: CW₂'s perturbation for 100% success and the Boundary attack's
+    success at ε = 1, 2 (with both success curves), every LeNet and custom-CNN model. The results dict of
+    ``results/<profile>/09_p2_cw_boundary.json``."""
+    prof = get_profile(profile)
+    s = prof.p2_attacks
+    models = [m for arch in ("p2_lenet", "p2_custom") for m in chapter_models(prof, (arch,))]
+    out = {}
+    for m in models:
+        c, b = cw(m, prof), boundary(m, prof)
+        out[m.key] = summary(m) | {
+            "cw_eps_full_success": c.eps_for_full_success(),
+            "cw_eps_full_success_paper": reference_value("paper2_table2", "cw_eps_full_success", m),
+            "cw_success_any": float(c.fooled.float().mean()),
+            "cw_median": float(c.dist.median()) if len(c.dist) else None,
+            "cw_mean_fooled": float(c.dist[c.fooled].mean()) if bool(c.fooled.any()) else None,
+            "cw_curve": {"eps": CW_CURVE_GRID, "success": c.curve(CW_CURVE_GRID)},
+            "cw_n": len(c.dist),
+            "ba_success": {f"{e:g}": b.success(e) for e in s.boundary_eps},
+            "ba_success_paper": {f"{e:g}": reference_value("paper2_table3", "success_pct", m, ba_eps=float(e))
+                                 for e in s.boundary_eps},
+            "ba_curve": {"eps": BA_CURVE_GRID, "success": b.curve(BA_CURVE_GRID)},
+            "ba_n": len(b.dist)}
+    return {"profile": prof.name,
+            "settings": {"cw_steps": s.cw_steps, "cw_binary_search_steps": s.cw_binary_search_steps,
+                         "cw_initial_const": s.cw_initial_const, "boundary_steps": s.boundary_steps},
+            "models": out}
+
+
+def transfer_matrices(profile: Profile | str, arch: str) -> dict:
+    """Chapter 10, paper 2 Fig. 4: ``{"cw": ..., "pgd": ...}`` transfer matrices among ``arch``'s models (rows:
+    crafted on, columns: evaluated on; CW₂ examples and PGD∞ examples at ``transfer_eps``)."""
+    from dprob_utils.analysis.transfer import Crafted, transfer_matrix
+
+    prof = get_profile(profile)
+    ms = chapter_models(prof, (arch,))
+    targets = {m.label: m.model for m in ms}
+    cw_src, pgd_src = {}, {}
+    for m in ms:
+        r = cw(m, prof)
+        x, y = data_of(m, len(r.dist))
+        cw_src[m.label] = Crafted(x=x, y=y, adv=r.adv)
+        x, y = data_of(m)
+        pgd_src[m.label] = Crafted(x=x, y=y, adv=pgd(m, prof).adv[prof.p2_attacks.transfer_eps])
+    return {"cw": transfer_matrix(cw_src, targets), "pgd": transfer_matrix(pgd_src, targets)}
+
+
+def run_transfer_gradients(profile: Profile | str) -> dict:
+    """Chapter 10, paper 2 Sec. V (Fig. 4, transfer) and Sec. VI (Figs. 5, 6, gradients at the first dense layer
+    and zero-gradient shares per layer). The results dict of ``results/<profile>/10_p2_transfer_gradients.json``."""
+    from dprob_utils.analysis import gradients
+
+    prof = get_profile(profile)
+    models = [m for arch in ("p2_lenet", "p2_custom") for m in chapter_models(prof, (arch,))]
+    matrices = {arch: transfer_matrices(prof, arch) for arch in ("p2_custom", "p2_lenet")}
+    xb, yb = gradient_batch(prof)
+    return {
+        "profile": prof.name,
+        "transfer": {arch: {att: mat.to_dict() for att, mat in mats.items()} for arch, mats in matrices.items()},
+        "transfer_eps_pgd": prof.p2_attacks.transfer_eps,
+        "gradient": {"of": "sum over the batch of the cross-entropy of the logits with the true labels",
+                     "wrt": "each layer's parameters (weights for the first-dense-layer distribution; weights and "
+                            "biases for the zero percentage)", "batch": len(yb)},
+        "first_dense_summary": {m.key: gradients.summary(gradients.first_dense_gradients(m.model, xb, yb))
+                                for m in models},
+        "zero_gradient_pct": {m.key: gradients.zero_gradient_percentage(m.model, xb, yb) for m in models},
+        "keys": {m.label + " " + m.arch: m.key for m in models},
+    }
+
+
+def masking_table_models(profile: Profile | str) -> list[ChapterModel]:
+    """Chapter 11's Table IV/V models: the baselines bs1 (custom CNN, SGD) and bs2 (LeNet, SGD), then m1-m3."""
+    prof = get_profile(profile)
+    bs1 = next(m for m in chapter_models(prof, ("p2_custom",)) if m.cfg.mode == "sgd")
+    bs2 = next(m for m in chapter_models(prof, ("p2_lenet",)) if m.cfg.mode == "sgd")
+    return [bs1, bs2, *chapter_models(prof, ("masked",))]
+
+
+def cw_of(cm: ChapterModel, profile: Profile | str) -> MinimalResult:
+    """CW₂ as chapter 11 runs it: ``cw_masked_steps`` for the masked models, ``cw_steps`` for the others."""
+    s = get_profile(profile).p2_attacks
+    return cw(cm, profile, s.cw_masked_steps if cm.group == "masked" else None)
+
+
+def masking_reports(profile: Profile | str) -> dict:
+    """The seven-criteria gradient-masking check (``analysis.masking.judge``) on every model of chapter 11, by
+    key; the substitutes of criterion 7 under ``"substitutes"``."""
+    from dprob_utils.analysis.masking import judge
+
+    prof = get_profile(profile)
+    s = prof.p2_attacks
+    subs = {arch: substitute_model(prof, arch) for arch in ("p2_lenet", "p2_custom")}
+    everyone = [*chapter_models(prof, ("p2_lenet",)), *chapter_models(prof, ("p2_custom",)),
+                *chapter_models(prof, ("masked",))]
+    reports = {}
+    for m in everyone:
+        ev = masking_evidence(m, prof, subs[m.arch], cw_steps=s.cw_masked_steps if m.group == "masked" else None)
+        reports[m.key] = judge(ev, s.masking_tolerance, s.masking_full_success)
+    return {"models": everyone, "reports": reports, "substitutes": subs}
+
+
+def run_masking(profile: Profile | str) -> dict:
+    """Chapter 11, paper 2 Tables IV, V and Figs. 7-10 on the masked models and baselines, and the
+    gradient-masking check on every model. The results dict of ``results/<profile>/11_p2_masking.json``."""
+    from dprob_utils.analysis import gradients
+    from dprob_utils.analysis.transfer import Crafted, transfer_matrix
+
+    prof = get_profile(profile)
+    s = prof.p2_attacks
+    table_models = masking_table_models(prof)
+    name = {m.key: table_name(m) for m in table_models}
+    cws = {m.key: cw_of(m, prof) for m in table_models}
+    bas = {m.key: boundary(m, prof) for m in table_models}
+    curves = {m.key: pgd(m, prof) for m in table_models}
+    grid = _pgd_eps_grid(curves[table_models[0].key], s)
+    src = {}
+    for m in table_models:
+        x, y = data_of(m, len(cws[m.key].dist))
+        src[name[m.key]] = Crafted(x=x, y=y, adv=cws[m.key].adv)
+    mat8 = transfer_matrix(src, {name[m.key]: m.model for m in table_models})
+    xb, yb = gradient_batch(prof)
+    checked = masking_reports(prof)
+    return {
+        "profile": prof.name,
+        "table4": {m.key: {"name": name[m.key], "cw_eps_full_success": cws[m.key].eps_for_full_success(),
+                           "cw_success_any": float(cws[m.key].fooled.float().mean()),
+                           "cw_steps": s.cw_masked_steps if m.group == "masked" else s.cw_steps,
+                           "paper": reference_value("paper2_table4", "cw_eps_full_success", m)}
+                   for m in table_models},
+        "table5": {m.key: {"name": name[m.key],
+                           "ba_success": {f"{e:g}": bas[m.key].success(e) for e in s.boundary_eps},
+                           "paper": {f"{e:g}": reference_value("paper2_table5", "success_pct", m, ba_eps=float(e))
+                                     for e in s.boundary_eps}} for m in table_models},
+        "fig7": {m.key: {"eps": grid,
+                         "success_vs_eps": [curves[m.key].success()[curves[m.key].eps.index(e)] for e in grid],
+                         "iterations": list(s.pgd_iter_grid),
+                         "success_vs_iterations": curves[m.key].success_vs_iterations(s.pgd_iter_grid)}
+                 for m in table_models},
+        "fig8_cw_transfer": mat8.to_dict(),
+        "fig9_zero_gradient_pct": {m.key: gradients.zero_gradient_percentage(m.model, xb, yb) for m in table_models},
+        "fig10_first_dense_summary": {m.key: gradients.summary(gradients.first_dense_gradients(m.model, xb, yb))
+                                      for m in table_models},
+        "models": {m.key: summary(m) for m in checked["models"]},
+        "masking_check": {k: r.to_dict() for k, r in checked["reports"].items()},
+        "substitutes": {arch: summary(sm) for arch, sm in checked["substitutes"].items()},
+    }

@@ -9,19 +9,16 @@ weights. Both files are written atomically: a run killed at any moment leaves no
 
 from __future__ import annotations
 
-import io
-import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 
-import torch
 from torch import nn
 
-from dprob_utils.book.results import from_jsonable, to_jsonable
-from dprob_utils.config.paths import atomic_write_bytes, cache_dir
+from dprob_utils.config.paths import cache_dir
 from dprob_utils.dp.training import TrainConfig, TrainResult, train, with_delta
 from dprob_utils.models.architectures import build_model
+from dprob_utils.store import core as store
 
 
 class ModelCache:
@@ -37,24 +34,22 @@ class ModelCache:
         return self.root / cfg.arch / f"{cfg.key()}.json"
 
     def __contains__(self, cfg: TrainConfig) -> bool:
-        return self.result_path(cfg).is_file() and self.weights_path(cfg).is_file()
+        return store.has(self.root / cfg.arch, cfg.key())
 
     def save(self, cfg: TrainConfig, model: nn.Module, result: TrainResult) -> None:
-        buf = io.BytesIO()
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, buf)
-        atomic_write_bytes(self.weights_path(cfg), buf.getvalue())
-        atomic_write_bytes(self.result_path(cfg), json.dumps(to_jsonable(asdict(result)), indent=1, sort_keys=True).encode())
+        store.put(self.root / cfg.arch, cfg.key(), model.state_dict(), asdict(result))
 
     def load(self, cfg: TrainConfig) -> tuple[nn.Module, TrainResult] | None:
         """The cached model and result, or ``None``. A damaged entry is treated as missing."""
-        if cfg not in self:
+        entry = store.get(self.root / cfg.arch, cfg.key())
+        if entry is None:
             return None
+        state, record = entry
         try:
-            result = TrainResult(**from_jsonable(json.loads(self.result_path(cfg).read_text())))
-            state = torch.load(self.weights_path(cfg), map_location="cpu", weights_only=True)
+            result = TrainResult(**record)
             model = build_model(cfg.arch)
             model.load_state_dict(state)
-        except (OSError, ValueError, RuntimeError, TypeError, KeyError, EOFError):
+        except (ValueError, RuntimeError, TypeError, KeyError):
             return None
         model.eval()
         result.cached = True
@@ -62,10 +57,10 @@ class ModelCache:
 
     def results(self) -> Iterator[TrainResult]:
         """Every cached result (no weights loaded), for browsing a sweep."""
-        for path in sorted(self.root.glob("*/*.json")):
+        for _, record in store.records(self.root, "*/*.json"):
             try:
-                r = TrainResult(**from_jsonable(json.loads(path.read_text())))
-            except (OSError, ValueError, TypeError):
+                r = TrainResult(**record)
+            except TypeError:
                 continue
             r.cached = True
             yield r

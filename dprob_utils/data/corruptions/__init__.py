@@ -16,7 +16,6 @@ pessimal noise matrix); two re-implement ImageMagick's motion blur (motion blur,
 
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, SPECS, TABLE2, Spec, spec
 from dprob_utils.data.corruptions.store import (
-    CORRUPTION_CODE_VERSION,
     RELEASED_ENV,
     apply,
     cache_path,
@@ -28,6 +27,6 @@ from dprob_utils.data.corruptions.store import (
 )
 
 __all__ = [
-    "CORRUPTION_CODE_VERSION", "NAMES", "RELEASED", "RELEASED_ENV", "SPECS", "TABLE2", "Spec", "apply",
+    "NAMES", "RELEASED", "RELEASED_ENV", "SPECS", "TABLE2", "Spec", "apply",
     "cache_path", "corrupted", "load_released", "released_available", "released_root", "rng_for", "spec",
 ]

@@ -11,9 +11,7 @@ every evaluated model sees the noise as a transfer attack, as in the paper.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 
 import numpy as np
 import torch
@@ -22,6 +20,7 @@ from torch import nn
 
 from dprob_utils.config.paths import atomic_write_bytes, cache_dir
 from dprob_utils.data.corruptions.noise import PESSIMAL_EPS
+from dprob_utils.store.core import content_key
 
 
 def fit_pessimal_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int = 100,
@@ -78,7 +77,7 @@ def pessimal_matrix(profile, progress: bool | None = None) -> tuple[np.ndarray, 
     info = {"reference_model": f"{cfg.arch} {cfg.label()}", "reference_key": cfg.key(),
             "steps": mc.pessimal_steps, "batch_size": mc.pessimal_batch_size, "lr": mc.pessimal_lr,
             "seed": prof.seed}
-    key = hashlib.sha256(json.dumps(info, sort_keys=True).encode()).hexdigest()[:16]
+    key = content_key(info)
     path = cache_dir() / "mnistc" / f"pessimal-{key}.npy"
     if path.is_file():
         try:

@@ -21,9 +21,10 @@ from dprob_utils.config.errors import DataError
 from dprob_utils.config.paths import atomic_write_bytes, cache_dir
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, spec
 from dprob_utils.data.datasets import ImageDataset
+from dprob_utils.store import versions
+from dprob_utils.store.core import content_key
 
 # Bump when a change to a corruption changes its output: it is part of every cache key.
-CORRUPTION_CODE_VERSION = 1
 RELEASED_ENV = "DPROB_MNISTC"
 
 
@@ -71,11 +72,11 @@ def _fingerprint(ds: ImageDataset) -> str:
 
 def cache_path(name: str, ds: ImageDataset, seed: int, pessimal_matrix: np.ndarray | None = None) -> Path:
     """Where :func:`corrupted` keeps corruption ``name`` of ``ds`` at ``seed``."""
-    h = hashlib.sha256(f"{name}|{seed}|{CORRUPTION_CODE_VERSION}|{_fingerprint(ds)}".encode())
+    parts = {"name": name, "seed": seed, "version": versions.CORRUPTION_CODE_VERSION, "data": _fingerprint(ds)}
     if name == "pessimal_noise":
         m = np.eye(196) if pessimal_matrix is None else np.asarray(pessimal_matrix, dtype=np.float64)
-        h.update(np.ascontiguousarray(m).tobytes())
-    return cache_dir() / "mnistc" / f"{name}-seed{seed}-{h.hexdigest()[:16]}.npy"
+        parts["matrix"] = hashlib.sha256(np.ascontiguousarray(m).tobytes()).hexdigest()
+    return cache_dir() / "mnistc" / f"{name}-seed{seed}-{content_key(parts)}.npy"
 
 
 def corrupted(ds: ImageDataset, name: str, seed: int = 0, *, pessimal_matrix: np.ndarray | None = None,

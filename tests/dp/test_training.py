@@ -8,6 +8,7 @@ from torch import nn
 
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.dp.training import TrainConfig, fit, make_private, train
+from dprob_utils.store import versions
 
 
 def _tiny_model(seed: int = 0) -> nn.Module:
@@ -124,11 +125,10 @@ def test_sgd_key_ignores_sigma_and_clip_but_dp_key_does_not():
 
 
 def test_noise_stream_version_keys_private_models_only(monkeypatch):
-    from dprob_utils.dp import training
 
     sgd, dp = TrainConfig(arch="p2_custom", mode="sgd"), TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.0)
     keys = sgd.key(), dp.key()
-    monkeypatch.setattr(training, "NOISE_STREAM_VERSION", training.NOISE_STREAM_VERSION + 1)
+    monkeypatch.setattr(versions, "NOISE_STREAM_VERSION", versions.NOISE_STREAM_VERSION + 1)
     assert sgd.key() == keys[0] and dp.key() != keys[1]
 
 

@@ -50,3 +50,18 @@ def test_book_builds_without_warnings(built_book):
     assert (html / "book" / "chapters" / "00_overview.html").is_file() and (html / "index.html").is_file()
     for nb in NOTEBOOKS:
         assert (html / "book" / "chapters" / f"{nb.stem}.html").is_file()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_and_its_percent_script_agree(path):
+    """Every chapter is paired with ``notebooks/NN_name.py`` (jupytext percent format): the same cells."""
+    jupytext = pytest.importorskip("jupytext")
+    script = path.with_suffix(".py")
+    assert script.is_file(), f"{script.name} missing: run `jupytext --sync notebooks/*.ipynb`"
+    nb = nbformat.read(path, as_version=4)
+    paired = jupytext.read(script)
+    mine = [(c.cell_type, c.source.strip()) for c in nb.cells]
+    theirs = [(c.cell_type, c.source.strip()) for c in paired.cells]
+    assert mine == theirs, f"{path.name} and {script.name} differ: run `jupytext --sync notebooks/*.ipynb`"
+    assert not any(line.startswith("# %") for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()), \
+        "a code cell holds a jupytext cell marker"

@@ -9,21 +9,8 @@ from torch import nn
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.dp.fast import bk_clipping, compiled_grads
 from dprob_utils.dp.fast.bk_clipping import BookKeepingClipper, per_example_conv_weight_grad
+from dprob_utils.dp.reference import per_example_clipped_sum as _reference
 from dprob_utils.models.architectures import build_model
-
-
-def _reference(model: nn.Module, x, y, clip: float):
-    """(per-example gradient norms [B], clipped sum per trainable parameter), one example at a time."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    total = [torch.zeros_like(p) for p in params]
-    norms = []
-    for i in range(len(y)):
-        grads = torch.autograd.grad(nn.functional.cross_entropy(model(x[i : i + 1]), y[i : i + 1]), params)
-        norm = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
-        norms.append(float(norm))
-        factor = min(1.0, clip / (float(norm) + 1e-6))
-        total = [t + g * factor for t, g in zip(total, grads, strict=True)]
-    return torch.tensor(norms), total
 
 
 def _bk(model: nn.Module, x, y, clip: float):

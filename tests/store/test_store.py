@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from dprob_utils.store.memo import result_key, stored
+from dprob_utils.store.core import content_key as result_key
+from dprob_utils.store.core import stored
 
 
 @pytest.fixture
@@ -59,3 +60,42 @@ def test_mnistc_table_is_stored_per_models_and_corruptions(cache):
     assert again["accuracy"] == first["accuracy"] and set(first["accuracy"]) == {"identity", "inverse"}
     run_table2("smoke", names=("identity",), progress=False)  # other corruptions: another entry
     assert len(list((cache / "results" / "p1_mnistc_accuracy").glob("*.pt"))) == 2
+
+
+def test_the_store_never_unpickles(cache, tmp_path):
+    """A cache file that carries pickled code is treated as damaged and recomputed, never executed."""
+    import pickle
+
+    import torch
+
+    parts = {"model": "evil"}
+    path = cache / "results" / "x" / f"{result_key(parts)}.pt"
+    path.parent.mkdir(parents=True)
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    torch.save({"a": Payload()}, path, pickle_module=pickle)
+    assert stored("x", parts, lambda: {"a": 1}) == {"a": 1}
+    assert not marker.exists()
+
+
+def test_unsupported_values_are_refused_not_silently_recomputed(cache):
+    from dataclasses import dataclass
+
+    @dataclass
+    class Thing:
+        v: int
+
+    with pytest.raises(TypeError, match="the store keeps"):
+        stored("x", {"k": 1}, lambda: {"t": Thing(1)})
+
+
+def test_one_key_recipe_keeps_model_keys():
+    """Models' keys are content_key of their canonical config (16 hex digits)."""
+    from dprob_utils.dp.training import TrainConfig
+
+    cfg = TrainConfig(arch="p2_custom", mode="sgd", sigma=0.0, clip=1.0, lr=0.1, batch_size=64, epochs=1, seed=0)
+    assert cfg.key() == result_key(cfg.canonical()) and len(cfg.key()) == 16

@@ -1,0 +1,21 @@
+"""Every code-version constant of the book, and what bumping it invalidates.
+
+Each is part of the content key (:func:`dprob_utils.store.core.content_key`) of the entries named beside it:
+bump one when a code change changes those results, and they are recomputed (the history of each bump is in
+git). A change that moves numbers only by rounding still bumps, so that no cache mixes the two.
+"""
+
+# Trained models (every mode): <cache>/models. Bump when the training code changes the trained weights.
+TRAINING_CODE_VERSION = 2
+# Private models only (their noise stream and per-example clipping arithmetic): <cache>/models.
+NOISE_STREAM_VERSION = 6
+# Paper 1 MNIST chapters' stored results (FGSM, PGD, distances, curvature): <cache>/results/p1_*.
+P1_EXPERIMENT_VERSION = 1
+# The generated MNIST-C images: <cache>/mnistc/<name>-seed<s>-<key>.npy.
+CORRUPTION_CODE_VERSION = 1
+# Paper 1 Table 2's stored accuracy table (corruptions x models): <cache>/results/p1_mnistc_accuracy.
+MNISTC_TABLE_VERSION = 1
+# The CIFAR chapter's pre-trained convolutions, features and heads: <cache>/cifar.
+CIFAR_CODE_VERSION = 1
+# Paper 2 chapters' stored attack runs (PGD, CW, Boundary, FGSM, Square, AutoAttack): <cache>/attacks.
+ATTACK_CODE_VERSION = 2

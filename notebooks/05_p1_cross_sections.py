@@ -1,0 +1,69 @@
+# %% [markdown]
+# # Paper 1 on MNIST: cross-sections of the decision boundary (Fig. 1)
+#
+# Fig. 1 of paper 1 shows, for one MNIST test image, the classes that the SGD and the DP-SGD model predict on a
+# plane through the image: spanned by the normal to the decision boundary (y-axis) and a random orthogonal
+# direction (x-axis); the correct class in green, the others in red, the image at the centre. The paper reads
+# from it that DP-SGD's boundary is closer to the image and "looks more curved" (section 3.4).
+#
+# Our normal is the direction of eq. (5): the unit vector `(∇f_k − ∇f_t) / ‖·‖₂` towards the closest linearised
+# boundary, computed for each model at the image. The random direction is one Gaussian draw (seeded) per image,
+# shared by both models and orthogonalised against each model's normal. The axes are L2 distances in pixel space
+# ([0, 1] pixels); points of the plane outside the pixel box are evaluated too, as in the usual cross-section
+# plots. Each wrong class has its own warm shade, so that different wrong classes stay distinguishable.
+
+# %% tags=["parameters"]
+profile = "quick"
+samples = None  # positions among the test images both models classify correctly; None: the profile's list
+seed = None  # seed of the random direction; None: the profile's seed
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+from IPython.display import Markdown, display
+
+from dprob_utils.book import plots
+from dprob_utils.book.plots import paper1 as p1plots
+from dprob_utils.book.report import show_profile
+from dprob_utils.book.results import save_json
+from dprob_utils.config.profiles import get_profile
+from dprob_utils.experiments import p1_mnist as P
+
+plots.setup()
+prof = get_profile(profile)
+show_profile(profile)
+
+# %%
+a = prof.p1_attacks
+rows = P.common_settings(prof) + [
+    ("samples shown", "one (not identified)", f"positions {list(a.cross_section_samples if samples is None else samples)} "
+     "among the test images both models classify correctly"),
+    ("plane", "normal to the boundary × random orthogonal direction", "the same; normal of eq. (5)"),
+    ("extent", "not stated", f"±{a.cross_section_span:g} (L2) on both axes, {a.cross_section_resolution}² points"),
+]
+display(pd.DataFrame(P.settings_rows(prof, rows)).set_index("setting"))
+
+# %%
+res = P.run_cross_sections(profile, samples=None if samples is None else tuple(samples), seed=seed)
+n = len(res["samples"])
+fig, axes = plt.subplots(n, 2, figsize=(8, 3.8 * n), squeeze=False)
+for i, row in enumerate(res["samples"]):
+    for j, name in enumerate(("sgd", "dpsgd")):
+        r = row[name]
+        title = (f"{'SGD' if name == 'sgd' else 'DP-SGD'}: test image {row['test_index']} (class {row['label']}), "
+                 f"{r['fraction_correct']:.0f}% correct")
+        p1plots.cross_section(axes[i, j], r["_section"], title)
+plt.show()
+
+# %%
+table = pd.DataFrame([{"test image": row["test_index"], "class": row["label"],
+                       "SGD: % of plane correct": row["sgd"]["fraction_correct"],
+                       "DP-SGD: % of plane correct": row["dpsgd"]["fraction_correct"],
+                       "SGD: boundary along normal": row["sgd"]["distance_along_normal"],
+                       "DP-SGD: boundary along normal": row["dpsgd"]["distance_along_normal"]} for row in res["samples"]])
+display(table.set_index("test image").round(3))
+save_json(profile, "05_p1_cross_sections", P.public(res))
+display(Markdown(f"Mean share of the plotted square in the correct class: SGD "
+                 f"{res['mean_fraction_correct']['sgd']:.1f}%, DP-SGD {res['mean_fraction_correct']['dpsgd']:.1f}%. "
+                 f"The boundary along the normal is the first grid point of another class (grid step "
+                 f"{2 * res['span'] / (res['resolution'] - 1):.3f})."))
