@@ -6,9 +6,15 @@ One run gives both of paper 2's PGD curves: the success rate after ``T`` iterati
 fooled at an iteration ``<= T``, so the curve against the number of iterations (Fig. 2) costs one run of
 ``max(T)`` iterations instead of one run per ``T``, and every ε of Fig. 1 is a row of the same batch.
 
-One loop, :func:`pgd_first_fool`, runs every PGD of the book. :func:`pgd_linf` is torchattacks ``PGD``
-(paper 1's eq. (4), cross-checked against that loop by the tests); :func:`pgd_iterations_to_fool` (paper 1
-Fig. 4) and :func:`pgd_curves` (paper 2 Figs. 1, 2, 7) are views of it.
+- :func:`pgd_linf`: torchattacks ``PGD`` (paper 1 eq. (4), start at ``x``; chapters 03, 05);
+- :func:`pgd_iterations_to_fool`: paper 1 Fig. 4, the first fooling iteration of eq. (4) (chapter 03); the same
+  projection as torchattacks (``x + clip(x' - x, -ε, ε)``), which the tests check against :func:`pgd_linf`;
+- :func:`pgd_first_fool` / :func:`pgd_curves`: paper 2's Foolbox-style PGD (random start, ``α = ε/30``,
+  per-sample ε and budgets; chapters 08, 10, 11), projection ``min(max(x', x - ε), x + ε)``; with
+  ``random_start=False`` it agrees with :func:`pgd_iterations_to_fool` (a test checks it).
+
+The last two are separate loops only because their projections round differently; merging them would move
+paper 1's Fig. 4 or paper 2's curves by float rounding.
 """
 
 from __future__ import annotations

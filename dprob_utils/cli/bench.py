@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
+from pathlib import Path
 
 import torch
 
@@ -178,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="time 4N DP-SGD trainings in sequence vs in N processes side by side")
     ap.add_argument("--plan", metavar="PROFILE", default=None,
                     help="measure this device and project the profile's training, Boundary and CW time")
+    ap.add_argument("--record", default=str(RECORD), metavar="FILE",
+                    help="append the throughput table to this JSON-lines file (default benchmarks/results.jsonl)")
+    ap.add_argument("--no-record", dest="record", action="store_const", const=None, help="do not record")
     args = ap.parse_args(argv)
     if args.plan:
         print_plan(args.plan, args.images, args.attack_samples, args.device)
@@ -190,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
           f"median of {args.repeats} round-robin repeats, compiled per-example kernels "
           f"{'on' if compiled_grads.enabled() else 'off (DPROB_COMPILE=0)'}")
     print(f"{'architecture':<14s} {'variant':<14s} {'images/s':>9s} {'vs SGD':>7s} {'vs hooks':>9s}")
+    measured: dict[str, dict[str, float]] = {}
     for arch in args.archs:
         # warm-up (allocator, Opacus hook registration) not timed
         for _, mode, gsm in VARIANTS:
@@ -199,11 +204,33 @@ def main(argv: list[str] | None = None) -> int:
             for name, mode, gsm in VARIANTS:
                 runs[name].append(time_variant(arch, mode, gsm, ds.x, ds.y, args.batch, args.device))
         med = {k: statistics.median(v) for k, v in runs.items()}
+        measured[arch] = med
         for name, _, _ in VARIANTS:
             print(f"{arch:<14s} {name:<14s} {med[name]:9.0f} {med[name] / med['SGD']:6.2f}x "
                   f"{med[name] / med['Opacus hooks']:8.1f}x")
+    if args.record:
+        record(Path(args.record), {"what": "train_throughput", "images_per_s": measured, "images": args.images,
+                                   "batch": args.batch, "repeats": args.repeats, "device": args.device,
+                                   "compiled_kernels": compiled_grads.enabled()})
     if args.attacks:
         print_attacks(args.attack_samples, ba_steps=200, cw_steps=100, single=10, device=args.device)
     return 0
+
+
+RECORD = Path(__file__).resolve().parents[2] / "benchmarks" / "results.jsonl"
+
+
+def record(path: Path, entry: dict) -> None:
+    """Append ``entry`` with the time, machine, threads and versions to the JSON-lines file ``path``."""
+    import datetime
+    import json
+    import platform
+
+    entry = {"time": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+             "machine": f"{platform.processor() or platform.machine()}, {platform.node()}",
+             "threads": torch.get_num_threads(), "torch": torch.__version__, **entry}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fh.write(json.dumps(entry, sort_keys=True) + "\n")
 
 

@@ -1,10 +1,8 @@
 """Independent work in separate processes: notebooks side by side (:mod:`.runner`) and models of a grid trained
 side by side (:func:`.zoo.train_missing`).
 
-Why processes and not torch threads: small convolutions and the per-step Python work of DP-SGD do not spread
-well over threads. On 2 CPU cores, 8 DP-SGD models trained one single-threaded process per core finished 1.04-1.09x
-sooner than one after another on both threads (``dprob bench --parallel 2 --images 60000``): a small gain, since
-the two processes then share the cache and memory bandwidth.
+Why processes and not torch threads: small convolutions and DP-SGD's per-step Python work do not spread well
+over threads (measured in benchmarks/README.md).
 """
 
 from __future__ import annotations

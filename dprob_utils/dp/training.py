@@ -12,8 +12,7 @@ Modes (``TrainConfig.mode``):
 Private modes draw each batch by Poisson sampling (every example joins with probability b / N) because that
 is what the RDP/PRV accountants assume; paper 1 writes "sample a random batch of size b". Per-example
 clipping uses dprob's book-keeping clipping (``grad_sample_mode="bk"``, :mod:`dprob_utils.dp.fast.bk_clipping`: one
-backward pass, no second pass and no per-example gradients of the dense layers), 1.8-2.2x faster than Opacus's
-ghost clipping on these models (``dprob bench``, batch 256, 2 cores); Opacus's optimizer adds the noise (drawn on every core,
+backward pass, no second pass and no per-example gradients of the dense layers); Opacus's optimizer adds the noise (drawn on every core,
 :mod:`dprob_utils.dp.fast.dp_optimizer`) and Opacus accounts the privacy.
 ``"ghost"`` and ``"hooks"`` (Opacus's own modes) give the same update up to float rounding and are kept for
 the benchmark, the tests, and layers book-keeping does not support.

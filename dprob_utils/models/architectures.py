@@ -123,10 +123,8 @@ def build_model(arch: str, **kwargs) -> nn.Module:
     """A freshly initialised model of architecture ``arch`` (one of :data:`ARCHITECTURES`)."""
     if arch not in ARCHITECTURES:
         raise ConfigError(f"unknown architecture {arch!r}; choose one of {', '.join(ARCHITECTURES)}")
-    # Channels-last convolution weights make every activation channels-last (NHWC). Same values up to float
-    # rounding, but on a CPU PyTorch's max-pooling kernel is 7x faster in that layout (paper 1's first pooling of
-    # 1024 images: 35 ms NCHW, 5 ms NHWC) and its convolutions skip layout conversions: an SGD step of paper 1's
-    # CNN takes 173 ms instead of 288 ms, of the custom CNN 8.8 ms instead of 15.8 ms (2 cores).
+    # Channels-last convolution weights make every activation channels-last (NHWC): same values up to float
+    # rounding, and PyTorch's CPU max-pooling and convolutions are much faster in that layout.
     return ARCHITECTURES[arch](**kwargs).to(memory_format=torch.channels_last)
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 from dprob_utils.cli import bench
 
 
-def test_training_benchmark_prints_every_variant(capsys):
-    assert bench.main(["--archs", "p2_custom", "--images", "256", "--batch", "128", "--repeats", "1"]) == 0
+def test_training_benchmark_prints_every_variant_and_records_it(capsys, tmp_path):
+    log = tmp_path / "results.jsonl"
+    assert bench.main(["--archs", "p2_custom", "--images", "256", "--batch", "128", "--repeats", "1",
+                       "--record", str(log)]) == 0
     out = capsys.readouterr().out
     for name, _, _ in bench.VARIANTS:
         assert name in out
+    entry = json.loads(log.read_text().splitlines()[-1])
+    assert set(entry["images_per_s"]["p2_custom"]) == {name for name, _, _ in bench.VARIANTS}
+    assert entry["machine"] and entry["threads"] >= 1
 
 
 def test_attack_benchmark_reports_both_attacks_both_ways():

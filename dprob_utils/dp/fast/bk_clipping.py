@@ -2,8 +2,7 @@
 
 Why not Opacus alone: Opacus 1.6 offers per-sample hooks (every example's full gradient is materialised: for the
 400,000-weight dense layer of paper 1's CNN that is 400 MB per batch of 256) and ghost clipping (per-example
-norms without per-example gradients, but a *second* full backward pass to form the clipped sum). On 2 CPU cores
-they train paper 1's CNN at about 0.07x and 0.35x the speed of plain SGD (``dprob bench``). The book-keeping
+norms without per-example gradients, but a *second* full backward pass to form the clipped sum). The book-keeping
 trick (Z. Bu, Y.-X. Wang, S. Zha, G. Karypis, "Differentially private optimization on large model at small
 cost", ICML 2023) needs neither: one backward pass returns each layer's output gradients ``g`` (``[B, out]``);
 with the stored layer inputs ``a`` it gives
@@ -182,19 +181,74 @@ def _linear_sequence_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -
     return _materialised_parts(grads)
 
 
+# --------------------------------------------------------------------------- which path each layer takes
+
+CONV_PATHS = ("compiled", "unfolded-input", "grouped-backward", "kernel-rows", "grouped-convolutions", "bias-only")
+BLOCK_PATHS = ("unfolded-input", "grouped-backward", "kernel-rows")  # per-example gradients as matrix products
+
+
+def plan(layer: nn.Module, g: torch.Tensor) -> str:
+    """The path that forms ``layer``'s per-example gradient norms and clipped sum, given its output (gradient)
+    ``g`` (``[B, out, H', W']`` for a convolution; only its shape and device matter):
+
+    - ``"dense"`` / ``"dense-sequence"``: ``nn.Linear`` (ghost norms; per-example gradients for 3-d inputs);
+    - ``"compiled"``: TorchInductor's per-example kernels (:mod:`.compiled_grads`; CPU, at most
+      :data:`~.compiled_grads.MAX_WEIGHTS` weights), in place of kernel rows or grouped convolutions;
+    - ``"unfolded-input"``: fewer than :data:`UNFOLD_BELOW_POSITIONS` output positions;
+    - ``"grouped-backward"``: one input channel, strided (oneDNN's grouped backward-weights kernel);
+    - ``"kernel-rows"``: several input channels (one matrix product per kernel row);
+    - ``"grouped-convolutions"``: the rest (one input channel, stride 1), chunk by chunk;
+    - ``"bias-only"``: a convolution whose weight is frozen.
+    """
+    if isinstance(layer, nn.Linear):
+        return "dense" if g.dim() == 2 else "dense-sequence"
+    if not _trainable(layer.weight):
+        return "bias-only"
+    if _use_unfold(layer, g):
+        return "unfolded-input"
+    if _use_grouped_backward(layer):
+        return "grouped-backward"
+    if compiled_grads.applies(layer, g):
+        return "compiled"
+    return "kernel-rows" if _use_rows(layer) else "grouped-convolutions"
+
+
+def explain(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 256) -> list[dict]:
+    """One row per trainable layer of ``model`` for a batch of ``batch_size`` inputs of ``input_shape``
+    (``(C, H, W)``): its name, type, number of weights, :func:`plan`, and whether it is the layer whose clipped
+    sum is fused with the norms, chunk by chunk (:func:`_fused_layer`). E.g.
+    ``explain(build_model("p1_mnist_cnn"), (1, 28, 28))``."""
+    seen: list[tuple[str, nn.Module, torch.Tensor]] = []
+    hooks = [m.register_forward_hook(lambda mod, _i, out, name=name: seen.append((name, mod, out.detach())))
+             for name, m in model.named_modules() if isinstance(m, (nn.Linear, nn.Conv2d))
+             and any(p.requires_grad for p in m.parameters(recurse=False))]
+    try:
+        with torch.no_grad():
+            model(torch.zeros(batch_size, *input_shape, device=next(model.parameters()).device))
+    finally:
+        for h in hooks:
+            h.remove()
+    fused = _fused_layer([(m, None, out) for _, m, out in seen])
+    return [{"layer": name, "type": type(m).__name__, "weights": sum(p.numel() for p in m.parameters(recurse=False)),
+             "path": plan(m, out), "fused": i == fused} for i, (name, m, out) in enumerate(seen)]
+
+
 def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[torch.Tensor, ClippedSum]:
     sq = torch.zeros(a.shape[0], dtype=g.dtype, device=g.device)
     blocks, chunks = [], []
     compiled = None
-    if _trainable(layer.weight) and _use_compiled(layer, g):
+    path = plan(layer, g)
+    if path == "compiled":
         compiled = compiled_grads.conv_grads_and_norms(layer, a, g)  # ([B, in, kh, kw, out], [B]) or None
+        if compiled is None:  # the compile failed (warned once): the path it replaces
+            path = "kernel-rows" if _use_rows(layer) else "grouped-convolutions"
     if compiled is not None:
         sq = sq + compiled[1]
-    elif _trainable(layer.weight) and _has_blocks(layer, g):
+    elif path in BLOCK_PATHS:
         blocks = _per_example_blocks(layer, a, g)
         for r in blocks:
             sq = sq + torch.linalg.vector_norm(r, dim=(1, 2)).square()
-    elif _trainable(layer.weight):
+    elif path == "grouped-convolutions":
         # grouped convolutions are 1.5-4x faster on NCHW tensors, worth the copy
         a, g = a.contiguous(), g.contiguous()
         for i, r in _grouped_chunks(layer, a, g):
@@ -227,26 +281,19 @@ def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[tor
     return sq, clipped_sum
 
 
-# Per-example weight gradients held per grouped-convolution chunk: about 4 MB, so that a chunk is still in the
-# CPU's cache when its norms are taken. For paper 1's second convolution (25,000 weights) that is 32 examples:
-# 91 ms for a batch of 1024, against 112 ms with chunks of 128 (2 cores). For small layers the chunk is capped at
-# MAX_CONV_CHUNK examples (paper 1's first convolution: 11 ms at 256, 14 ms at 32).
+# Per-example weight gradients held per grouped-convolution chunk: about 4 MB, to stay in the CPU's cache while its
+# norms are taken; small layers are capped at MAX_CONV_CHUNK examples.
 CONV_CHUNK_FLOATS = 2**20
 MAX_CONV_CHUNK = 256
 CONV_CHUNK: int | None = None  # a fixed number of examples per chunk (tests), instead of the rule above
 # Below this many output positions (and without dilation), unfolding the input (:func:`_unfolded_grads`) is the
-# faster way: paper 2's custom CNN's second convolution, 5x5 = 25 positions, 1.9 ms against 4.1 ms by kernel rows
-# (batch 256, 2 threads; an ad-hoc script timing the variants interleaved, 15 rounds, median). With more positions
-# the unfolded copy (kh * kw copies of the input) no longer fits the cache: paper 1's second convolution 10.9 ms
-# against 10.4 ms, LeNet's second 9.3 ms against 4.8 ms.
+# faster way; with more, the unfolded copy no longer fits the cache.
 UNFOLD_BELOW_POSITIONS = 64
 
 
 def _use_rows(layer: nn.Conv2d) -> bool:
     """Kernel-row products (:func:`_kernel_row_grads`) for every convolution of more than one input channel
-    without dilation: for paper 1's second convolution 13 ms against 40 ms for grouped convolutions (batch 256,
-    2 threads), LeNet's 4 ms against 12 ms, the custom CNN's 6 ms against 9 ms by unfolding. With one input
-    channel each product is too thin (5 columns for paper 1's first layer): grouped convolutions stay 3x faster."""
+    without dilation; with one input channel each product is too thin and grouped convolutions stay faster."""
     return layer.in_channels > 1 and layer.dilation == (1, 1)
 
 
@@ -271,11 +318,10 @@ def _kernel_row_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> lis
 def _fused_layer(items: list[tuple[nn.Module, torch.Tensor, torch.Tensor]]) -> int | None:
     """Index of the layer whose clipped sum :func:`_fused_conv_clip` forms chunk by chunk: of the convolutions
     whose per-example gradients are matrix products (kernel rows, unfolded input, grouped backward weights) and
-    not compiled kernels (:func:`_use_compiled`), the one with the most weights (paper 1's second layer, the custom
+    not compiled kernels (:func:`plan`), the one with the most weights (paper 1's second layer, the custom
     CNN's second; LeNet's second with ``DPROB_COMPILE=0``), or None."""
     convs = [(m.weight.numel(), i) for i, (m, _, g) in enumerate(items)
-             if isinstance(m, nn.Conv2d) and _trainable(m.weight) and _has_blocks(m, g)
-             and not _use_compiled(m, g)]
+             if isinstance(m, nn.Conv2d) and plan(m, g) in BLOCK_PATHS]
     return max(convs)[1] if convs else None
 
 
@@ -283,12 +329,6 @@ def _by_rows(layer: nn.Conv2d, g: torch.Tensor) -> bool:
     """Whether ``layer`` takes kernel rows or grouped convolutions, i.e. neither the unfolded input nor the grouped
     backward weights; for :func:`_per_example_blocks`: kernel rows (else one block in the unfolded layout)."""
     return not (_use_unfold(layer, g) or _use_grouped_backward(layer))
-
-
-def _has_blocks(layer: nn.Conv2d, g: torch.Tensor) -> bool:
-    """Whether ``layer``'s per-example gradients are matrix products (:func:`_per_example_blocks`); the other
-    convolutions (one input channel, stride 1) take grouped convolutions (:func:`_grouped_chunks`)."""
-    return not _by_rows(layer, g) or _use_rows(layer)
 
 
 def _per_example_blocks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
@@ -318,14 +358,7 @@ def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_s
     The per-example weight gradients (:func:`_per_example_blocks`) of a chunk of examples (:func:`conv_chunk`)
     give the chunk's norms, hence its clipping factors, and are added into the clipped sum while they are still
     in the CPU's cache: they are never stored for the whole batch (paper 1's second layer: 25.6 MB at batch 256,
-    written once and read twice otherwise). Paper 1's second layer (kernel rows): 21.7 -> 17.7 ms on one thread,
-    batch 256 (median of 25 interleaved rounds, an ad-hoc script); paper 1's DP-SGD epoch on one thread 2784 ->
-    3031 images/s (0.73x -> 0.79x SGD), on two within noise (0.72x -> 0.73x), in alternating processes of the
-    code before and after. The custom CNN's second layer (unfolded input, chunks of 128): 4.6 -> 3.8 ms on one
-    thread, 2.3 -> 2.0 ms on two (ad-hoc script, 40 interleaved rounds); its DP-SGD epoch within noise
-    (``benchmarks/compare_revisions.py --archs p2_custom``: 0.64x -> 0.65x SGD on one thread, 0.63x -> 0.66x on
-    two). Chunks of :func:`conv_chunk` examples (32 for paper 1; 64 and whole batches
-    were no faster there)."""
+    written once and read twice otherwise)."""
     b = g.shape[0]
     gb = g.sum((2, 3)) if _trainable(layer.bias) else None  # [B, out]
     total: torch.Tensor | None = None
@@ -346,15 +379,6 @@ def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_s
     if gb is not None:
         out.append((layer.bias, (max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0) @ gb))
     return norms, out
-
-
-def _use_compiled(layer: nn.Conv2d, g: torch.Tensor) -> bool:
-    """Per-example gradients from :mod:`dprob_utils.dp.fast.compiled_grads` instead of kernel rows or grouped
-    convolutions. Not instead of the unfolded input or the grouped backward weights (the custom CNN's layers):
-    timed inside whole DP steps those were as fast or faster (conv 1 2.49 ms against 2.71, conv 2 fused 2.48
-    against 2.66 plus 0.6 ms more for the clipped sum of stored gradients; batch 256, two cores, an ad-hoc
-    script timing each phase), while LeNet's two layers went 2.1 -> 1.6 and 5.6 -> 4.0 ms."""
-    return compiled_grads.applies(layer, g) and _by_rows(layer, g)
 
 
 def _use_unfold(layer: nn.Conv2d, g: torch.Tensor) -> bool:
@@ -383,11 +407,7 @@ def _unfolded_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch
 
 def _use_grouped_backward(layer: nn.Conv2d) -> bool:
     """Strided convolutions of one input channel: oneDNN's backward-weights kernel for a convolution grouped by
-    example takes the stride as it is, where :func:`_grouped_chunks` dilates the output gradients by it. Paper 2's
-    custom CNN's first layer (8x8, stride 2), batch 256: 3.2 ms against 4.3 ms on one thread, 1.6 against 2.2 on
-    two (``python benchmarks/dp_step_breakdown.py --arch p2_custom --batch 256``, and an ad-hoc script timing both
-    interleaved). Not for stride 1 (paper 1's first layer: 10.9 against 7.7 ms on one thread) nor for several
-    input channels (paper 1's second: 35 against 17 ms)."""
+    example takes the stride as it is, where :func:`_grouped_chunks` dilates the output gradients by it; not for stride 1 nor for several input channels, where the other paths are faster."""
     return layer.in_channels == 1 and layer.stride != (1, 1)
 
 

@@ -2,33 +2,16 @@
 
 Why: on a CPU the book-keeping clipper's per-example gradients of a convolution, ``g_i^T U_i`` (``U_i``: the
 unfolded input of example ``i``), are batched matrix products of a few dozen rows each. MKL runs them at about
-half the speed of oneDNN's weight-gradient kernel that plain SGD uses (on the AMD EPYC of these
-measurements MKL's big matrix products reach 42-49 GMAC/s on two cores, oneDNN's channels-last weight gradient
-70). Written as a broadcast product summed over output positions, with the output channel innermost,
-TorchInductor fuses the unfold, the products, the sum and the squared norm into one vectorised C++ loop nest.
-Batch 250, median ms of 21 interleaved rounds of the clipper's other path (per-example gradients, norms and
-clipped sum, not chunk-fused) against this one in chunks of 64 (an ad-hoc script; two cores / one core):
-
-======================  ============  ============
-layer                   two cores     one core
-======================  ============  ============
-custom CNN conv 1       2.37 -> 1.87  3.80 -> 3.20
-custom CNN conv 2       2.17 -> 1.93  4.05 -> 3.20
-LeNet conv 1            1.96 -> 1.05  3.50 -> 1.81
-LeNet conv 2            5.49 -> 3.92  10.6 -> 7.22
-paper 1 CNN conv 1      4.64 -> 3.86  9.06 -> 7.35
-paper 1 CNN conv 2      11.0 -> 13.8  21.4 -> 27.0
-CIFAR net conv 1        58.4 -> 16.6
-CIFAR net conv 2        37.7 -> 82.7
-======================  ============  ============
+half the speed of oneDNN's weight-gradient kernel that plain SGD uses. Written as a broadcast product summed
+over output positions, with the output channel innermost, TorchInductor fuses the unfold, the products, the sum
+and the squared norm into one vectorised C++ loop nest (per-layer timings in benchmarks/README.md).
 
 So the compiled kernel serves convolutions of at most :data:`MAX_WEIGHTS` weights on a CPU, and the clipper
-(:func:`dprob_utils.dp.fast.bk_clipping._use_compiled`) uses it only in place of its kernel-row and grouped-convolution
+(:func:`dprob_utils.dp.fast.bk_clipping.plan`) uses it only in place of its kernel-row and grouped-convolution
 paths: inside whole DP steps the custom CNN's layers (unfolded input, grouped backward weights, chunk-fused) were
 no faster compiled. Each shape is compiled once per process for fixed chunks of :data:`CHUNK_SIZES` examples (a
 Poisson batch's remainder is zero-padded to the next multiple of 8; zero output gradients give zero gradients):
-kernels for a symbolic batch size were up to 1.4x slower. Compiling needs a C++ compiler: the first compile in a
-fresh process takes ~13 s, later shapes ~1 s, and TorchInductor's disk cache makes later processes ~0.1 s.
+kernels for a symbolic batch size were slower. Compiling needs a C++ compiler (its cost: benchmarks/README.md).
 Without a compiler, or with ``DPROB_COMPILE=0``, :func:`conv_grads_and_norms` returns None and the clipper keeps
 its other path (one warning).
 """
@@ -43,7 +26,7 @@ from torch import nn
 
 # Convolutions with more weights keep the matrix-product path (paper 1's second convolution, 25,000 weights,
 # and the CIFAR net's second, 36,864, were slower compiled; the custom CNN's second, 8,192, was faster on its
-# own, though not inside a whole step: see bk_clipping._use_compiled).
+# own, though not inside a whole step: see bk_clipping.plan).
 MAX_WEIGHTS = 8192
 # Examples per compiled call: full chunks of 64, the rest in chunks of 32, 16 and 8 (the last zero-padded).
 CHUNK_SIZES = (64, 32, 16, 8)

@@ -1,15 +1,11 @@
 """Opacus's DP optimizer for the book-keeping clipper, with the noise drawn on every CPU core.
 
 :class:`BookKeepingDPOptimizer` is :class:`opacus.optimizers.DPOptimizerFastGradientClipping` (the optimizer
-Opacus pairs with its ghost clipping: ``p.grad`` already holds the clipped sum) with two CPU costs removed. For
-LeNet (941,354 weights, batch 256, 2 cores) one optimizer step takes 4.6 ms with Opacus's class and 2.6 ms with this
-one (``python benchmarks/dp_step_breakdown.py --arch p2_lenet --batch 256 --optimizer``; paper 1's CNN gains less,
-within that script's run-to-run spread):
+Opacus pairs with its ghost clipping: ``p.grad`` already holds the clipped sum) with two CPU costs removed
+(measured in benchmarks/README.md):
 
 - Opacus draws the noise with one ``torch.normal`` call per parameter on one generator. A CPU generator is a
-  Mersenne twister that runs on one core: LeNet's 941,354 draws take ~4.5 ms, ~2.6 ms in two chunks when the
-  second core is free (after an OpenMP operation libgomp's idle worker keeps spinning on it for a while, and the
-  gain shrinks). :func:`gaussian_noise` draws large noise vectors in :data:`NOISE_CHUNKS` pieces, each from its
+  Mersenne twister that runs on one core. :func:`gaussian_noise` draws large noise vectors in :data:`NOISE_CHUNKS` pieces, each from its
   own generator seeded from the optimizer's generator, on parallel threads.
 - ``accumulate`` deep-copies every gradient into ``p.summed_grad``; the clipper writes a fresh tensor per step,
   so it is taken as it is.
@@ -29,8 +25,7 @@ import torch
 from opacus.optimizers import DPOptimizerFastGradientClipping
 from opacus.optimizers.optimizer import _check_processed_flag, _mark_as_processed
 
-# Noise vectors of at least this many numbers are drawn in NOISE_CHUNKS pieces (below it, one call: the custom
-# CNN's 26,000 weights take 0.1 ms).
+# Noise vectors of at least this many numbers are drawn in NOISE_CHUNKS pieces (below it, one call is as fast).
 CHUNKED_NOISE_FROM = 2**16
 NOISE_CHUNKS = 2
 

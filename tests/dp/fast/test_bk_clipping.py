@@ -226,8 +226,19 @@ def test_compiled_kernels_replace_the_kernel_row_and_grouped_paths_only():
             h = m(h)
             if isinstance(m, nn.Conv2d):
                 outs.append(h)
-        return [bk_clipping._use_compiled(m, g) for m, g in zip(convs, outs, strict=True)]
+        return [bk_clipping.plan(m, g) == "compiled" for m, g in zip(convs, outs, strict=True)]
 
     assert used("p2_lenet") == [True, True]
     assert used("p1_mnist_cnn") == [True, False]
     assert used("p2_custom") == [False, False]
+
+
+def test_explain_names_every_layers_path():
+    rows = {r["layer"]: r for r in bk_clipping.explain(build_model("p1_mnist_cnn"), (1, 28, 28))}
+    paths = [r["path"] for r in rows.values()]
+    assert set(paths) <= set(bk_clipping.CONV_PATHS) | {"dense", "dense-sequence"}
+    assert sum(r["fused"] for r in rows.values()) <= 1
+    assert [r["type"] for r in rows.values()].count("Linear") == paths.count("dense")
+    custom = bk_clipping.explain(build_model("p2_custom"), (1, 28, 28))
+    assert [r["path"] for r in custom if r["type"] == "Conv2d"] == ["grouped-backward", "unfolded-input"]
+    assert [r["fused"] for r in custom if r["type"] == "Conv2d"] == [False, True]
