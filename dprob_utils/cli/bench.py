@@ -110,6 +110,7 @@ def print_parallel(archs: list[str], jobs: int, images: int, batch: int) -> None
     import tempfile
     import warnings
 
+    from dprob_utils.config.profiles import SMOKE
     from dprob_utils.models.zoo import train_missing
     from dprob_utils.store.model_cache import ModelCache
 
@@ -126,7 +127,7 @@ def print_parallel(archs: list[str], jobs: int, images: int, batch: int) -> None
             with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # one short epoch may leave a model at chance: not the point here
                 t = time.perf_counter()
-                train_missing(configs, "smoke", jobs=j, cache=ModelCache(tmp), progress=False)
+                train_missing(configs, SMOKE, jobs=j, cache=ModelCache(tmp), progress=False)
                 secs.append(time.perf_counter() - t)
         print(f"{arch:<14s} {secs[0]:10.1f} s {secs[1]:11.1f} s {secs[0] / secs[1]:5.2f}x")
 

@@ -33,19 +33,17 @@ def model_key(sigma: float | None = None, clip: float | None = None) -> str:
     return "sgd" if sigma is None else f"dp_s{sigma:g}_c{clip:g}"
 
 
-def table2_models(profile: Profile | str) -> list[tuple[str, TrainConfig]]:
+def table2_models(prof: Profile) -> list[tuple[str, TrainConfig]]:
     """(key, config) of Table 2's models in the profile: SGD, the main DP-SGD setting, the other settings."""
-    prof = get_profile(profile)
     out = [("sgd", zoo.p1_sgd(prof))]
     for s, c in dict.fromkeys([prof.p1_grid.main, *prof.p1_grid.table2]):
         out.append((model_key(s, c), zoo.p1_dp(prof, s, c)))
     return out
 
 
-def test_set(profile: Profile | str) -> ImageDataset:
+def test_set(prof: Profile) -> ImageDataset:
     """The MNIST test images that are corrupted: a stratified subset of ``mnistc.test_samples`` (seeded by
     the profile seed) or all 10,000."""
-    prof = get_profile(profile)
     return subset(load_dataset("mnist", "test"), prof.mnistc.test_samples, "stratified", seed=prof.seed)
 
 
@@ -162,14 +160,13 @@ def paper_summary(reference_rows: Sequence[Mapping]) -> dict:
     return out
 
 
-def compare_released(profile: Profile | str, path=None, progress: bool | None = None) -> dict | None:
+def compare_released(prof: Profile, path=None, progress: bool | None = None) -> dict | None:
     """Accuracy (%) of each Table 2 model on the generated and on the released version of every corruption
     present in the released MNIST-C directory (``path`` or ``$DPROB_MNISTC``), on the same test images.
     ``None`` when no directory is given."""
     available = [n for n in released_available(path) if n in RELEASED]
     if not available:
         return None
-    prof = get_profile(profile)
     ds = test_set(prof)
     models = {k: zoo.load(cfg, prof, progress=progress)[0] for k, cfg in table2_models(prof)}
     seed = prof.mnistc.corruption_seed

@@ -99,10 +99,9 @@ def attack_points(model: nn.Module, n: int, seed: int) -> torch.Tensor:
     return torch.cat(chosen) if chosen else torch.empty(0, dtype=torch.long)
 
 
-def gradient_batch(profile: Profile | str) -> tuple[torch.Tensor, torch.Tensor]:
+def gradient_batch(prof: Profile) -> tuple[torch.Tensor, torch.Tensor]:
     """The test batch of the gradient statistics: the first ``gradient_batch`` images of the permutation
     (correctly classified or not), the same for every model."""
-    prof = get_profile(profile)
     idx = test_permutation(prof.seed)[: prof.p2_attacks.gradient_batch]
     return test_set().x[idx], test_set().y[idx]
 
@@ -134,10 +133,9 @@ def _load(prof: Profile, group: str, cfg: TrainConfig, key: str | None = None,
                         points=pts)
 
 
-def chapter_models(profile: Profile | str, groups: tuple[str, ...] = ("p2_lenet", "p2_custom", "masked")
+def chapter_models(prof: Profile, groups: tuple[str, ...] = ("p2_lenet", "p2_custom", "masked")
                    ) -> list[ChapterModel]:
     """Every model of ``zoo.paper2_specs(profile)`` in ``groups`` (trained on first use, then cached)."""
-    prof = get_profile(profile)
     out = []
     for spec in zoo.paper2_specs(prof):
         group = "masked" if spec.group == "paper2 masked" else spec.config.arch
@@ -146,10 +144,9 @@ def chapter_models(profile: Profile | str, groups: tuple[str, ...] = ("p2_lenet"
     return out
 
 
-def substitute_model(profile: Profile | str, arch: str) -> ChapterModel:
+def substitute_model(prof: Profile, arch: str) -> ChapterModel:
     """The "similar substitute" of the masking check's criterion 7: the SGD model of ``arch`` trained with
     seed ``profile seed + substitute_seed_offset`` (not a model of the paper; trained on first use)."""
-    prof = get_profile(profile)
     cfg = zoo.substitute_config(prof, arch)
     return _load(prof, arch, cfg, key=f"{arch}:sgd-substitute", label=f"SGD (seed {cfg.seed})")
 
@@ -177,10 +174,10 @@ def _n(limit: int | None, cm: ChapterModel) -> int:
     return len(cm.points) if limit is None else min(limit, len(cm.points))
 
 
-def pgd(cm: ChapterModel, profile: Profile | str) -> PGDCurves:
+def pgd(cm: ChapterModel, prof: Profile) -> PGDCurves:
     """PGD L∞ against ε (``pgd_steps`` iterations) and against iterations at ``pgd_iter_eps``, on all attack
     points; the adversarial images at ``transfer_eps`` are kept (transfer, gallery)."""
-    s = get_profile(profile).p2_attacks
+    s = prof.p2_attacks
     x, y = data_of(cm)
     eps = sorted({*s.pgd_eps, s.transfer_eps, s.masking_eps})
     params = {"eps": eps, "steps": s.pgd_steps, "iter_eps": s.pgd_iter_eps, "max_iters": max(s.pgd_iter_grid),
@@ -189,7 +186,7 @@ def pgd(cm: ChapterModel, profile: Profile | str) -> PGDCurves:
     def compute() -> dict:
         c = pgd_curves(cm.model, x, y, eps, s.pgd_steps, iter_eps=s.pgd_iter_eps, max_iters=max(s.pgd_iter_grid),
                        rel_stepsize=s.pgd_rel_stepsize, random_start=s.pgd_random_start,
-                       keep_adv=[s.transfer_eps], seed=get_profile(profile).seed)
+                       keep_adv=[s.transfer_eps], seed=prof.seed)
         return {"eps": c.eps, "first_fool": c.first_fool, "steps": c.steps, "iter_eps": c.iter_eps,
                 "max_iters": c.max_iters, "adv": c.adv[s.transfer_eps], "adv_eps": s.transfer_eps}
 
@@ -198,10 +195,10 @@ def pgd(cm: ChapterModel, profile: Profile | str) -> PGDCurves:
                      max_iters=d["max_iters"], adv={d["adv_eps"]: d["adv"]})
 
 
-def cw(cm: ChapterModel, profile: Profile | str, steps: int | None = None) -> MinimalResult:
+def cw(cm: ChapterModel, prof: Profile, steps: int | None = None) -> MinimalResult:
     """Carlini-Wagner L2 on the first ``cw_samples`` attack points (``steps`` per constant, default
     ``cw_steps``; Table IV uses ``cw_masked_steps``)."""
-    s = get_profile(profile).p2_attacks
+    s = prof.p2_attacks
     steps = s.cw_steps if steps is None else steps
     x, y = data_of(cm, _n(s.cw_samples, cm))
     params = {"steps": steps, "bs": s.cw_binary_search_steps, "c0": s.cw_initial_const, "lr": s.cw_stepsize}
@@ -215,9 +212,8 @@ def cw(cm: ChapterModel, profile: Profile | str, steps: int | None = None) -> Mi
     return MinimalResult(adv=d["adv"], dist=d["dist"])
 
 
-def boundary(cm: ChapterModel, profile: Profile | str) -> MinimalResult:
+def boundary(cm: ChapterModel, prof: Profile) -> MinimalResult:
     """Boundary attack L2 on the first ``boundary_samples`` attack points."""
-    prof = get_profile(profile)
     s = prof.p2_attacks
     x, y = data_of(cm, _n(s.boundary_samples, cm))
 
@@ -232,9 +228,9 @@ def boundary(cm: ChapterModel, profile: Profile | str) -> MinimalResult:
     return MinimalResult(adv=d["adv"], dist=d["dist"])
 
 
-def _fooled_run(cm: ChapterModel, profile: Profile | str, name: str, params: dict,
+def _fooled_run(cm: ChapterModel, prof: Profile, name: str, params: dict,
                 attack: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
-    s = get_profile(profile).p2_attacks
+    s = prof.p2_attacks
     x, y = data_of(cm, _n(s.masking_samples, cm))
 
     def compute() -> dict:
@@ -244,23 +240,21 @@ def _fooled_run(cm: ChapterModel, profile: Profile | str, name: str, params: dic
     return _stored(cm, name, params, cm.points[: len(y)], compute)["fooled"]
 
 
-def fgsm_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
+def fgsm_fooled(cm: ChapterModel, prof: Profile) -> torch.Tensor:
     """Per masking point, fooled by FGSM at ``masking_eps`` (``BoolTensor``)."""
-    eps = get_profile(profile).p2_attacks.masking_eps
-    return _fooled_run(cm, profile, "fgsm", {"eps": eps}, lambda m, x, y: fgsm(m, x, y, eps))
+    eps = prof.p2_attacks.masking_eps
+    return _fooled_run(cm, prof, "fgsm", {"eps": eps}, lambda m, x, y: fgsm(m, x, y, eps))
 
 
-def square_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
+def square_fooled(cm: ChapterModel, prof: Profile) -> torch.Tensor:
     """Per masking point, fooled by the Square attack at ``masking_eps``."""
-    prof = get_profile(profile)
     s = prof.p2_attacks
     return _fooled_run(cm, prof, "square", {"eps": s.masking_eps, "q": s.square_queries, "seed": prof.seed},
                        lambda m, x, y: square_linf(m, x, y, s.masking_eps, s.square_queries, prof.seed))
 
 
-def autoattack_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
+def autoattack_fooled(cm: ChapterModel, prof: Profile) -> torch.Tensor:
     """Per masking point, fooled by AutoAttack at ``masking_eps``."""
-    prof = get_profile(profile)
     s = prof.p2_attacks
     params = {"eps": s.masking_eps, "steps": s.autoattack_steps, "q": s.autoattack_square_queries,
               "seed": prof.seed}
@@ -269,26 +263,26 @@ def autoattack_fooled(cm: ChapterModel, profile: Profile | str) -> torch.Tensor:
                                                        s.autoattack_square_queries, prof.seed))
 
 
-def transfer_success_from(source: ChapterModel, target: ChapterModel, profile: Profile | str) -> float:
+def transfer_success_from(source: ChapterModel, target: ChapterModel, prof: Profile) -> float:
     """Success against ``target`` of the PGD examples (``masking_eps``) crafted on ``source``'s attack points,
     counting the points ``target`` classifies correctly when clean."""
     from dprob_utils.analysis.transfer import Crafted, transfer_success
 
-    s = get_profile(profile).p2_attacks
-    c = pgd(source, profile)
+    s = prof.p2_attacks
+    c = pgd(source, prof)
     x, y = data_of(source)
     if s.masking_eps != s.transfer_eps:
         raise ValueError("the stored PGD examples are those at transfer_eps; set masking_eps = transfer_eps")
     return transfer_success(target.model, Crafted(x=x, y=y, adv=c.adv[s.transfer_eps]))[0]
 
 
-def masking_evidence(cm: ChapterModel, profile: Profile | str, substitute: ChapterModel | None = None,
+def masking_evidence(cm: ChapterModel, prof: Profile, substitute: ChapterModel | None = None,
                      cw_steps: int | None = None, autoattack: bool = True) -> MaskingEvidence:
     """The measurements of the masking check for ``cm`` from the stored runs (each on its own prefix of the
     attack points; comparisons are made on the common prefix)."""
-    s = get_profile(profile).p2_attacks
+    s = prof.p2_attacks
     eps = s.masking_eps
-    curves = pgd(cm, profile)
+    curves = pgd(cm, prof)
     m = _n(s.masking_samples, cm)
     head = slice(0, m)
     ev = MaskingEvidence(eps=eps, n=m, l2_eps=list(s.boundary_eps))
@@ -298,19 +292,19 @@ def masking_evidence(cm: ChapterModel, profile: Profile | str, substitute: Chapt
     ev.eps_success = [full[curves.eps.index(e)] for e in ev.eps_grid]
     ev.iter_grid = list(s.pgd_iter_grid)
     ev.iter_success = curves.success_vs_iterations(s.pgd_iter_grid)
-    ev.fgsm = float(fgsm_fooled(cm, profile).float().mean())
-    ev.square = float(square_fooled(cm, profile).float().mean())
-    cwr, bar = cw(cm, profile, cw_steps), boundary(cm, profile)
+    ev.fgsm = float(fgsm_fooled(cm, prof).float().mean())
+    ev.square = float(square_fooled(cm, prof).float().mean())
+    cwr, bar = cw(cm, prof, cw_steps), boundary(cm, prof)
     k = min(len(cwr.dist), len(bar.dist))
     ev.cw_at = [cwr.success(e, slice(0, k)) for e in s.boundary_eps]
     ev.ba_at = [bar.success(e, slice(0, k)) for e in s.boundary_eps]
     ev.unbounded = float(cwr.fooled.float().mean())
     if substitute is not None:
-        ev.transfer = transfer_success_from(substitute, cm, profile)
+        ev.transfer = transfer_success_from(substitute, cm, prof)
         # the transfer rate uses all of the substitute's points: compare with the white-box rate on all of ours
         ev.pgd_all = full[curves.eps.index(eps)]
     if autoattack:
-        ev.autoattack = float(autoattack_fooled(cm, profile).float().mean())
+        ev.autoattack = float(autoattack_fooled(cm, prof).float().mean())
     x, y = data_of(cm, m)
     ev.input_grad_zero = input_gradient_zero_share(cm.model, x, y)
     return ev
@@ -372,10 +366,9 @@ def _train_text(cfg: TrainConfig) -> str:
     return f"{cfg.epochs} epochs, lr {cfg.lr:g}, batch {cfg.batch_size}, {data}"
 
 
-def settings_rows(profile: Profile | str, topic: str) -> list[tuple[str, str, str]]:
+def settings_rows(prof: Profile, topic: str) -> list[tuple[str, str, str]]:
     """(setting, paper 2, ours) rows of a chapter's settings table; ``topic`` is ``models``, ``pgd``,
     ``cw_ba``, ``transfer``, ``gradients`` or ``masking``."""
-    prof = get_profile(profile)
     s, t, g = prof.p2_attacks, prof.p2_train, prof.p2_grid
 
     def n(v: int | None) -> str:
@@ -500,12 +493,11 @@ def run_cw_boundary(profile: Profile | str) -> dict:
             "models": out}
 
 
-def transfer_matrices(profile: Profile | str, arch: str) -> dict:
+def transfer_matrices(prof: Profile, arch: str) -> dict:
     """Chapter 10, paper 2 Fig. 4: ``{"cw": ..., "pgd": ...}`` transfer matrices among ``arch``'s models (rows:
     crafted on, columns: evaluated on; CW₂ examples and PGD∞ examples at ``transfer_eps``)."""
     from dprob_utils.analysis.transfer import Crafted, transfer_matrix
 
-    prof = get_profile(profile)
     ms = chapter_models(prof, (arch,))
     targets = {m.label: m.model for m in ms}
     cw_src, pgd_src = {}, {}
@@ -541,26 +533,24 @@ def run_transfer_gradients(profile: Profile | str) -> dict:
     }
 
 
-def masking_table_models(profile: Profile | str) -> list[ChapterModel]:
+def masking_table_models(prof: Profile) -> list[ChapterModel]:
     """Chapter 11's Table IV/V models: the baselines bs1 (custom CNN, SGD) and bs2 (LeNet, SGD), then m1-m3."""
-    prof = get_profile(profile)
     bs1 = next(m for m in chapter_models(prof, ("p2_custom",)) if m.cfg.mode == "sgd")
     bs2 = next(m for m in chapter_models(prof, ("p2_lenet",)) if m.cfg.mode == "sgd")
     return [bs1, bs2, *chapter_models(prof, ("masked",))]
 
 
-def cw_of(cm: ChapterModel, profile: Profile | str) -> MinimalResult:
+def cw_of(cm: ChapterModel, prof: Profile) -> MinimalResult:
     """CW₂ as chapter 11 runs it: ``cw_masked_steps`` for the masked models, ``cw_steps`` for the others."""
-    s = get_profile(profile).p2_attacks
-    return cw(cm, profile, s.cw_masked_steps if cm.group == "masked" else None)
+    s = prof.p2_attacks
+    return cw(cm, prof, s.cw_masked_steps if cm.group == "masked" else None)
 
 
-def masking_reports(profile: Profile | str) -> dict:
+def masking_reports(prof: Profile) -> dict:
     """The seven-criteria gradient-masking check (``analysis.masking.judge``) on every model of chapter 11, by
     key; the substitutes of criterion 7 under ``"substitutes"``."""
     from dprob_utils.analysis.masking import judge
 
-    prof = get_profile(profile)
     s = prof.p2_attacks
     subs = {arch: substitute_model(prof, arch) for arch in ("p2_lenet", "p2_custom")}
     everyone = [*chapter_models(prof, ("p2_lenet",)), *chapter_models(prof, ("p2_custom",)),

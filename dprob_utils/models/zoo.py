@@ -14,7 +14,7 @@ from torch import nn
 
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.parallel import default_jobs, map_processes
-from dprob_utils.config.profiles import Profile, get_profile
+from dprob_utils.config.profiles import Profile
 from dprob_utils.dp.training import TrainConfig, TrainResult
 from dprob_utils.store.model_cache import ModelCache, train_or_load
 
@@ -31,40 +31,35 @@ class ModelSpec:
         return self.config.label()
 
 
-def p1_sgd(profile: Profile | str) -> TrainConfig:
-    prof = get_profile(profile)
+def p1_sgd(prof: Profile) -> TrainConfig:
     return prof.p1_train.config("p1_mnist_cnn", "sgd", seed=prof.seed)
 
 
-def p1_dp(profile: Profile | str, sigma: float | None = None, clip: float | None = None,
+def p1_dp(prof: Profile, sigma: float | None = None, clip: float | None = None,
           mode: str = "dpsgd") -> TrainConfig:
     """Paper 1 DP-SGD model; default (sigma, C) is the main setting (1.3, 1)."""
-    prof = get_profile(profile)
     s, c = prof.p1_grid.main
     return prof.p1_train.config("p1_mnist_cnn", mode, s if sigma is None else sigma, c if clip is None else clip,
                                 seed=prof.seed)
 
 
-def p2_model(profile: Profile | str, arch: str, sigma: float | None = None, clip: float | None = None,
+def p2_model(prof: Profile, arch: str, sigma: float | None = None, clip: float | None = None,
              epochs: int | None = None) -> TrainConfig:
     """Paper 2 model: SGD when ``sigma`` is None, else DP-SGD (sigma, C)."""
-    prof = get_profile(profile)
     if sigma is None:
         return prof.p2_train.config(arch, "sgd", seed=prof.seed, epochs=epochs)
     return prof.p2_train.config(arch, "dpsgd", sigma, clip if clip is not None else 1.0, seed=prof.seed,
                                 epochs=epochs)
 
 
-def substitute_config(profile: Profile | str, arch: str) -> TrainConfig:
+def substitute_config(prof: Profile, arch: str) -> TrainConfig:
     """The "similar substitute" of paper 2's masking check (criterion 7): the SGD model of ``arch`` with seed
     ``profile seed + substitute_seed_offset`` (not a model of the paper)."""
-    prof = get_profile(profile)
     return replace(p2_model(prof, arch), seed=prof.seed + prof.p2_attacks.substitute_seed_offset)
 
 
-def paper1_specs(profile: Profile | str) -> list[ModelSpec]:
+def paper1_specs(prof: Profile) -> list[ModelSpec]:
     """Every paper 1 MNIST model of the profile: SGD, the DP-SGD grid, the fixed-noise grid."""
-    prof = get_profile(profile)
     specs = [ModelSpec("paper1", p1_sgd(prof))]
     specs += [ModelSpec("paper1", p1_dp(prof, s, c)) for s, c in prof.p1_grid.dpsgd_settings()]
     specs += [ModelSpec("paper1 fixed-noise", p1_dp(prof, s, c, mode="dpsgd-fixed-noise"))
@@ -72,9 +67,8 @@ def paper1_specs(profile: Profile | str) -> list[ModelSpec]:
     return specs
 
 
-def paper2_specs(profile: Profile | str) -> list[ModelSpec]:
+def paper2_specs(prof: Profile) -> list[ModelSpec]:
     """Every paper 2 model: SGD and the sigma/C grid per architecture, then the masked models (Table IV)."""
-    prof = get_profile(profile)
     specs = []
     for arch in prof.p2_grid.archs:
         specs.append(ModelSpec(f"paper2 {arch}", p2_model(prof, arch)))
@@ -84,10 +78,10 @@ def paper2_specs(profile: Profile | str) -> list[ModelSpec]:
     return specs
 
 
-def load(cfg: TrainConfig, profile: Profile | str, progress: bool | None = None,
+def load(cfg: TrainConfig, prof: Profile, progress: bool | None = None,
          cache: ModelCache | None = None) -> tuple[nn.Module, TrainResult]:
     """Train or load ``cfg`` (accounting privacy at the profile's delta); the model is in eval mode."""
-    model, result = train_or_load(cfg, delta=get_profile(profile).delta, progress=progress, cache=cache)
+    model, result = train_or_load(cfg, delta=prof.delta, progress=progress, cache=cache)
     model.eval()
     return model, result
 
@@ -120,7 +114,7 @@ def _train_in_worker(cfg: TrainConfig, delta: float, cache_root: str) -> list[st
     return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
 
 
-def train_missing(configs: list[TrainConfig], profile: Profile | str, jobs: int | None = None,
+def train_missing(configs: list[TrainConfig], prof: Profile, jobs: int | None = None,
                   cache: ModelCache | None = None, progress: bool | None = None) -> set[str]:
     """Train the ``configs`` not in the cache yet, :func:`training_jobs` at a time in separate processes (each with
     ``threads // jobs`` torch threads), longest first. Returns the cache keys trained now, so that a chapter can
@@ -128,7 +122,6 @@ def train_missing(configs: list[TrainConfig], profile: Profile | str, jobs: int 
     from dprob_utils.config.progress import progress as bar
 
     cache = cache or ModelCache()
-    prof = get_profile(profile)
     missing = list({c.key(): c for c in configs if c not in cache}.values())
     jobs = min(training_jobs(jobs), len(missing))
     if jobs <= 1:

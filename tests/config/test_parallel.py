@@ -6,6 +6,7 @@ from pool_workers import square_and_threads
 
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.config.parallel import default_jobs, map_processes
+from dprob_utils.config.profiles import SMOKE
 from dprob_utils.dp.training import TrainConfig, train
 from dprob_utils.models import zoo
 from dprob_utils.store.model_cache import ModelCache
@@ -47,7 +48,7 @@ def test_train_missing_trains_side_by_side_what_a_single_process_would(tmp_path,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tiny models: a DivergedWarning is expected
         cache.save(configs[2], *train(configs[2], progress=False))  # already cached: not trained again
-        trained = zoo.train_missing(configs + [configs[0]], "smoke", cache=cache)
+        trained = zoo.train_missing(configs + [configs[0]], SMOKE, cache=cache)
         model_here, _ = train(configs[1], progress=False)
     assert trained == {configs[0].key(), configs[1].key()}
     assert all(c in cache for c in configs)
@@ -61,7 +62,7 @@ def test_train_missing_repeats_the_workers_warnings(tmp_path, monkeypatch):
     monkeypatch.setattr(zoo, "training_jobs", lambda jobs=None: 2)
     configs = [replace(_tiny(4), lr=1e-9), replace(_tiny(5), lr=1e-9)]  # a model that does not learn
     with pytest.warns(UserWarning, match="constant predictor"):
-        zoo.train_missing(configs, "smoke", cache=ModelCache(tmp_path))
+        zoo.train_missing(configs, SMOKE, cache=ModelCache(tmp_path))
 
 
 def test_training_jobs_is_one_per_thread_at_most(monkeypatch):

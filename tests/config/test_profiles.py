@@ -40,14 +40,15 @@ def test_dp_learning_rate_applies_to_private_modes_only():
 
 @pytest.mark.parametrize("name", list(PROFILES))
 def test_grids_build_valid_configs_with_unique_keys(name):
-    specs = zoo.paper1_specs(name) + zoo.paper2_specs(name)
+    prof = get_profile(name)
+    specs = zoo.paper1_specs(prof) + zoo.paper2_specs(prof)
     keys = [s.config.key() for s in specs]
     assert len(keys) == len(set(keys))
     assert sum(s.config.mode == "sgd" for s in specs) == 3  # paper 1 CNN, LeNet, custom CNN
 
 
 def test_paper_grid_is_the_papers():
-    specs = zoo.paper2_specs("paper")
+    specs = zoo.paper2_specs(PAPER)
     dp = {(s.config.arch, s.config.sigma, s.config.clip) for s in specs if s.config.mode == "dpsgd"}
     for arch in ("p2_lenet", "p2_custom"):
         for sc in [(1.3, 1), (1.3, 3), (1.3, 5), (1.3, 10), (0, 1), (2, 1), (3, 1), (0, 10), (2, 10), (3, 10)]:

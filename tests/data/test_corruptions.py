@@ -9,6 +9,7 @@ from torch import nn
 
 from dprob_utils.book.reference import load_reference
 from dprob_utils.config.errors import DataError
+from dprob_utils.config.profiles import QUICK, SMOKE
 from dprob_utils.data import corruptions as C
 from dprob_utils.data.corruptions import _common, geometric
 from dprob_utils.data.corruptions.pessimal import fit_pessimal_matrix
@@ -186,9 +187,9 @@ def test_summarise_reproduces_the_papers_claims():
 
 
 def test_table2_models_follow_the_profile():
-    keys = [k for k, _ in experiment.table2_models("quick")]
+    keys = [k for k, _ in experiment.table2_models(QUICK)]
     assert keys == ["sgd", "dp_s1.3_c1", "dp_s1.3_c0.8", "dp_s1.3_c1.2", "dp_s0.7_c1", "dp_s1.5_c1"]
-    assert [k for k, _ in experiment.table2_models("smoke")] == ["sgd", "dp_s1.3_c1", "dp_s0.7_c1"]
+    assert [k for k, _ in experiment.table2_models(SMOKE)] == ["sgd", "dp_s1.3_c1", "dp_s0.7_c1"]
 
 
 def test_compare_released_on_deterministic_corruptions(tmp_path, monkeypatch):
@@ -203,14 +204,14 @@ def test_compare_released_on_deterministic_corruptions(tmp_path, monkeypatch):
         np.save(root / name / "test_labels.npy", test.y.numpy())
     torch.manual_seed(0)
     tiny = nn.Sequential(nn.Flatten(), nn.Linear(784, 10)).eval()
-    cfg = experiment.table2_models("smoke")[0][1]
+    cfg = experiment.table2_models(SMOKE)[0][1]
     monkeypatch.setattr(experiment, "table2_models", lambda profile: [("sgd", cfg)])
     monkeypatch.setattr(experiment.zoo, "load", lambda cfg, profile, progress=None: (tiny, None))
-    out = experiment.compare_released("smoke", root)
+    out = experiment.compare_released(SMOKE, root)
     assert out["corruptions"] == ["identity", "stripe"]
     for name in out["corruptions"]:
         r = out["accuracy"][name]
         assert r["mean_abs_pixel_difference"] < 1e-6
         assert r["sgd"]["generated"] == r["sgd"]["released"]
     monkeypatch.delenv(C.RELEASED_ENV, raising=False)
-    assert experiment.compare_released("smoke") is None
+    assert experiment.compare_released(SMOKE) is None
