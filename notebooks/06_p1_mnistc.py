@@ -219,18 +219,7 @@ else:
     display(pd.DataFrame(comp).set_index("corruption").round(3))
 
 # %%
-results = {
-    **run, **{k: v for k, v in ours.items()},
-    "labels": {n: C.SPECS[n].label for n in C.NAMES},
-    "paper": {k: paper[k] for k in ("baseline_gap", "average_gap", "largest_gaps", "drop",
-                                     "drop_increases_with_clip", "drop_increases_with_sigma",
-                                     "n_gap_exceeds_baseline")},
-    "paper_largest_gaps": list(experiment.PAPER_LARGEST_GAPS),
-    "main_dp_model": dp_key,
-    "stand_ins": {n: C.SPECS[n].note for n in C.NAMES if C.SPECS[n].fidelity != "code"},
-    "released": released,
-    "notebook_seconds": time.perf_counter() - start,
-}
+results = experiment.run_mnistc(prof, mnistc_dir) | {"notebook_seconds": time.perf_counter() - start}
 save_json(profile, "06_p1_mnistc", results)
 save_csv(profile, "06_p1_mnistc_table2", [{"corruption": i, **r} for i, r in table.round(4).iterrows()])
 display(Markdown(f"Results written to `results/{profile}/06_p1_mnistc.json` and `06_p1_mnistc_table2.csv` "

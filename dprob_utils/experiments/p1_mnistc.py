@@ -181,3 +181,26 @@ def compare_released(prof: Profile, path=None, progress: bool | None = None) -> 
                          for k, m in models.items()}
             out[name]["mean_abs_pixel_difference"] = float((xg - xr[ds.indices]).abs().mean())
     return {"corruptions": available, "accuracy": out, "labels": {n: SPECS[n].label for n in available}}
+
+
+def run_mnistc(profile: Profile | str, mnistc_dir=None, progress: bool | None = None) -> dict:
+    """Chapter 06, paper 1 Table 2 and Sec. 3.5: :func:`run_table2`, the claims' numbers (:func:`summarise`) for
+    ours and the paper's table, and (where a released MNIST-C directory is given) :func:`compare_released`. The
+    results dict of ``results/<profile>/06_p1_mnistc.json``."""
+    from dprob_utils.book.reference import load_reference
+
+    prof = get_profile(profile)
+    run = run_table2(prof, progress=progress)
+    ours = summarise(run, prof.p1_grid.main)
+    paper = paper_summary(load_reference("paper1_table2"))
+    return {
+        **run, **ours,
+        "labels": {n: SPECS[n].label for n in NAMES},
+        "paper": {k: paper[k] for k in ("baseline_gap", "average_gap", "largest_gaps", "drop",
+                                         "drop_increases_with_clip", "drop_increases_with_sigma",
+                                         "n_gap_exceeds_baseline")},
+        "paper_largest_gaps": list(PAPER_LARGEST_GAPS),
+        "main_dp_model": model_key(*prof.p1_grid.main),
+        "stand_ins": {n: SPECS[n].note for n in NAMES if SPECS[n].fidelity != "code"},
+        "released": compare_released(prof, mnistc_dir, progress=progress),
+    }
