@@ -21,9 +21,9 @@ from IPython.display import display
 
 from dprob_utils.book import plots
 from dprob_utils.book.explorer import (
-    explore,
     explorer_widgets,
     plot_explore,
+    run_explorer,
     settings_for,
     sweep_table,
     sweep_widgets,
@@ -49,7 +49,8 @@ display(explorer_widgets(profile))
 # on whether it clips most gradients (small C) or hardly any (large C, where the noise σC grows).
 
 # %%
-results = [explore(s, c, 0.3, profile) for s, c in static_settings]
+explored = run_explorer(profile, static_settings)
+results = explored["explored"]
 cols = min(3, len(results))
 rows_n = (len(results) + cols - 1) // cols
 fig, axes = plt.subplots(rows_n, cols, figsize=(5.2 * cols, 3.8 * rows_n), squeeze=False)
@@ -71,6 +72,4 @@ table = sweep_table()
 display(table.style.format({"accuracy": "{:.2%}", "epsilon": "{:.2f}", "seconds": "{:.1f}"}, na_rep="–"))
 
 # %%
-save_json(profile, "90_explorer", {"settings": [{"sigma": r["sigma"], "clip": r["clip"], "eps": r["eps"],
-                                                  "sgd": r["sgd"], "dp": r["dp"]} for r in results],
-                                    "cached_models": len(table)})
+save_json(profile, "90_explorer", {k: v for k, v in explored.items() if k != "explored"})

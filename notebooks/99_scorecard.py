@@ -25,14 +25,14 @@ from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 
 show_profile(profile)
-verdicts = scorecard.evaluate(profile)
-counts = scorecard.summary(verdicts)
+res = scorecard.run_scorecard(profile)
+counts = res["summary"]
 display(Markdown(
     f"**{counts['total']} claims**: {counts['reproduced']} reproduced, {counts['not reproduced']} not "
     f"reproduced, {counts['inconclusive']} inconclusive (profile `{profile}`)."))
 
 # %%
-table = pd.DataFrame([v.to_dict() for v in verdicts])
+table = pd.DataFrame(res["claims"])
 colors = {"reproduced": "background-color: #d4edda", "not reproduced": "background-color: #f8d7da",
           "inconclusive": "background-color: #fff3cd"}
 for paper in (1, 2):
@@ -41,4 +41,4 @@ for paper in (1, 2):
     display(sub.style.map(lambda v: colors.get(v, ""), subset=["verdict"]).hide(axis="index"))
 
 # %%
-save_json(profile, "99_scorecard", {"summary": counts, "claims": [v.to_dict() for v in verdicts]})
+save_json(profile, "99_scorecard", res)

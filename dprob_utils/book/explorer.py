@@ -163,3 +163,13 @@ def sweep_widgets(cache: ModelCache | None = None):
     if labels:
         show()
     return W.VBox([pick, out])
+
+
+def run_explorer(profile: str, settings: list[tuple[float, float]], eps_max: float = 0.3) -> dict:
+    """Chapter 90: :func:`explore` at each ``(σ, C)`` of ``settings`` and the number of cached models. The
+    results dict of ``results/<profile>/90_explorer.json``; ``"explored"`` holds the full :func:`explore`
+    results for the figures (not saved)."""
+    explored = [explore(s, c, eps_max, profile) for s, c in settings]
+    return {"settings": [{"sigma": r["sigma"], "clip": r["clip"], "eps": r["eps"], "sgd": r["sgd"], "dp": r["dp"]}
+                         for r in explored],
+            "cached_models": len(sweep_table()), "explored": explored}

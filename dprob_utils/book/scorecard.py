@@ -206,3 +206,10 @@ def summary(verdicts: list[Verdict]) -> dict[str, int]:
     out = {v: sum(1 for x in verdicts if x.verdict == v) for v in VERDICTS}
     out["total"] = len(verdicts)
     return out
+
+
+def run_scorecard(profile: str) -> dict:
+    """Chapter 99: every claim's verdict against ``results/<profile>/`` and their counts. The results dict of
+    ``results/<profile>/99_scorecard.json``."""
+    verdicts = evaluate(profile)
+    return {"summary": summary(verdicts), "claims": [v.to_dict() for v in verdicts]}
