@@ -99,3 +99,21 @@ def test_one_key_recipe_keeps_model_keys():
 
     cfg = TrainConfig(arch="p2_custom", mode="sgd", sigma=0.0, clip=1.0, lr=0.1, batch_size=64, epochs=1, seed=0)
     assert cfg.key() == result_key(cfg.canonical()) and len(cfg.key()) == 16
+
+
+def test_no_cache_read_in_the_package_can_unpickle():
+    """Every torch.load of the package passes weights_only=True and no np.load allows pickles. (The CIFAR
+    "python version" download is a pickle by its authors' design: data/datasets.py reads it, checked by its published MD5.)"""
+    import re
+    from pathlib import Path
+
+    import dprob_utils
+
+    root = Path(dprob_utils.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        for call in re.findall(r"torch\.load\([^)]*\)", text):
+            assert "weights_only=True" in call, f"{path.name}: {call}"
+        assert "allow_pickle=True" not in text, path.name
+        if path.name != "datasets.py":
+            assert "pickle.load" not in text, path.name
