@@ -125,6 +125,19 @@ def _log_book_run(profile: str, timings: list[dict], wall: float, build: float, 
         f.write(json.dumps(record) + "\n")
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    from dprob_utils.dp.fast.bk_clipping import explain
+    from dprob_utils.models.architectures import build_model
+
+    shape = (3, 32, 32) if args.arch == "p1_cifar_net" else (1, 28, 28)
+    rows = explain(build_model(args.arch), shape, args.batch_size)
+    print(f"{'layer':<8s} {'type':<8s} {'weights':>9s}  path")
+    for r in rows:
+        fused = " (clipped sum fused with the norms, chunk by chunk)" if r["fused"] else ""
+        print(f"{r['layer']:<8s} {r['type']:<8s} {r['weights']:9d}  {r['path']}{fused}")
+    return 0
+
+
 JOBS_HELP = "notebooks run side by side after the training chapter (default $DPROB_JOBS, else 2)"
 
 
@@ -166,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
     b.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
     b.set_defaults(func=cmd_book)
+    x = sub.add_parser("explain", help="which per-example gradient path DP-SGD takes for each layer of a model")
+    x.add_argument("arch", help="p1_mnist_cnn, p2_lenet, p2_custom or p1_cifar_net")
+    x.add_argument("--batch-size", type=int, default=256)
+    x.set_defaults(func=cmd_explain)
     bn = sub.add_parser("bench", help="training throughput: SGD vs DP-SGD (book-keeping, Opacus ghost, Opacus hooks)", add_help=False)
     bn.add_argument("rest", nargs=argparse.REMAINDER, help="see dprob bench --help")
     return p

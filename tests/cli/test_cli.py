@@ -52,3 +52,9 @@ def test_train_prints_json_then_hits_cache(tmp_path):
 def test_sgd_reports_infinite_epsilon():
     out = json.loads(dprob("train", "--arch", "p2_custom", "--profile", "smoke", "--quiet").stdout)
     assert out["mode"] == "sgd" and out["epsilon"] == "inf"
+
+
+def test_explain_prints_each_layers_path():
+    out = dprob("explain", "p2_custom")
+    assert out.returncode == 0, out.stderr
+    assert "grouped-backward" in out.stdout and "unfolded-input" in out.stdout and "fused" in out.stdout
