@@ -215,3 +215,16 @@ def test_compare_released_on_deterministic_corruptions(tmp_path, monkeypatch):
         assert r["sgd"]["generated"] == r["sgd"]["released"]
     monkeypatch.delenv(C.RELEASED_ENV, raising=False)
     assert experiment.compare_released(SMOKE) is None
+
+
+def test_pessimal_matrix_is_learned_once_and_stored(tmp_path, monkeypatch):
+    from dprob_utils.data.corruptions.pessimal import pessimal_matrix
+
+    monkeypatch.setenv("DPROB_CACHE", str(tmp_path))
+    first, info = pessimal_matrix(SMOKE, progress=False)
+    again, info2 = pessimal_matrix(SMOKE, progress=False)
+    assert not info["cached"] and info2["cached"] and np.array_equal(first, again) and first.shape == (196, 196)
+    (entry,) = (tmp_path / "mnistc").glob("pessimal-*.pt")
+    entry.write_bytes(b"damaged")
+    third, info3 = pessimal_matrix(SMOKE, progress=False)
+    assert not info3["cached"] and np.array_equal(first, third)

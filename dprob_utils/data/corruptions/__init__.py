@@ -8,7 +8,7 @@ severity MNIST-C uses, vectorised over a batch and deterministic for a seed:
 - :data:`TABLE2` (paper order), :data:`NAMES` (``identity`` first), :data:`SPECS` (label, severity,
   fidelity and notes per corruption);
 - :func:`load_released` reads the released files when a user has them (``DPROB_MNISTC``);
-- :func:`.pessimal.pessimal_matrix` learns the pessimal-noise matrix; :mod:`.experiment` runs Table 2.
+- :func:`.pessimal.pessimal_matrix` learns the pessimal-noise matrix; :mod:`dprob_utils.experiments.p1_mnistc` runs Table 2.
 
 Two corruptions need assets that are not available and use faithful stand-ins (frost textures, the
 pessimal noise matrix); two re-implement ImageMagick's motion blur (motion blur, snow). See ``SPECS``.

@@ -11,16 +11,14 @@ every evaluated model sees the noise as a transfer attack, as in the paper.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dprob_utils.config.paths import atomic_write_bytes, cache_dir
+from dprob_utils.config.paths import cache_dir
 from dprob_utils.data.corruptions.noise import PESSIMAL_EPS
-from dprob_utils.store.core import content_key
+from dprob_utils.store.core import content_key, stored_at
 
 
 def fit_pessimal_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, batch_size: int = 100,
@@ -78,20 +76,23 @@ def pessimal_matrix(profile, progress: bool | None = None) -> tuple[np.ndarray, 
             "steps": mc.pessimal_steps, "batch_size": mc.pessimal_batch_size, "lr": mc.pessimal_lr,
             "seed": prof.seed}
     key = content_key(info)
-    path = cache_dir() / "mnistc" / f"pessimal-{key}.npy"
-    if path.is_file():
-        try:
-            a = np.load(path)
-            if a.shape == (196, 196) and np.all(np.isfinite(a)):
-                return a, {**info, "cached": True}
-        except (OSError, ValueError):
-            pass
-    model, result = zoo.load(cfg, prof, progress=progress)
-    info["reference_accuracy"] = result.accuracy
-    train = subset(load_dataset("mnist", "train"), cfg.train_subset, "stratified", seed=0)
-    a = fit_pessimal_matrix(model, train.x, train.y, mc.pessimal_steps, mc.pessimal_batch_size, mc.pessimal_lr,
-                            seed=prof.seed)
-    buf = io.BytesIO()
-    np.save(buf, a)
-    atomic_write_bytes(path, buf.getvalue())
-    return a, {**info, "cached": False}
+    path = cache_dir() / "mnistc" / f"pessimal-{key}.pt"
+    trained_now: dict = {}
+
+    def compute() -> dict:
+        model, result = zoo.load(cfg, prof, progress=progress)
+        trained_now["reference_accuracy"] = result.accuracy
+        train = subset(load_dataset("mnist", "train"), cfg.train_subset, "stratified", seed=0)
+        return {"matrix": fit_pessimal_matrix(model, train.x, train.y, mc.pessimal_steps, mc.pessimal_batch_size,
+                                              mc.pessimal_lr, seed=prof.seed),
+                "reference_accuracy": result.accuracy}
+
+    entry = stored_at(path, compute)
+    a = np.asarray(entry["matrix"], dtype=np.float64)
+    if a.shape != (196, 196) or not np.all(np.isfinite(a)):  # a foreign entry: learn it again
+        path.unlink(missing_ok=True)
+        entry = stored_at(path, compute)
+        a = np.asarray(entry["matrix"], dtype=np.float64)
+    if trained_now:
+        return a, {**info, **trained_now, "cached": False}
+    return a, {**info, "cached": True}

@@ -9,7 +9,6 @@ version, the seed, the test subset (its indices and pixels) and, for pessimal no
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import zlib
 from pathlib import Path
@@ -18,11 +17,11 @@ import numpy as np
 import torch
 
 from dprob_utils.config.errors import DataError
-from dprob_utils.config.paths import atomic_write_bytes, cache_dir
+from dprob_utils.config.paths import cache_dir
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, spec
 from dprob_utils.data.datasets import ImageDataset
 from dprob_utils.store import versions
-from dprob_utils.store.core import content_key
+from dprob_utils.store.core import content_key, stored_at
 
 # Bump when a change to a corruption changes its output: it is part of every cache key.
 RELEASED_ENV = "DPROB_MNISTC"
@@ -76,28 +75,26 @@ def cache_path(name: str, ds: ImageDataset, seed: int, pessimal_matrix: np.ndarr
     if name == "pessimal_noise":
         m = np.eye(196) if pessimal_matrix is None else np.asarray(pessimal_matrix, dtype=np.float64)
         parts["matrix"] = hashlib.sha256(np.ascontiguousarray(m).tobytes()).hexdigest()
-    return cache_dir() / "mnistc" / f"{name}-seed{seed}-{content_key(parts)}.npy"
+    return cache_dir() / "mnistc" / f"{name}-seed{seed}-{content_key(parts)}.pt"
 
 
 def corrupted(ds: ImageDataset, name: str, seed: int = 0, *, pessimal_matrix: np.ndarray | None = None,
               use_cache: bool = True) -> torch.Tensor:
     """Corruption ``name`` of the images of ``ds`` (``[N, 1, 28, 28]`` float32 in [0, 1], quantised to
     multiples of 1/255 like the released files), from the disk cache or generated now and cached."""
-    path = cache_path(name, ds, seed, pessimal_matrix)
-    if use_cache and path.is_file():
-        try:
-            u8 = np.load(path)
-            if u8.shape == tuple(ds.x.shape) and u8.dtype == np.uint8:
-                return torch.from_numpy(u8.astype(np.float32) / 255)
-        except (OSError, ValueError):
-            pass  # a damaged entry is regenerated
-    out = apply(name, ds.x.numpy(), seed, pessimal_matrix=pessimal_matrix)
-    u8 = np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
-    if use_cache:
-        buf = io.BytesIO()
-        np.save(buf, u8)
-        atomic_write_bytes(path, buf.getvalue())
-    return torch.from_numpy(u8.astype(np.float32) / 255)
+    def compute() -> dict:
+        out = apply(name, ds.x.numpy(), seed, pessimal_matrix=pessimal_matrix)
+        return {"u8": torch.from_numpy(np.clip(np.rint(out * 255), 0, 255).astype(np.uint8))}
+
+    if not use_cache:
+        u8 = compute()["u8"]
+    else:
+        path = cache_path(name, ds, seed, pessimal_matrix)
+        u8 = stored_at(path, compute)["u8"]
+        if tuple(u8.shape) != tuple(ds.x.shape) or u8.dtype != torch.uint8:  # a foreign entry: recompute
+            path.unlink(missing_ok=True)
+            u8 = stored_at(path, compute)["u8"]
+    return torch.from_numpy(u8.numpy().astype(np.float32) / 255)
 
 
 def released_root(path: str | os.PathLike | None = None) -> Path | None:
