@@ -27,7 +27,6 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from dprob_utils.analysis import gradients
-from dprob_utils.analysis.transfer import Crafted, transfer_matrix
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -57,20 +56,11 @@ pd.DataFrame([r for t in ["transfer", "gradients"] for r in p2.settings_rows(pro
 # %%
 matrices = {}
 for arch in ("p2_custom", "p2_lenet"):
-    ms = models[arch]
-    targets = {m.label: m.model for m in ms}
-    cw_src, pgd_src = {}, {}
-    for m in ms:
-        r = p2.cw(m, prof)
-        x, y = p2.data_of(m, len(r.dist))
-        cw_src[m.label] = Crafted(x=x, y=y, adv=r.adv)
-        x, y = p2.data_of(m)
-        pgd_src[m.label] = Crafted(x=x, y=y, adv=p2.pgd(m, prof).adv[S.transfer_eps])
-    matrices[arch] = {"cw": transfer_matrix(cw_src, targets), "pgd": transfer_matrix(pgd_src, targets)}
+    matrices[arch] = p2.transfer_matrices(prof, arch)
+    cw_m, pgd_m = matrices[arch]["cw"], matrices[arch]["pgd"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-    p2plot.transfer_heatmap(axes[0], matrices[arch]["cw"].rate, list(cw_src), list(targets), "(a) CW₂")
-    p2plot.transfer_heatmap(axes[1], matrices[arch]["pgd"].rate, list(pgd_src), list(targets),
-                            f"(b) PGD∞, ε = {S.transfer_eps}")
+    p2plot.transfer_heatmap(axes[0], cw_m.rate, cw_m.rows, cw_m.cols, "(a) CW₂")
+    p2plot.transfer_heatmap(axes[1], pgd_m.rate, pgd_m.rows, pgd_m.cols, f"(b) PGD∞, ε = {S.transfer_eps}")
     fig.suptitle(f"Fig. 4: transferability between {arch} models (success %, rows: crafted on)")
     plt.show()
 print(f"transfer: {time.perf_counter() - t_start:.0f} s")

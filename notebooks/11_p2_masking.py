@@ -24,7 +24,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from dprob_utils.analysis import gradients
-from dprob_utils.analysis.masking import STATEMENTS, judge
+from dprob_utils.analysis.masking import STATEMENTS
 from dprob_utils.analysis.transfer import Crafted, transfer_matrix
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
@@ -174,12 +174,8 @@ print(f"masked-model part: {time.perf_counter() - t_start:.0f} s")
 # `dprob_utils.analysis.masking.check_gradient_masking(model, x, y, settings, substitute=...)`.
 
 # %%
-subs = {arch: p2.substitute_model(prof, arch) for arch in ("p2_lenet", "p2_custom")}
-everyone = [*lenet, *custom, *masked]
-reports = {}
-for m in everyone:
-    ev = p2.masking_evidence(m, prof, subs[m.arch], cw_steps=S.cw_masked_steps if m.group == "masked" else None)
-    reports[m.key] = judge(ev, S.masking_tolerance, S.masking_full_success)
+checked = p2.masking_reports(prof)
+everyone, reports = checked["models"], checked["reports"]
 print(f"masking check: {time.perf_counter() - t_start:.0f} s")
 
 # %%

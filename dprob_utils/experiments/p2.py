@@ -122,8 +122,23 @@ def _describe(group: str, cfg: TrainConfig) -> tuple[str, str]:
     return f"{cfg.arch}:s{cfg.sigma:g}_c{cfg.clip:g}", f"σ={cfg.sigma:g}, C={cfg.clip:g}"
 
 
+# What a chapter loaded or computed once in this process (models with their attack points, transfer matrices,
+# masking reports), so that its run_* function and its figures share one copy.
+_IN_PROCESS: dict[tuple, object] = {}
+
+
+def _once(key: tuple, make: Callable[[], object]):
+    if key not in _IN_PROCESS:
+        _IN_PROCESS[key] = make()
+    return _IN_PROCESS[key]
+
+
 def _load(prof: Profile, group: str, cfg: TrainConfig, key: str | None = None,
           label: str | None = None) -> ChapterModel:
+    return _once(("model", prof, group, cfg.key(), key, label), lambda: _load_now(prof, group, cfg, key, label))
+
+
+def _load_now(prof: Profile, group: str, cfg: TrainConfig, key: str | None, label: str | None) -> ChapterModel:
     model, result = zoo.load(cfg, prof)
     # a fresh copy from the cache: the attacks run where training does (DPROB_DEVICE, else a GPU when there is one)
     model = model.to(training_device())
@@ -496,6 +511,10 @@ def run_cw_boundary(profile: Profile | str) -> dict:
 def transfer_matrices(prof: Profile, arch: str) -> dict:
     """Chapter 10, paper 2 Fig. 4: ``{"cw": ..., "pgd": ...}`` transfer matrices among ``arch``'s models (rows:
     crafted on, columns: evaluated on; CW₂ examples and PGD∞ examples at ``transfer_eps``)."""
+    return _once(("transfer", prof, arch), lambda: _transfer_matrices(prof, arch))
+
+
+def _transfer_matrices(prof: Profile, arch: str) -> dict:
     from dprob_utils.analysis.transfer import Crafted, transfer_matrix
 
     ms = chapter_models(prof, (arch,))
@@ -549,6 +568,10 @@ def cw_of(cm: ChapterModel, prof: Profile) -> MinimalResult:
 def masking_reports(prof: Profile) -> dict:
     """The seven-criteria gradient-masking check (``analysis.masking.judge``) on every model of chapter 11, by
     key; the substitutes of criterion 7 under ``"substitutes"``."""
+    return _once(("masking", prof), lambda: _masking_reports(prof))
+
+
+def _masking_reports(prof: Profile) -> dict:
     from dprob_utils.analysis.masking import judge
 
     s = prof.p2_attacks
