@@ -20,6 +20,7 @@ from dprob_utils.config.errors import ConfigError, DprobError
 from dprob_utils.config.parallel import default_jobs, map_processes
 from dprob_utils.config.paths import project_root
 from dprob_utils.config.profiles import get_profile
+from dprob_utils.dp.fast.allocator import malloc_environment
 
 
 def notebooks_dir() -> Path:
@@ -123,7 +124,9 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
                   flush=True)
 
     # the training chapter trains its models `jobs` side by side (zoo.train_missing)
-    with _environ(DPROB_JOBS=str(jobs)):
+    # glibc's malloc setting for the kernels from their start (dprob_utils.dp.fast.allocator): applied later, after
+    # torch's import, it does not keep their attack and evaluation tensors from page-faulting
+    with _environ(DPROB_JOBS=str(jobs), **malloc_environment()):
         for stage in stages(paths):
             if jobs == 1 or len(stage) == 1:
                 for path in stage:

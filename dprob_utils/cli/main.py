@@ -13,7 +13,12 @@ import time
 from collections.abc import Sequence
 
 from dprob_utils.config.errors import ConfigError, DprobError
-from dprob_utils.store.core import to_jsonable
+
+
+def _jsonable(d: dict):
+    from dprob_utils.store.core import to_jsonable
+
+    return to_jsonable(d)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +49,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     _, result = train_or_load(cfg, delta=args.delta, data_dir=args.data_dir, progress=not args.quiet)
     out = result.summary(delta=args.delta)
     out.update(profile=args.profile, train_size=result.train_size, data_source=result.data_source)
-    print(json.dumps(to_jsonable(out)))
+    print(json.dumps(_jsonable(out)))
     return 0
 
 
@@ -55,7 +60,7 @@ def cmd_epsilon(args: argparse.Namespace) -> int:
         raise ConfigError(f"sigma must be >= 0, got {args.sigma}")
     q, steps = steps_for(args.dataset_size, args.batch_size, args.epochs)
     spent = privacy_spent(args.sigma, q, steps, args.delta)
-    print(json.dumps(to_jsonable(spent.to_dict())))
+    print(json.dumps(_jsonable(spent.to_dict())))
     return 0
 
 
@@ -189,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from dprob_utils.dp.fast.allocator import tune_malloc
+
+    tune_malloc()  # before torch's import: see dprob_utils.dp.fast.allocator
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:  # the benchmark has its own options (argparse.REMAINDER cannot take "--x" first)
         from dprob_utils.cli.bench import main as bench_main

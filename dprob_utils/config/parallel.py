@@ -25,6 +25,9 @@ def default_jobs() -> int:
 
 
 def _init_worker(threads: int) -> None:
+    from dprob_utils.dp.fast.allocator import tune_malloc
+
+    tune_malloc()  # before torch's import, where it still keeps large tensors from page-faulting
     import torch
 
     torch.set_num_threads(threads)

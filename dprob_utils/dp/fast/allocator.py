@@ -7,8 +7,11 @@ per-example gradients of a convolution pays the kernel's page faults for all of 
 ``M_MMAP_MAX = 0`` (serve everything from the heap) and ``M_TRIM_THRESHOLD`` to its largest value, 2 GiB (keep
 up to that much freed heap), removes that cost. The price is that the process keeps its peak memory.
 
-It is the effect of the environment variables ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647``, applied
-at run time through ``mallopt`` (a no-op outside glibc). Set ``DPROB_MALLOC_TUNING=0`` to leave malloc alone.
+It is the effect of the environment variables ``MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647``. Nothing
+applies it on import: :func:`tune_malloc` (``mallopt`` at run time, a no-op outside glibc) is called when
+training starts and by the ``dprob`` command, and the book's kernels get the environment variables
+(:func:`malloc_environment`) from their start, which matters: applied after torch's import, the setting left
+attack and evaluation batches page-faulting. Set ``DPROB_MALLOC_TUNING=0`` to leave malloc alone.
 ``python benchmarks/malloc_setting.py`` times training under glibc's defaults and this setting side by side.
 """
 
@@ -40,6 +43,13 @@ def mallopt(param: int, value: int) -> bool:
         return False
     fn.argtypes, fn.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     return fn(param, value) == 1
+
+
+def malloc_environment() -> dict[str, str]:
+    """glibc's environment variables for this setting, for child processes (empty where it is switched off)."""
+    if os.environ.get("DPROB_MALLOC_TUNING", "1") == "0" or platform.libc_ver()[0] != "glibc":
+        return {}
+    return {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(TRIM_THRESHOLD)}
 
 
 def tune_malloc() -> bool:

@@ -66,3 +66,17 @@ def test_malloc_tuning_applies_once_and_can_be_turned_off():
     assert on[0] == off[0] == "None"  # importing the package changes nothing
     assert on[1] == on[2] == str(GLIBC)
     assert off[1:] == ["False", "False"]
+
+
+def test_child_processes_get_the_setting_as_glibc_environment_variables(monkeypatch):
+    env = allocator.malloc_environment()
+    if GLIBC:
+        assert env == {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": str(allocator.TRIM_THRESHOLD)}
+    monkeypatch.setenv("DPROB_MALLOC_TUNING", "0")
+    assert allocator.malloc_environment() == {}
+
+
+def test_the_dprob_command_imports_no_torch_before_it_tunes_malloc():
+    code = "import sys, dprob_utils.cli.main; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False"]
