@@ -97,7 +97,7 @@ pd.DataFrame(rows).round(1)
 
 # %%
 xb, yb = p2.gradient_batch(prof)
-dense = {arch: {m.label: gradients.first_dense_gradients(m.model, xb, yb) for m in models[arch]}
+dense = {arch: {m.label: p2.dense_gradients(m, prof) for m in models[arch]}
          for arch in models}
 for arch in ("p2_custom", "p2_lenet"):
     p2plot.gradient_histograms(dense[arch], title=f"Fig. 5: ∂L/∂W of the first dense layer, {arch} "
@@ -115,7 +115,7 @@ pd.DataFrame([{"arch": arch, "model": lab} | gradients.summary(v) for arch in de
 # ## Fig. 6: percentage of exactly-zero gradients per layer
 
 # %%
-zero = {arch: {m.label: gradients.zero_gradient_percentage(m.model, xb, yb) for m in models[arch]}
+zero = {arch: {m.label: p2.zero_gradients(m, prof) for m in models[arch]}
         for arch in models}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for ax, arch in zip(axes, ("p2_custom", "p2_lenet")):

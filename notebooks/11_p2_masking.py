@@ -23,9 +23,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.analysis import gradients
 from dprob_utils.analysis.masking import STATEMENTS
-from dprob_utils.analysis.transfer import Crafted, transfer_matrix
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -123,11 +121,7 @@ plt.show()
 # ## Fig. 8: CW₂ transfer between baselines and masked models
 
 # %%
-src = {}
-for m in table_models:
-    x, y = p2.data_of(m, len(cw[m.key].dist))
-    src[name[m.key]] = Crafted(x=x, y=y, adv=cw[m.key].adv)
-mat8 = transfer_matrix(src, {name[m.key]: m.model for m in table_models})
+mat8 = p2.masked_cw_transfer(prof)
 fig, ax = plt.subplots(figsize=(5.5, 4.6))
 p2plot.transfer_heatmap(ax, mat8.rate, mat8.rows, mat8.cols, "Fig. 8: CW₂ transfer (success %)")
 plt.show()
@@ -139,12 +133,11 @@ plt.show()
 # to each layer's parameters.
 
 # %%
-xb, yb = p2.gradient_batch(prof)
-zero = {lab[m.key]: gradients.zero_gradient_percentage(m.model, xb, yb) for m in table_models}
+zero = {lab[m.key]: p2.zero_gradients(m, prof) for m in table_models}
 fig, ax = plt.subplots(figsize=(8, 3.6))
 p2plot.zero_gradient_bars(ax, zero, title="Fig. 9: zero gradients per layer")
 plt.show()
-dense = {lab[m.key]: gradients.first_dense_gradients(m.model, xb, yb) for m in table_models}
+dense = {lab[m.key]: p2.dense_gradients(m, prof) for m in table_models}
 p2plot.gradient_histograms(dense, title="Fig. 10: ∂L/∂W at the first dense layer")
 plt.show()
 display(pd.DataFrame(zero).T.round(1))

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from dprob_utils.attacks.base import (
+    _check_box,
     eval_mode,
     model_device,
 )
@@ -62,8 +63,7 @@ def boundary_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: i
 
     if steps <= 0:
         raise ConfigError(f"the Boundary attack needs steps > 0, got {steps}")
-    if len(x) and (float(x.min()) < 0 or float(x.max()) > 1):
-        raise ValueError("attack inputs must lie in [0, 1]")
+    _check_box(x)
     dev = model_device(model)
     init = fb.attacks.LinearSearchBlendedUniformNoiseAttack(directions=init_directions, steps=init_steps)
     attack = fb.attacks.BoundaryAttack(steps=int(steps), spherical_step=spherical_step, source_step=source_step,

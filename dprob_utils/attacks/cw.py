@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from dprob_utils.attacks.base import (
+    _check_box,
     eval_mode,
     model_device,
 )
@@ -18,8 +19,7 @@ from dprob_utils.config.errors import ConfigError
 def _run_cw(model: nn.Module, attack, x: torch.Tensor, y: torch.Tensor, batch_size: int) -> MinimalResult:
     import foolbox as fb
 
-    if len(x) and (float(x.min()) < 0 or float(x.max()) > 1):
-        raise ValueError("attack inputs must lie in [0, 1]")
+    _check_box(x)
     dev = model_device(model)
     advs, dists = [], []
     with eval_mode(model):

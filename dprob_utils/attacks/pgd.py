@@ -225,8 +225,7 @@ def pgd_first_fool(
     if steps_t.numel() != n or bool((steps_t < 0).any()):
         raise ConfigError("steps must be >= 0, as a number or one value per sample")
     snap_t = steps_t.clone() if snapshot is None else torch.minimum(steps_t, torch.tensor(int(snapshot)))
-    if n and (float(x.min()) < 0 or float(x.max()) > 1):
-        raise ValueError("attack inputs must lie in [0, 1]")
+    _check_box(x)
     dev = model_device(model)
     if random_start and start is None:
         start = torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) * 2 - 1

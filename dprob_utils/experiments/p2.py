@@ -20,15 +20,17 @@ import torch
 from torch import nn
 
 from dprob_utils.analysis.gradients import input_gradient_zero_share
-from dprob_utils.analysis.masking import MaskingEvidence, autoattack_linf, square_linf
+from dprob_utils.analysis.masking import MaskingEvidence
 from dprob_utils.attacks import (
     MinimalResult,
     PGDCurves,
+    autoattack_linf,
     boundary_attack,
     carlini_wagner_l2,
     fgsm,
     pgd_curves,
     predict,
+    square_linf,
 )
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.paths import cache_dir
@@ -451,8 +453,33 @@ def settings_rows(prof: Profile, topic: str) -> list[tuple[str, str, str]]:
 # --------------------------------------------------------------------------- the chapters' results
 
 
-def _pgd_eps_grid(c: PGDCurves, s) -> list[float]:
-    return [e for e in c.eps if e in s.pgd_eps]
+def _pgd_curve_entry(c: PGDCurves, s) -> dict:
+    """PGD success against the profile's ε grid and against its iteration grid (paper 2 Figs. 1, 2, 7)."""
+    grid = [e for e in c.eps if e in s.pgd_eps]
+    success = c.success()
+    return {"eps": grid, "success_vs_eps": [success[c.eps.index(e)] for e in grid],
+            "iterations": list(s.pgd_iter_grid), "success_vs_iterations": c.success_vs_iterations(s.pgd_iter_grid)}
+
+
+def _lenet_and_custom(prof: Profile) -> list[ChapterModel]:
+    """The LeNet models, then the custom CNN's (chapters 08-10)."""
+    return chapter_models(prof, ("p2_lenet", "p2_custom"))
+
+
+def dense_gradients(cm: ChapterModel, prof: Profile) -> torch.Tensor:
+    """∂L/∂W of ``cm``'s first dense layer on :func:`gradient_batch` (paper 2 Figs. 5, 10), once per process."""
+    from dprob_utils.analysis import gradients
+
+    return _once(("dense", prof, cm.key), lambda: gradients.first_dense_gradients(cm.model, *gradient_batch(prof)))
+
+
+def zero_gradients(cm: ChapterModel, prof: Profile) -> dict:
+    """Per layer, the % of zero gradients of ``cm`` on :func:`gradient_batch` (paper 2 Figs. 6, 9), once per
+    process."""
+    from dprob_utils.analysis import gradients
+
+    return _once(("zero", prof, cm.key),
+                 lambda: gradients.zero_gradient_percentage(cm.model, *gradient_batch(prof)))
 
 
 def run_pgd(profile: Profile | str) -> dict:
@@ -460,15 +487,7 @@ def run_pgd(profile: Profile | str) -> dict:
     custom-CNN model. The results dict of ``results/<profile>/08_p2_pgd.json``."""
     prof = get_profile(profile)
     s = prof.p2_attacks
-    models = [m for arch in ("p2_lenet", "p2_custom") for m in chapter_models(prof, (arch,))]
-    curves = {m.key: pgd(m, prof) for m in models}
-    out = {}
-    for m in models:
-        c = curves[m.key]
-        grid = _pgd_eps_grid(c, s)
-        out[m.key] = summary(m) | {
-            "eps": grid, "success_vs_eps": [c.success()[c.eps.index(e)] for e in grid],
-            "iterations": list(s.pgd_iter_grid), "success_vs_iterations": c.success_vs_iterations(s.pgd_iter_grid)}
+    out = {m.key: summary(m) | _pgd_curve_entry(pgd(m, prof), s) for m in _lenet_and_custom(prof)}
     return {"profile": prof.name,
             "settings": {"samples": s.samples, "steps": s.pgd_steps, "rel_stepsize": s.pgd_rel_stepsize,
                          "random_start": s.pgd_random_start, "iter_eps": s.pgd_iter_eps},
@@ -485,9 +504,8 @@ def run_cw_boundary(profile: Profile | str) -> dict:
     ``results/<profile>/09_p2_cw_boundary.json``."""
     prof = get_profile(profile)
     s = prof.p2_attacks
-    models = [m for arch in ("p2_lenet", "p2_custom") for m in chapter_models(prof, (arch,))]
     out = {}
-    for m in models:
+    for m in _lenet_and_custom(prof):
         c, b = cw(m, prof), boundary(m, prof)
         out[m.key] = summary(m) | {
             "cw_eps_full_success": c.eps_for_full_success(),
@@ -535,9 +553,9 @@ def run_transfer_gradients(profile: Profile | str) -> dict:
     from dprob_utils.analysis import gradients
 
     prof = get_profile(profile)
-    models = [m for arch in ("p2_lenet", "p2_custom") for m in chapter_models(prof, (arch,))]
+    models = _lenet_and_custom(prof)
     matrices = {arch: transfer_matrices(prof, arch) for arch in ("p2_custom", "p2_lenet")}
-    xb, yb = gradient_batch(prof)
+    _, yb = gradient_batch(prof)
     return {
         "profile": prof.name,
         "transfer": {arch: {att: mat.to_dict() for att, mat in mats.items()} for arch, mats in matrices.items()},
@@ -545,9 +563,8 @@ def run_transfer_gradients(profile: Profile | str) -> dict:
         "gradient": {"of": "sum over the batch of the cross-entropy of the logits with the true labels",
                      "wrt": "each layer's parameters (weights for the first-dense-layer distribution; weights and "
                             "biases for the zero percentage)", "batch": len(yb)},
-        "first_dense_summary": {m.key: gradients.summary(gradients.first_dense_gradients(m.model, xb, yb))
-                                for m in models},
-        "zero_gradient_pct": {m.key: gradients.zero_gradient_percentage(m.model, xb, yb) for m in models},
+        "first_dense_summary": {m.key: gradients.summary(dense_gradients(m, prof)) for m in models},
+        "zero_gradient_pct": {m.key: zero_gradients(m, prof) for m in models},
         "keys": {m.label + " " + m.arch: m.key for m in models},
     }
 
@@ -571,6 +588,24 @@ def masking_reports(prof: Profile) -> dict:
     return _once(("masking", prof), lambda: _masking_reports(prof))
 
 
+def masked_cw_transfer(prof: Profile):
+    """Chapter 11, paper 2 Fig. 8: transfer of the CW₂ examples among the Table IV/V models, named as the paper
+    names them (``bs1``, ``bs2``, ``m1``-``m3``); once per process."""
+    return _once(("fig8", prof), lambda: _masked_cw_transfer(prof))
+
+
+def _masked_cw_transfer(prof: Profile):
+    from dprob_utils.analysis.transfer import Crafted, transfer_matrix
+
+    table_models = masking_table_models(prof)
+    src = {}
+    for m in table_models:
+        r = cw_of(m, prof)
+        x, y = data_of(m, len(r.dist))
+        src[table_name(m)] = Crafted(x=x, y=y, adv=r.adv)
+    return transfer_matrix(src, {table_name(m): m.model for m in table_models})
+
+
 def _masking_reports(prof: Profile) -> dict:
     from dprob_utils.analysis.masking import judge
 
@@ -589,7 +624,6 @@ def run_masking(profile: Profile | str) -> dict:
     """Chapter 11, paper 2 Tables IV, V and Figs. 7-10 on the masked models and baselines, and the
     gradient-masking check on every model. The results dict of ``results/<profile>/11_p2_masking.json``."""
     from dprob_utils.analysis import gradients
-    from dprob_utils.analysis.transfer import Crafted, transfer_matrix
 
     prof = get_profile(profile)
     s = prof.p2_attacks
@@ -597,14 +631,6 @@ def run_masking(profile: Profile | str) -> dict:
     name = {m.key: table_name(m) for m in table_models}
     cws = {m.key: cw_of(m, prof) for m in table_models}
     bas = {m.key: boundary(m, prof) for m in table_models}
-    curves = {m.key: pgd(m, prof) for m in table_models}
-    grid = _pgd_eps_grid(curves[table_models[0].key], s)
-    src = {}
-    for m in table_models:
-        x, y = data_of(m, len(cws[m.key].dist))
-        src[name[m.key]] = Crafted(x=x, y=y, adv=cws[m.key].adv)
-    mat8 = transfer_matrix(src, {name[m.key]: m.model for m in table_models})
-    xb, yb = gradient_batch(prof)
     checked = masking_reports(prof)
     return {
         "profile": prof.name,
@@ -617,15 +643,10 @@ def run_masking(profile: Profile | str) -> dict:
                            "ba_success": {f"{e:g}": bas[m.key].success(e) for e in s.boundary_eps},
                            "paper": {f"{e:g}": reference_value("paper2_table5", "success_pct", m, ba_eps=float(e))
                                      for e in s.boundary_eps}} for m in table_models},
-        "fig7": {m.key: {"eps": grid,
-                         "success_vs_eps": [curves[m.key].success()[curves[m.key].eps.index(e)] for e in grid],
-                         "iterations": list(s.pgd_iter_grid),
-                         "success_vs_iterations": curves[m.key].success_vs_iterations(s.pgd_iter_grid)}
-                 for m in table_models},
-        "fig8_cw_transfer": mat8.to_dict(),
-        "fig9_zero_gradient_pct": {m.key: gradients.zero_gradient_percentage(m.model, xb, yb) for m in table_models},
-        "fig10_first_dense_summary": {m.key: gradients.summary(gradients.first_dense_gradients(m.model, xb, yb))
-                                      for m in table_models},
+        "fig7": {m.key: _pgd_curve_entry(pgd(m, prof), s) for m in table_models},
+        "fig8_cw_transfer": masked_cw_transfer(prof).to_dict(),
+        "fig9_zero_gradient_pct": {m.key: zero_gradients(m, prof) for m in table_models},
+        "fig10_first_dense_summary": {m.key: gradients.summary(dense_gradients(m, prof)) for m in table_models},
         "models": {m.key: summary(m) for m in checked["models"]},
         "masking_check": {k: r.to_dict() for k, r in checked["reports"].items()},
         "substitutes": {arch: summary(sm) for arch, sm in checked["substitutes"].items()},
