@@ -15,10 +15,10 @@ Layout, one subpackage per concern:
                      allocator (speed only: the same mathematics)
 ``attacks``          one module per attack family, one call shape ``attack(model, x, y, **params) -> x_adv``
 ``analysis``         boundary geometry, curvature, gradient statistics, transfer, the gradient-masking check
-``store``            the model cache and stored experiment results
+``store``            the one keyed store (datasets, models, attack runs, results), its key recipe and versions
 ``experiments``      one module per chapter group: ``run_<artefact>(profile) -> results dict``
-``book``             notebook runner, chapter report boxes, results JSON, reference data, scorecard, explorer,
-                     plots
+``book``             notebook runner, chapter report boxes, results JSON, ``book.tables`` (display tables read
+                     from a results dict), reference data, scorecard, explorer, plots
 ``cli``              the ``dprob`` command, ``dprob bench``, the profiles' workload
 ===================  ===========================================================================================
 

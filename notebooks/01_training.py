@@ -25,7 +25,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots
+from dprob_utils.book import plots, tables
+from dprob_utils.book.plots import training as training_plots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
@@ -102,42 +103,12 @@ display(table[cols].style.format({"accuracy": "{:.2%}", "epsilon": "{:.2f}", "ep
 # accuracies. The reference values are read from `dprob_utils/reference/paper1_table2.csv`.
 
 # %%
-def paper1_reference():
-    try:
-        rows = load_reference("paper1_table2")
-    except FileNotFoundError:
-        return {}
-    return next((r for r in rows if r.get("corruption") == "identity"), {})  # the "Baseline" row
-
-
-ref = paper1_reference()
-ref_cols = {("sgd", None, None): "sgd", ("dpsgd", 1.3, 1.0): "dp_s1.3_c1", ("dpsgd", 1.3, 0.8): "dp_s1.3_c0.8",
-            ("dpsgd", 1.3, 1.2): "dp_s1.3_c1.2", ("dpsgd", 0.7, 1.0): "dp_s0.7_c1", ("dpsgd", 1.5, 1.0): "dp_s1.5_c1"}
-p1 = table[table.group == "paper1"].copy()
-
-
-def paper_value(r):
-    key = (r["mode"], r["sigma"] if r["mode"] != "sgd" else None, r["clip"] if r["mode"] != "sgd" else None)
-    col = ref_cols.get(key)
-    return ref.get(col, math.nan) / 100 if col and col in ref else math.nan
-
-
-p1["paper accuracy"] = p1.apply(paper_value, axis=1)
-shown = p1[["label", "accuracy", "paper accuracy"]].dropna(subset=["paper accuracy"])
-display(shown.style.format({"accuracy": "{:.2%}", "paper accuracy": "{:.2%}"}, na_rep="–"))
+baseline = next(r for r in load_reference("paper1_table2") if r.get("corruption") == "identity")  # Table 2's row
+display(pd.DataFrame(tables.p1_accuracy_rows(res, baseline)).set_index("label")
+        .style.format({"accuracy": "{:.2%}", "paper accuracy": "{:.2%}"}, na_rep="–"))
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
-for ax, group in zip(axes, [["paper1", "paper1 fixed-noise"], None]):
-    sub = table[table.group.isin(group)] if group else table[~table.group.str.startswith("paper1")]
-    colors = [plots.SGD_COLOR if m == "sgd" else plots.DP_COLOR for m in sub["mode"]]
-    labels = [f"{a.replace('p2_', '')} {lab}" if not group else lab for a, lab in zip(sub.arch, sub.label)]
-    ax.barh(range(len(sub)), sub.accuracy * 100, color=colors)
-    ax.set_yticks(range(len(sub)), labels, fontsize=8)
-    ax.set_xlim(max(0, sub.accuracy.min() * 100 - 5), 100)
-    ax.set_xlabel("test accuracy (%)")
-    ax.set_title("paper 1 MNIST CNN" if group else "paper 2 models")
-    ax.invert_yaxis()
+training_plots.accuracy_bars(res["models"])
 plt.show()
 
 # %% [markdown]

@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots
+from dprob_utils.book import plots, tables
 from dprob_utils.book.plots import cifar as cplots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
@@ -59,7 +59,9 @@ show_profile(profile)
 # data); the first run trains them.
 
 # %%
-models = cifar.build_models(prof)
+study = cifar.study(prof)  # models, distances and curvature: computed, or loaded from the cache
+res = cifar.run_cifar(prof)
+models, dist, curv = study.models, study.distances, study.curvature
 display(Markdown(f"**Pre-training source: `{models.data.source}`**: {cifar.SOURCE_NAMES[models.data.source]}.  \n"
                  f"{models.data.description}."))
 display(pd.DataFrame(cifar.settings_rows(prof, models)).set_index("setting"))
@@ -109,22 +111,13 @@ plt.show()
 # the relative drop, not the absolute values.
 
 # %%
-dist = cifar.boundary_distance_study(models)
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 cplots.distance_histogram(dist["linf"], "linf", axes[0])
 axes[0].set_title("Fig. 6a: L∞ (eq. (6))")
 cplots.distance_histogram(dist["l2"], "l2", axes[1])
 axes[1].set_title("Fig. 6b: L2 (eq. (5))")
 plt.show()
-res = cifar.results_dict(models, dist)
-rows = []
-for name, label in (("linf", "L∞"), ("l2", "L2")):
-    d, r = res["distances"][f"mean_{name}"], ref[f"mean_{name}_distance"]
-    rows.append({"quantity": f"mean {label} distance", "SGD (ours)": d["sgd"], "DP-SGD (ours)": d["dpsgd"],
-                 "drop (ours)": d["relative_drop"], "SGD (paper)": r["sgd"], "DP-SGD (paper)": r["dpsgd"],
-                 "drop (paper)": ref[f"{name}_distance_relative_drop"]["difference"],
-                 "SGD, common images": d["common_sgd"], "DP-SGD, common images": d["common_dpsgd"]})
-display(pd.DataFrame(rows).set_index("quantity").round(4))
+display(pd.DataFrame(tables.p1_cifar_distance_rows(res, ref)).set_index("quantity").round(4))
 display(Markdown(f"Images: {dist['samples']:,} test images; correctly classified by SGD "
                  f"{dist['linf']['sgd']['n']:,}, by DP-SGD {dist['linf']['dpsgd']['n']:,}, by both "
                  f"{dist['linf']['sgd']['common']['n']:,}."))
@@ -144,11 +137,9 @@ display(Markdown(f"Images: {dist['samples']:,} test images; correctly classified
 # as a check (line below the table).
 
 # %%
-curv = cifar.curvature_study(models)
 ax = cplots.curvature_profile(curv)
 ax.set_title(f"Fig. 6c: top {curv['k']} eigenvalues, " + ax.get_title())
 plt.show()
-res = cifar.results_dict(models, dist, curv)
 c = res["curvature"]
 display(pd.DataFrame({"rank": range(1, curv["k"] + 1), "SGD (mean |λ|)": c["mean_profile"]["sgd"],
                       "DP-SGD (mean |λ|)": c["mean_profile"]["dpsgd"]}).set_index("rank"))

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
+from dprob_utils.book import tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.reference import load_reference
@@ -73,13 +74,10 @@ for arch in ("p2_lenet", "p2_custom"):
 # ε is the (ε, δ) privacy bound of the RDP accountant (∞ for SGD and for σ = 0).
 
 # %%
-models = {arch: p2.chapter_models(prof, (arch,)) for arch in ("p2_lenet", "p2_custom")}
-rows = [p2.summary(m) for ms in models.values() for m in ms]
-pd.DataFrame(rows)[["arch", "label", "epochs", "accuracy", "epsilon", "n_points"]].round(3)
-
-# %%
-curves = {m.key: p2.pgd(m, prof) for ms in models.values() for m in ms}
+res = p2.run_pgd(prof)  # trains or loads each model, runs or loads each attack
+models = res["models"]
 print(f"PGD runs: {time.perf_counter() - t_start:.0f} s so far")
+pd.DataFrame(tables.p2_model_rows(models)).drop(columns="key").round(3)
 
 # %% [markdown]
 # ## Fig. 1: success rate against ε (40 iterations)
@@ -88,12 +86,10 @@ print(f"PGD runs: {time.perf_counter() - t_start:.0f} s so far")
 # right panels: SGD and the other noise levels at C = 1 and C = 10.
 
 # %%
-eps_grid = [e for e in curves[models["p2_custom"][0].key].eps if e in S.pgd_eps]
+eps_grid = next(iter(models.values()))["eps"]
 for arch, title in (("p2_custom", "(a) custom architecture"), ("p2_lenet", "(b) LeNet architecture")):
-    pan = {name: {m.label: [curves[m.key].success()[curves[m.key].eps.index(e)] for e in eps_grid] for m in ms}
-           for name, ms in p2.panels(models[arch]).items()}
-    p2plot.curve_panels(eps_grid, pan, xlabel="ε (L∞)", suptitle=f"Fig. 1{title[1:3]} PGD∞, {S.pgd_steps} "
-                        f"iterations: {title[4:]}")
+    p2plot.curve_panels(eps_grid, tables.p2_curve_panels(models, arch, lambda m: m["success_vs_eps"]),
+                        xlabel="ε (L∞)", suptitle=f"Fig. 1{title[1:3]} PGD∞, {S.pgd_steps} iterations: {title[4:]}")
     plt.show()
 
 # %% [markdown]
@@ -101,9 +97,9 @@ for arch, title in (("p2_custom", "(a) custom architecture"), ("p2_lenet", "(b) 
 
 # %%
 for arch, title in (("p2_custom", "(a) custom architecture"), ("p2_lenet", "(b) LeNet architecture")):
-    pan = {name: {m.label: curves[m.key].success_vs_iterations(S.pgd_iter_grid) for m in ms}
-           for name, ms in p2.panels(models[arch]).items()}
-    p2plot.curve_panels(list(S.pgd_iter_grid), pan, xlabel="iterations", logx=True,
+    p2plot.curve_panels(list(S.pgd_iter_grid), tables.p2_curve_panels(models, arch,
+                                                                      lambda m: m["success_vs_iterations"]),
+                        xlabel="iterations", logx=True,
                         suptitle=f"Fig. 2{title[1:3]} PGD∞ at ε = {S.pgd_iter_eps}: {title[4:]}")
     plt.show()
 
@@ -114,16 +110,7 @@ for arch, title in (("p2_custom", "(a) custom architecture"), ("p2_lenet", "(b) 
 # checked in words below. Success rates in %.
 
 # %%
-show_eps = [e for e in (0.1, 0.2, 0.3, 0.5) if e in eps_grid]
-table = []
-for ms in models.values():
-    for m in ms:
-        c = curves[m.key]
-        row = {"arch": m.arch, "model": m.label}
-        row |= {f"ε={e:g}": 100 * c.success()[c.eps.index(e)] for e in show_eps}
-        row |= {f"{t} it.": 100 * v for t, v in zip(S.pgd_iter_grid, c.success_vs_iterations(S.pgd_iter_grid))}
-        table.append(row)
-pd.DataFrame(table).round(1)
+pd.DataFrame(tables.p2_pgd_table(res)).round(1)
 
 
 # %% [markdown]
@@ -136,34 +123,8 @@ pd.DataFrame(table).round(1)
 # 4. *Custom CNN with σ = 2 or 3 and C = 10: success plateaus after ~10 iterations below 100%* (Fig. 2).
 
 # %%
-def at(m, e=0.3):
-    c = curves[m.key]
-    return c.success()[c.eps.index(e)]
-
-claims = []
-for ms in models.values():
-    for m in ms:
-        s = curves[m.key].success()
-        mono = all(b >= a - 1e-9 for a, b in zip(s, s[1:]))
-        claims.append({"claim": "1 success non-decreasing in ε", "model": f"{m.arch} {m.label}",
-                       "ours": "yes" if mono else "no"})
-mid = min(show_eps, key=lambda e: abs(e - 0.1))
-for arch in ("p2_custom", "p2_lenet"):
-    sgd = next(m for m in models[arch] if m.cfg.mode == "sgd")
-    for m in models[arch]:
-        if m.cfg.mode == "sgd":
-            continue
-        claims.append({"claim": f"2/3 success at ε={mid:g} vs SGD", "model": f"{arch} {m.label}",
-                       "ours": f"{100 * at(m, mid):.0f}% vs SGD {100 * at(sgd, mid):.0f}%"})
-for m in models["p2_custom"]:
-    if m.cfg.mode != "sgd" and m.cfg.clip == 10 and m.cfg.sigma >= 2:
-        it = curves[m.key].success_vs_iterations(S.pgd_iter_grid)
-        claims.append({"claim": "4 plateau below 100% (custom, σ ≥ 2, C = 10)", "model": m.label,
-                       "ours": " → ".join(f"{100 * v:.0f}%" for v in it)})
-pd.DataFrame(claims)
+pd.DataFrame(tables.p2_pgd_claims(res))
 
 # %%
-res = p2.run_pgd(prof)  # every attack above is stored: this only reads them
 save_json(profile, "08_p2_pgd", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")
-

@@ -26,7 +26,7 @@ import time
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from dprob_utils.analysis import gradients
+from dprob_utils.book import tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -39,7 +39,6 @@ show_profile(profile)
 prof = get_profile(profile)
 S = prof.p2_attacks
 t_start = time.perf_counter()
-models = {arch: p2.chapter_models(prof, (arch,)) for arch in ("p2_lenet", "p2_custom")}
 
 # %% [markdown]
 # ## Settings: the paper's and ours
@@ -54,16 +53,16 @@ pd.DataFrame([r for t in ["transfer", "gradients"] for r in p2.settings_rows(pro
 # Reuses the runs of the two previous chapters (computed here if they have not run).
 
 # %%
-matrices = {}
-for arch in ("p2_custom", "p2_lenet"):
-    matrices[arch] = p2.transfer_matrices(prof, arch)
-    cw_m, pgd_m = matrices[arch]["cw"], matrices[arch]["pgd"]
+res = p2.run_transfer_gradients(prof)  # reuses the attacks of the two previous chapters (or runs them)
+models = res["models"]
+for arch, mats in res["transfer"].items():
+    cw_m, pgd_m = mats["cw"], mats["pgd"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
-    p2plot.transfer_heatmap(axes[0], cw_m.rate, cw_m.rows, cw_m.cols, "(a) CW₂")
-    p2plot.transfer_heatmap(axes[1], pgd_m.rate, pgd_m.rows, pgd_m.cols, f"(b) PGD∞, ε = {S.transfer_eps}")
+    p2plot.transfer_heatmap(axes[0], cw_m["rate"], cw_m["rows"], cw_m["cols"], "(a) CW₂")
+    p2plot.transfer_heatmap(axes[1], pgd_m["rate"], pgd_m["rows"], pgd_m["cols"], f"(b) PGD∞, ε = {S.transfer_eps}")
     fig.suptitle(f"Fig. 4: transferability between {arch} models (success %, rows: crafted on)")
     plt.show()
-print(f"transfer: {time.perf_counter() - t_start:.0f} s")
+print(f"transfer and gradients: {time.perf_counter() - t_start:.0f} s")
 
 
 # %% [markdown]
@@ -72,39 +71,19 @@ print(f"transfer: {time.perf_counter() - t_start:.0f} s")
 # large C transfer less well; (iv) models with large C are more vulnerable to transferred examples.
 
 # %%
-def mean_where(mat, rows_pred, cols_pred):
-    vals = [float(mat.rate[i, j]) for i, r in enumerate(mat.rows) for j, c in enumerate(mat.cols)
-            if r != c and rows_pred(r) and cols_pred(c) and int(mat.count[i, j]) > 0]
-    return 100 * sum(vals) / len(vals) if vals else float("nan")
-
-is_sgd = lambda lab: lab == "SGD"  # noqa: E731
-is_dp = lambda lab: lab != "SGD"  # noqa: E731
-big_c = lambda lab: lab.endswith("C=10")  # noqa: E731
-small_c = lambda lab: lab != "SGD" and not lab.endswith("C=10")  # noqa: E731
-any_ = lambda lab: True  # noqa: E731
-rows = []
-for arch, mats in matrices.items():
-    for att, mat in mats.items():
-        rows.append({"arch": arch, "attack": att, "mean off-diagonal": mat.off_diagonal_mean() * 100,
-                     "SGD → DP": mean_where(mat, is_sgd, is_dp), "DP → SGD": mean_where(mat, is_dp, is_sgd),
-                     "DP → DP": mean_where(mat, is_dp, is_dp),
-                     "from C=10": mean_where(mat, big_c, any_), "from smaller C": mean_where(mat, small_c, any_),
-                     "to C=10": mean_where(mat, any_, big_c), "to smaller C": mean_where(mat, any_, small_c)})
-pd.DataFrame(rows).round(1)
+pd.DataFrame(tables.p2_transfer_table(res)).round(1)
 
 # %% [markdown]
 # ## Fig. 5: gradient values at the first dense layer
 
 # %%
-xb, yb = p2.gradient_batch(prof)
-dense = {arch: {m.label: p2.dense_gradients(m, prof) for m in models[arch]}
-         for arch in models}
 for arch in ("p2_custom", "p2_lenet"):
-    p2plot.gradient_histograms(dense[arch], title=f"Fig. 5: ∂L/∂W of the first dense layer, {arch} "
-                               f"(L = summed cross-entropy over {len(yb)} test images)")
+    ms = p2.chapter_models(prof, (arch,))
+    p2plot.gradient_histograms(p2.dense_gradients_by_label(prof, ms),
+                               title=f"Fig. 5: ∂L/∂W of the first dense layer, {arch} "
+                               f"(L = summed cross-entropy over {res['gradient']['batch']} test images)")
     plt.show()
-pd.DataFrame([{"arch": arch, "model": lab} | gradients.summary(v) for arch in dense for lab, v in dense[arch].items()]
-             ).round(4)
+pd.DataFrame(tables.p2_gradient_rows(res)).round(4)
 
 # %% [markdown]
 # The paper reports a range of about ±10 for the SGD models and up to ±200 for the custom DP models, growing
@@ -115,16 +94,13 @@ pd.DataFrame([{"arch": arch, "model": lab} | gradients.summary(v) for arch in de
 # ## Fig. 6: percentage of exactly-zero gradients per layer
 
 # %%
-zero = {arch: {m.label: p2.zero_gradients(m, prof) for m in models[arch]}
-        for arch in models}
+zero = {arch: tables.by_label(res["zero_gradient_pct"], models, arch) for arch in ("p2_custom", "p2_lenet")}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
-for ax, arch in zip(axes, ("p2_custom", "p2_lenet")):
-    p2plot.zero_gradient_bars(ax, zero[arch], title=f"Fig. 6: zero gradients, {arch}")
+for ax, (arch, z) in zip(axes, zero.items()):
+    p2plot.zero_gradient_bars(ax, z, title=f"Fig. 6: zero gradients, {arch}")
 plt.show()
 pd.concat({arch: pd.DataFrame(z).T for arch, z in zero.items()}).round(1)
 
 # %%
-res = p2.run_transfer_gradients(prof)  # every attack above is stored: this only reads them
 save_json(profile, "10_p2_transfer_gradients", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")
-

@@ -16,7 +16,6 @@
 profile = "quick"
 
 # %%
-import math
 import time
 
 import matplotlib.pyplot as plt
@@ -24,6 +23,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from dprob_utils.analysis.masking import STATEMENTS
+from dprob_utils.book import tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -36,14 +36,12 @@ show_profile(profile)
 prof = get_profile(profile)
 S = prof.p2_attacks
 t_start = time.perf_counter()
-masked = p2.chapter_models(prof, ("masked",))
-lenet = p2.chapter_models(prof, ("p2_lenet",))
-custom = p2.chapter_models(prof, ("p2_custom",))
-bs1 = next(m for m in custom if m.cfg.mode == "sgd")
-bs2 = next(m for m in lenet if m.cfg.mode == "sgd")
-table_models = [bs1, bs2, *masked]
-name = {m.key: p2.table_name(m) for m in table_models}
-pd.DataFrame([p2.summary(m) | {"name": name[m.key]} for m in table_models]
+res = p2.run_masking(prof)  # trains or loads each model, runs or loads each attack and the masking check
+models = res["models"]
+name = {k: t["name"] for k, t in res["table4"].items()}
+label = {k: tables.p2_masked_label(models[k], n) for k, n in name.items()}
+print(f"masked models, baselines and the masking check: {time.perf_counter() - t_start:.0f} s")
+pd.DataFrame([models[k] | {"name": n} for k, n in name.items()]
              )[["name", "label", "arch", "epochs", "accuracy", "epsilon", "n_points"]].round(3)
 
 # %% [markdown]
@@ -61,20 +59,7 @@ pd.DataFrame([r for t in ["masking"] for r in p2.settings_rows(prof, t)],
 # iterations). Ours: `cw_masked_steps` for m1-m3 and `cw_steps` (the Table II runs) for the baselines.
 
 # %%
-def cw_of(m):
-    return p2.cw(m, prof, S.cw_masked_steps if m.group == "masked" else None)
-
-cw = {m.key: cw_of(m) for m in table_models}
-rows = []
-for m in table_models:
-    r, ref = cw[m.key], p2.reference_value("paper2_table4", "cw_eps_full_success", m)
-    e = r.eps_for_full_success()
-    rows.append({"model": name[m.key], "parameters": m.label, "arch": m.arch,
-                 "ε for 100% (ours)": f"{e:.2f}" if math.isfinite(e) else "∞ (not reached)",
-                 "ε for 100% (paper)": "–" if ref is None else f"{ref:.2f}",
-                 "success at any ε (ours)": f"{100 * float(r.fooled.float().mean()):.0f}%",
-                 "black images (ours)": int((r.adv.flatten(1).amax(1) < 0.05).sum()), "n": len(r.dist)})
-pd.DataFrame(rows)
+pd.DataFrame(tables.p2_table4(res))
 
 # %% [markdown]
 # The paper notes that several CW₂ examples of m3 are entirely black. One likely mechanism: Foolbox's CW
@@ -85,34 +70,22 @@ pd.DataFrame(rows)
 # ## Table V: Boundary attack success at ε = 1 and 2
 
 # %%
-ba = {m.key: p2.boundary(m, prof) for m in table_models}
-rows = []
-for m in table_models:
-    row = {"model": name[m.key], "parameters": m.label}
-    for e in S.boundary_eps:
-        ref = p2.reference_value("paper2_table5", "success_pct", m, ba_eps=float(e))
-        row[f"ε={e:g} ours"] = f"{100 * ba[m.key].success(e):.1f}%"
-        row[f"ε={e:g} paper"] = "–" if ref is None else f"{ref:.1f}%"
-    row["n"] = len(ba[m.key].dist)
-    rows.append(row)
-pd.DataFrame(rows)
+pd.DataFrame(tables.p2_boundary_table(res["table5"], S.boundary_eps, paper="paper",
+                                      lead=lambda t: {"model": t["name"], "parameters": t["label"]}))
 
 # %% [markdown]
 # ## Fig. 7: PGD∞ against ε and iterations (and BA₂ against ε) on the masked models
 
 # %%
-curves = {m.key: p2.pgd(m, prof) for m in table_models}
-eps_grid = [e for e in curves[bs1.key].eps if e in S.pgd_eps]
+fig7, ba = res["fig7"], res["table5"]
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
-lab = {m.key: f"{name[m.key]}: {m.label}" if m.group != "masked" else m.label for m in table_models}
-p2plot.success_curves(axes[0], eps_grid, {lab[m.key]: [curves[m.key].success()[curves[m.key].eps.index(e)]
-                                                       for e in eps_grid] for m in table_models},
+p2plot.success_curves(axes[0], next(iter(fig7.values()))["eps"],
+                      {label[k]: c["success_vs_eps"] for k, c in fig7.items()},
                       xlabel="ε (L∞)", title=f"(a) PGD∞, {S.pgd_steps} iterations")
-p2plot.success_curves(axes[1], list(S.pgd_iter_grid),
-                      {lab[m.key]: curves[m.key].success_vs_iterations(S.pgd_iter_grid) for m in table_models},
+p2plot.success_curves(axes[1], list(S.pgd_iter_grid), {label[k]: c["success_vs_iterations"] for k, c in fig7.items()},
                       xlabel="iterations", title=f"(b) PGD∞, ε = {S.pgd_iter_eps}", logx=True)
-grid_ba = [round(0.1 * i, 1) for i in range(41)]
-p2plot.success_curves(axes[2], grid_ba, {lab[m.key]: ba[m.key].curve(grid_ba) for m in table_models},
+p2plot.success_curves(axes[2], next(iter(ba.values()))["ba_curve"]["eps"],
+                      {label[k]: t["ba_curve"]["success"] for k, t in ba.items()},
                       xlabel="ε (L2)", title="BA₂ (decision-based)")
 fig.suptitle("Fig. 7: masked models and baselines")
 plt.show()
@@ -121,9 +94,9 @@ plt.show()
 # ## Fig. 8: CW₂ transfer between baselines and masked models
 
 # %%
-mat8 = p2.masked_cw_transfer(prof)
+mat8 = res["fig8_cw_transfer"]
 fig, ax = plt.subplots(figsize=(5.5, 4.6))
-p2plot.transfer_heatmap(ax, mat8.rate, mat8.rows, mat8.cols, "Fig. 8: CW₂ transfer (success %)")
+p2plot.transfer_heatmap(ax, mat8["rate"], mat8["rows"], mat8["cols"], "Fig. 8: CW₂ transfer (success %)")
 plt.show()
 
 # %% [markdown]
@@ -133,15 +106,14 @@ plt.show()
 # to each layer's parameters.
 
 # %%
-zero = {lab[m.key]: p2.zero_gradients(m, prof) for m in table_models}
+zero = {label[k]: z for k, z in res["fig9_zero_gradient_pct"].items()}
 fig, ax = plt.subplots(figsize=(8, 3.6))
 p2plot.zero_gradient_bars(ax, zero, title="Fig. 9: zero gradients per layer")
 plt.show()
-dense = {lab[m.key]: p2.dense_gradients(m, prof) for m in table_models}
-p2plot.gradient_histograms(dense, title="Fig. 10: ∂L/∂W at the first dense layer")
+p2plot.gradient_histograms(p2.dense_gradients_by_label(prof, p2.masking_table_models(prof), lambda m: label[m.key]),
+                           title="Fig. 10: ∂L/∂W at the first dense layer")
 plt.show()
 display(pd.DataFrame(zero).T.round(1))
-print(f"masked-model part: {time.perf_counter() - t_start:.0f} s")
 
 # %% [markdown]
 # ## The gradient-masking check on every model
@@ -167,36 +139,16 @@ print(f"masked-model part: {time.perf_counter() - t_start:.0f} s")
 # `dprob_utils.analysis.masking.check_gradient_masking(model, x, y, settings, substitute=...)`.
 
 # %%
-checked = p2.masking_reports(prof)
-everyone, reports = checked["models"], checked["reports"]
-print(f"masking check: {time.perf_counter() - t_start:.0f} s")
-
-# %%
-mark = {True: "✓", False: "✗ violated", None: "–"}
-rows = []
-for m in everyone:
-    r = reports[m.key]
-    row = {"arch": m.arch if m.group != "masked" else "masked", "model": m.label}
-    row |= {f"{c.number}": mark[c.holds] for c in r.criteria}
-    row |= {"PGD ε=0.3": f"{100 * r.evidence.pgd:.0f}%",
-            "AutoAttack ε=0.3": f"{100 * r.evidence.autoattack:.0f}%" if r.evidence.autoattack is not None else "–",
-            "zero input grad.": f"{100 * r.evidence.input_grad_zero:.0f}%",
-            "verdict": "masking suspected" if r.suspected else "no sign"}
-    rows.append(row)
 display(Markdown("Criteria: " + "; ".join(f"**{k}** {v}" for k, v in STATEMENTS.items())))
-pd.DataFrame(rows)
+pd.DataFrame(tables.p2_masking_rows(res))
 
 # %% [markdown]
 # The numbers behind every verdict:
 
 # %%
-detail = [{"model": f"{m.arch if m.group != 'masked' else 'masked'} {m.label}", "criterion": c.number,
-           "verdict": c.verdict, "evidence": c.detail} for m in everyone for c in reports[m.key].criteria]
 with pd.option_context("display.max_colwidth", 120, "display.max_rows", 200):
-    display(pd.DataFrame(detail))
+    display(pd.DataFrame(tables.p2_masking_detail(res)))
 
 # %%
-res = p2.run_masking(prof)  # every attack above is stored: this only reads them
 save_json(profile, "11_p2_masking", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")
-

@@ -7,14 +7,13 @@ fooled at an iteration ``<= T``, so the curve against the number of iterations (
 ``max(T)`` iterations instead of one run per ``T``, and every ε of Fig. 1 is a row of the same batch.
 
 - :func:`pgd_linf`: torchattacks ``PGD`` (paper 1 eq. (4), start at ``x``; chapters 03, 05);
-- :func:`pgd_iterations_to_fool`: paper 1 Fig. 4, the first fooling iteration of eq. (4) (chapter 03); the same
-  projection as torchattacks (``x + clip(x' - x, -ε, ε)``), which the tests check against :func:`pgd_linf`;
-- :func:`pgd_first_fool` / :func:`pgd_curves`: paper 2's Foolbox-style PGD (random start, ``α = ε/30``,
-  per-sample ε and budgets; chapters 08, 10, 11), projection ``min(max(x', x - ε), x + ε)``; with
-  ``random_start=False`` it agrees with :func:`pgd_iterations_to_fool` (a test checks it).
+- :func:`pgd_first_fool` / :func:`pgd_curves`: the one PGD loop that records the first fooling iteration:
+  paper 2's Foolbox-style PGD (random start, ``α = ε/30``, per-sample ε and budgets; chapters 08, 10, 11);
+- :func:`pgd_iterations_to_fool`: paper 1 Fig. 4 (chapter 03), the same loop started at ``x`` with
+  torchattacks' projection.
 
-The last two are separate loops only because their projections round differently; merging them would move
-paper 1's Fig. 4 or paper 2's curves by float rounding.
+The two projections, Foolbox's ``min(max(x', x - ε), x + ε)`` and torchattacks' ``x + clip(x' - x, -ε, ε)``, are
+the same map but round differently; each chapter keeps the one of the library its paper used (``projection``).
 """
 
 from __future__ import annotations
@@ -29,10 +28,8 @@ import torch
 from torch import nn
 
 from dprob_utils.attacks.base import (
-    _batches,
     _check_box,
     _check_eps,
-    _input_grad,
     _torchattacks,
     eval_mode,
     model_device,
@@ -117,42 +114,26 @@ def pgd_iterations_to_fool(model: nn.Module, x: torch.Tensor, y: torch.Tensor, e
     predicts a class other than ``y``: ``0`` if ``x`` itself is misclassified, ``-1`` if no iterate up to
     ``max_iters`` is (the sample was never fooled). Returns a ``LongTensor [N]`` on ``x``'s device.
 
-    Samples already fooled stop being updated (the count is that of the first fooling iterate), so the
-    cost falls as the attack succeeds.
+    :func:`pgd_first_fool` without random start and with torchattacks' projection (that of :func:`pgd_linf`).
     """
     _check_eps(eps)
     _check_eps(alpha, "alpha")
     if max_iters < 0:
         raise ConfigError(f"max_iters must be >= 0, got {max_iters}")
-    _check_box(x)
-    dev = model_device(model)
-    out = torch.full((len(x),), -1, dtype=torch.long)
-    with eval_mode(model):
-        for s in _batches(len(x), batch_size):
-            x0, yb = x[s].to(dev), y[s].to(dev)
-            result = torch.full((len(yb),), -1, dtype=torch.long, device=dev)
-            with torch.no_grad():
-                result[model(x0).argmax(1) != yb] = 0
-            active = torch.nonzero(result < 0).squeeze(1)
-            adv = x0[active].clone()
-            for it in range(1, max_iters + 1):
-                if active.numel() == 0:
-                    break
-                grad = _input_grad(model, adv, yb[active])
-                adv = adv + alpha * grad.sign()
-                adv = torch.clamp(x0[active] + torch.clamp(adv - x0[active], -eps, eps), 0, 1)
-                with torch.no_grad():
-                    fooled = model(adv).argmax(1) != yb[active]
-                result[active[fooled]] = it
-                active, adv = active[~fooled], adv[~fooled]
-            out[s] = result.cpu()
-    return out.to(x.device)
+    trace = pgd_first_fool(model, x, y, eps, alpha, max_iters, random_start=False, projection="torchattacks",
+                           batch_size=batch_size)
+    return trace.first_fool.to(x.device)
 
 
 FOOLBOX_REL_STEPSIZE = 0.01 / 0.3  # foolbox 3 LinfPGD default: α = ε / 30
 
 
 NEVER = -1
+
+PROJECTIONS = {
+    "foolbox": lambda x_new, x, e: torch.minimum(torch.maximum(x_new, x - e), x + e),
+    "torchattacks": lambda x_new, x, e: x + torch.clamp(x_new - x, -e, e),
+}
 
 
 @dataclass
@@ -198,6 +179,7 @@ def pgd_first_fool(
     random_start: bool = True,
     start: torch.Tensor | None = None,
     seed: int = 0,
+    projection: str = "foolbox",
     batch_size: int = 2000,
 ) -> PGDTrace:
     """L∞ PGD on the cross-entropy of the logits (paper 2 eq. (3) with Foolbox's start and step).
@@ -216,7 +198,11 @@ def pgd_first_fool(
             transfer to other models.
         start: the random-start direction, ``U(-1, 1)`` noise of ``x``'s shape (scaled by ε); drawn with
             ``seed`` (independent of the global RNG) when not given.
+        projection: ``"foolbox"`` (``min(max(x', x - ε), x + ε)``) or ``"torchattacks"``
+            (``x + clip(x' - x, -ε, ε)``): the same map, rounded as each library rounds it.
     """
+    if projection not in PROJECTIONS:
+        raise ConfigError(f"projection must be one of {', '.join(PROJECTIONS)}, got {projection!r}")
     n = len(x)
     eps_t = _per_row(eps, n, "eps")
     alpha_t = _per_row(alpha, n, "alpha")
@@ -263,7 +249,7 @@ def pgd_first_fool(
                 grad = torch.zeros_like(xa) if grad is None else grad  # e.g. a non-differentiable input stage
                 idx = active[go]
                 step = cur[go].detach() + a[idx] * grad[go].sign()
-                cur = torch.clamp(torch.minimum(torch.maximum(step, x0[idx] - e[idx]), x0[idx] + e[idx]), 0, 1)
+                cur = torch.clamp(PROJECTIONS[projection](step, x0[idx], e[idx]), 0, 1)
                 active = idx
                 t += 1
             first[sl] = res.cpu()

@@ -17,9 +17,10 @@ def results_path(profile: str, name: str, suffix: str = ".json") -> Path:
 
 
 def save_json(profile: str, name: str, data: dict) -> Path:
-    """Write ``data`` to ``results/<profile>/<name>.json`` atomically; returns the path."""
+    """Write ``data`` to ``results/<profile>/<name>.json`` atomically; returns the path. Keys keep the order the
+    chapter gave them (the papers' order of models), so tables built from the file read as the chapter's."""
     path = results_path(profile, name)
-    atomic_write_bytes(path, json.dumps(to_jsonable(data), indent=1, sort_keys=True).encode())
+    atomic_write_bytes(path, json.dumps(to_jsonable(data), indent=1).encode())
     return path
 
 

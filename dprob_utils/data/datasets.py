@@ -6,7 +6,8 @@ Sources, tried in this order:
 2. the offline copies in ``../shared/data`` beside the checkout (MNIST ``.gz`` files, a JPEG copy of CIFAR-10);
 3. the official download (written to the cache, checked against published checksums, atomically).
 
-Decoded arrays are cached as ``.npz`` under ``<cache>/datasets`` so a second load takes milliseconds.
+Decoded arrays are entries of the one store under ``<cache>/datasets`` (uint8 tensors, the source in the record),
+so a second load takes milliseconds.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ import numpy as np
 import torch
 
 from dprob_utils.config.errors import DataError
-from dprob_utils.config.paths import atomic_write_bytes, cache_dir, shared_data_dir
+from dprob_utils.config.paths import cache_dir, shared_data_dir
+from dprob_utils.store import core as store
+from dprob_utils.store import versions
+from dprob_utils.store.core import content_key
 
 MNIST_FILES = {
     # file name (decompressed) -> SHA-256 of the decompressed bytes (the official files)
@@ -326,11 +330,6 @@ def _load_cifar(name: str, split: str, data_dir, download_ok: bool) -> tuple[np.
 # --------------------------------------------------------------------------- public API
 
 
-def _decoded_cache_path(name: str, split: str, source: str) -> Path:
-    tag = hashlib.sha256(source.encode()).hexdigest()[:10]
-    return cache_dir() / "datasets" / f"{name}-{split}-{tag}.npz"
-
-
 def load_dataset(
     name: str,
     split: str = "train",
@@ -354,32 +353,26 @@ def load_dataset(
         raise DataError(f"unknown split {split!r}; choose 'train' or 'test'")
     # The decoded cache is keyed by the first source that holds the data, so a user directory wins.
     x, y, source = _load_raw_cached(name, split, data_dir, download)
-    xt = torch.from_numpy(np.array(x)).float().div_(255.0)  # np.array: the decoded cache is read-only
-    yt = torch.from_numpy(np.array(y))
-    return ImageDataset(xt, yt, name, split, source, torch.arange(len(yt)))
+    return ImageDataset(x.float().div_(255.0), y, name, split, source, torch.arange(len(y)))
 
 
-def _load_raw_cached(name: str, split: str, data_dir, download_ok: bool) -> tuple[np.ndarray, np.ndarray, str]:
-    marker = f"{name}|{split}|{data_dir or os.environ.get('DPROB_DATA', '')}"
-    index = cache_dir() / "datasets" / (hashlib.sha256(marker.encode()).hexdigest()[:12] + ".src")
-    if index.is_file():
-        source = index.read_text()
-        path = _decoded_cache_path(name, split, source)
-        if path.is_file():
-            try:
-                with np.load(path) as z:
-                    return z["x"], z["y"], source
-            except (OSError, ValueError, KeyError):
-                path.unlink(missing_ok=True)  # a damaged cache entry is rebuilt, never trusted
+def _load_raw_cached(name: str, split: str, data_dir, download_ok: bool) -> tuple[torch.Tensor, torch.Tensor, str]:
+    """The raw pixels (``uint8``), labels (``int64``) and source of a split, decoded once into the store. The
+    entry is keyed by the directory asked for, so a user directory wins over the shared copy."""
+    root = cache_dir() / "datasets"
+    key = content_key({"dataset": name, "split": split, "data_dir": str(data_dir or os.environ.get("DPROB_DATA", "")),
+                       "version": versions.DATASET_CODE_VERSION})
+    entry = store.get(root, key)
+    if entry is not None:
+        tensors, record = entry
+        return tensors["x"], tensors["y"], record["source"]
     if name == "mnist":
         x, y, source = _load_mnist(split, data_dir, download_ok)
     else:
         x, y, source = _load_cifar(name, split, data_dir, download_ok)
-    buf = io.BytesIO()
-    np.savez(buf, x=x, y=y)
-    atomic_write_bytes(_decoded_cache_path(name, split, source), buf.getvalue())
-    atomic_write_bytes(index, source.encode())
-    return x, y, source
+    xt, yt = torch.from_numpy(np.array(x)), torch.from_numpy(np.array(y)).long()  # copies: x may be read-only
+    store.put(root, key, {"x": xt, "y": yt}, {"dataset": name, "split": split, "source": source})
+    return xt, yt, source
 
 
 def subset(ds: ImageDataset, n: int | None, mode: str = "stratified", seed: int = 0) -> ImageDataset:

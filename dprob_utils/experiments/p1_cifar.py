@@ -46,7 +46,6 @@ SOURCE_NAMES = {
     "cifar100": "CIFAR-100 training set (as in paper 1)",
     "cifar10-public": "a fixed public part of the CIFAR-10 training set (CIFAR-100 unavailable)",
 }
-# Bump when a change in this module changes pre-trained convolutions, features or heads (part of every key).
 
 
 # --------------------------------------------------------------------------- entries in the store
@@ -671,9 +670,32 @@ def settings_rows(profile: Profile | str, models: CifarModels | None = None) -> 
     return [{"setting": a, "paper": b, "ours": o} for a, b, o in rows]
 
 
+@dataclass
+class CifarStudy:
+    """Chapter 07's models and the raw measurements behind Fig. 6: ``distances`` as
+    :func:`boundary_distance_study` returns them (per-image arrays), ``curvature`` as :func:`curvature_study`."""
+
+    models: CifarModels
+    distances: dict
+    curvature: dict
+
+
+_STUDIES: dict[Profile, CifarStudy] = {}
+
+
+def study(profile: Profile | str) -> CifarStudy:
+    """Chapter 07, paper 1 Fig. 6: build (or load) the models and measure distances and curvature, once per
+    process; :func:`run_cifar` and the chapter's figures share it."""
+    prof = get_profile(profile)
+    if prof not in _STUDIES:
+        models = build_models(prof)
+        _STUDIES[prof] = CifarStudy(models, boundary_distance_study(models), curvature_study(models))
+    return _STUDIES[prof]
+
+
 def run_cifar(profile: Profile | str) -> dict:
     """Chapter 07, paper 1 Sec. 3.6 and Fig. 6: the CIFAR-10 models (public pre-training, private dense layers),
     their distances to the decision boundary and input-Hessian curvature. The results dict of
     ``results/<profile>/07_p1_cifar.json``."""
-    models = build_models(profile)
-    return results_dict(models, boundary_distance_study(models), curvature_study(models))
+    s = study(profile)
+    return results_dict(s.models, s.distances, s.curvature)

@@ -482,6 +482,47 @@ def zero_gradients(cm: ChapterModel, prof: Profile) -> dict:
                  lambda: gradients.zero_gradient_percentage(cm.model, *gradient_batch(prof)))
 
 
+def dense_gradients_by_label(prof: Profile, models: list[ChapterModel],
+                             label: Callable[[ChapterModel], str] = lambda m: m.label) -> dict[str, torch.Tensor]:
+    """Chapters 10, 11 (paper 2 Figs. 5, 10): :func:`dense_gradients` of each model, by its figure label."""
+    return {label(m): dense_gradients(m, prof) for m in models}
+
+
+FIG3_MODELS = (None, (1.3, 1.0), (3.0, 1.0), (3.0, 10.0))  # SGD and the (σ, C) of paper 2's Fig. 3
+
+
+def fig3_examples(prof: Profile) -> tuple[dict, dict, str]:
+    """Chapter 09, paper 2 Fig. 3: one test image attacked by CW₂, BA₂ and PGD∞ (ε = ``transfer_eps``) on the
+    custom CNN's SGD model and the DP models of :data:`FIG3_MODELS` that the profile trains.
+
+    Returns ``(images, captions, title)``: ``images[attack][model label]`` is a ``[1, 28, 28]`` tensor (``"clean"``
+    first), ``captions`` the same keys with the prediction and the perturbation's size (L2 for CW and BA, L∞ for
+    PGD). The image is the first attack point that every shown model attacks, else each model's first."""
+    from dprob_utils.attacks import predict
+
+    custom = chapter_models(prof, ("p2_custom",))
+    shown = [m for w in FIG3_MODELS for m in custom if m.sigma_clip == w]
+    cws, bas = {m.key: cw(m, prof) for m in shown}, {m.key: boundary(m, prof) for m in shown}
+    attacked = {m.key: set(m.points[: min(len(cws[m.key].dist), len(bas[m.key].dist))].tolist()) for m in shown}
+    common = [int(i) for i in shown[0].points if all(int(i) in attacked[m.key] for m in shown)]
+    names = ("clean", "CW₂", "BA₂", "PGD∞")
+    images: dict = {n: {} for n in names}
+    caps: dict = {n: {} for n in names}
+    for m in shown:
+        idx = common[0] if common else int(m.points[0])
+        pos = m.points.tolist().index(idx)
+        x = test_set().x[idx]
+        pg = pgd(m, prof).adv[prof.p2_attacks.transfer_eps][pos]
+        for name, img in zip(names, (x, cws[m.key].adv[pos], bas[m.key].adv[pos], pg)):
+            images[name][m.label] = img
+            pred = int(predict(m.model, img.unsqueeze(0))[0])
+            size = (img - x).abs().max() if name == "PGD∞" else (img - x).norm()
+            caps[name][m.label] = f"pred {pred}" + ("" if name == "clean" else f", {float(size):.2f}")
+    title = "Fig. 3: " + (f"test image {common[0]} (label {int(test_set().y[common[0]])})" if common
+                          else "first attack point of each model")
+    return images, caps, title
+
+
 def run_pgd(profile: Profile | str) -> dict:
     """Chapter 08, paper 2 Figs. 1 and 2: PGD∞ success against ε and against iterations, every LeNet and
     custom-CNN model. The results dict of ``results/<profile>/08_p2_pgd.json``."""
@@ -513,12 +554,14 @@ def run_cw_boundary(profile: Profile | str) -> dict:
             "cw_success_any": float(c.fooled.float().mean()),
             "cw_median": float(c.dist.median()) if len(c.dist) else None,
             "cw_mean_fooled": float(c.dist[c.fooled].mean()) if bool(c.fooled.any()) else None,
+            "cw_median_fooled": float(c.dist[c.fooled].median()) if bool(c.fooled.any()) else None,
             "cw_curve": {"eps": CW_CURVE_GRID, "success": c.curve(CW_CURVE_GRID)},
             "cw_n": len(c.dist),
             "ba_success": {f"{e:g}": b.success(e) for e in s.boundary_eps},
             "ba_success_paper": {f"{e:g}": reference_value("paper2_table3", "success_pct", m, ba_eps=float(e))
                                  for e in s.boundary_eps},
             "ba_curve": {"eps": BA_CURVE_GRID, "success": b.curve(BA_CURVE_GRID)},
+            "ba_success_any": float(b.fooled.float().mean()),
             "ba_n": len(b.dist)}
     return {"profile": prof.name,
             "settings": {"cw_steps": s.cw_steps, "cw_binary_search_steps": s.cw_binary_search_steps,
@@ -566,6 +609,7 @@ def run_transfer_gradients(profile: Profile | str) -> dict:
         "first_dense_summary": {m.key: gradients.summary(dense_gradients(m, prof)) for m in models},
         "zero_gradient_pct": {m.key: zero_gradients(m, prof) for m in models},
         "keys": {m.label + " " + m.arch: m.key for m in models},
+        "models": {m.key: summary(m) for m in models},
     }
 
 
@@ -620,6 +664,9 @@ def _masking_reports(prof: Profile) -> dict:
     return {"models": everyone, "reports": reports, "substitutes": subs}
 
 
+BLACK = 0.05  # a CW₂ image whose brightest pixel is below this counts as black (paper 2, Table IV's remark)
+
+
 def run_masking(profile: Profile | str) -> dict:
     """Chapter 11, paper 2 Tables IV, V and Figs. 7-10 on the masked models and baselines, and the
     gradient-masking check on every model. The results dict of ``results/<profile>/11_p2_masking.json``."""
@@ -637,12 +684,17 @@ def run_masking(profile: Profile | str) -> dict:
         "table4": {m.key: {"name": name[m.key], "cw_eps_full_success": cws[m.key].eps_for_full_success(),
                            "cw_success_any": float(cws[m.key].fooled.float().mean()),
                            "cw_steps": s.cw_masked_steps if m.group == "masked" else s.cw_steps,
-                           "paper": reference_value("paper2_table4", "cw_eps_full_success", m)}
+                           "paper": reference_value("paper2_table4", "cw_eps_full_success", m),
+                           "black_images": int((cws[m.key].adv.flatten(1).amax(1) < BLACK).sum()),
+                           "cw_n": len(cws[m.key].dist)}
                    for m in table_models},
-        "table5": {m.key: {"name": name[m.key],
+        "table5": {m.key: {"name": name[m.key], "label": m.label,
                            "ba_success": {f"{e:g}": bas[m.key].success(e) for e in s.boundary_eps},
                            "paper": {f"{e:g}": reference_value("paper2_table5", "success_pct", m, ba_eps=float(e))
-                                     for e in s.boundary_eps}} for m in table_models},
+                                     for e in s.boundary_eps},
+                           "ba_success_any": float(bas[m.key].fooled.float().mean()), "ba_n": len(bas[m.key].dist),
+                           "ba_curve": {"eps": BA_CURVE_GRID[:41], "success": bas[m.key].curve(BA_CURVE_GRID[:41])}}
+                   for m in table_models},
         "fig7": {m.key: _pgd_curve_entry(pgd(m, prof), s) for m in table_models},
         "fig8_cw_transfer": masked_cw_transfer(prof).to_dict(),
         "fig9_zero_gradient_pct": {m.key: zero_gradients(m, prof) for m in table_models},

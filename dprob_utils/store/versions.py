@@ -5,13 +5,15 @@ bump one when a code change changes those results, and they are recomputed (the 
 git). A change that moves numbers only by rounding still bumps, so that no cache mixes the two.
 """
 
+# Decoded datasets (MNIST, CIFAR-10/100 pixels and labels): <cache>/datasets. Bump when decoding changes.
+DATASET_CODE_VERSION = 1
 # Trained models (every mode): <cache>/models. Bump when the training code changes the trained weights.
 TRAINING_CODE_VERSION = 2
 # Private models only (their noise stream and per-example clipping arithmetic): <cache>/models.
 NOISE_STREAM_VERSION = 6
 # Paper 1 MNIST chapters' stored results (FGSM, PGD, distances, curvature): <cache>/results/p1_*.
 P1_EXPERIMENT_VERSION = 1
-# The generated MNIST-C images: <cache>/mnistc/<name>-seed<s>-<key>.npy.
+# The generated MNIST-C images: <cache>/mnistc/<name>-seed<s>-<key>.pt.
 CORRUPTION_CODE_VERSION = 1
 # Paper 1 Table 2's stored accuracy table (corruptions x models): <cache>/results/p1_mnistc_accuracy.
 MNISTC_TABLE_VERSION = 1

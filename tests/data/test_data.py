@@ -162,3 +162,15 @@ def test_decoded_cache_is_reused(monkeypatch, tmp_path):
     b = D.load_dataset("mnist", "test")
     assert not calls and torch.equal(a.x, b.x)
     assert np.array_equal(a.y.numpy(), b.y.numpy())
+
+
+def test_decoded_cache_is_a_store_entry_and_a_damaged_one_is_rebuilt(monkeypatch, tmp_path):
+    if shared_data_dir() is None:
+        pytest.skip("no shared data")
+    monkeypatch.setenv("DPROB_CACHE", str(tmp_path / "cache"))
+    a = D.load_dataset("mnist", "test")
+    (pt,) = (tmp_path / "cache" / "datasets").glob("*.pt")
+    assert pt.with_suffix(".json").is_file()
+    pt.write_bytes(b"not a tensor file")
+    b = D.load_dataset("mnist", "test")  # decoded again, never trusted
+    assert torch.equal(a.x, b.x) and torch.equal(a.y, b.y)

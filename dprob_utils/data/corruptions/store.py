@@ -2,8 +2,9 @@
 the released MNIST-C files when a user has them.
 
 Generated images are stored as uint8 (rounded), the form of the released MNIST-C files, under
-``<cache>/mnistc/<name>-seed<seed>-<key>.npy``, written atomically. ``key`` hashes the corruption code
-version, the seed, the test subset (its indices and pixels) and, for pessimal noise, the noise matrix.
+``<cache>/mnistc/<name>-seed<seed>-<key>.pt`` (a tensor entry of the one store, written atomically). ``key``
+hashes the corruption code version, the seed, the test subset (its indices and pixels) and, for pessimal
+noise, the noise matrix.
 """
 
 from __future__ import annotations

@@ -1,0 +1,48 @@
+"""The chapters' display tables, built from the saved smoke results alone (as a reader's own run would be)."""
+
+from __future__ import annotations
+
+import pytest
+
+from dprob_utils.book import tables
+from dprob_utils.book.reference import load_reference
+from dprob_utils.book.results import load_json
+
+
+@pytest.mark.slow
+def test_paper2_tables_read_the_saved_results(book_root):
+    pgd = load_json("smoke", "08_p2_pgd")
+    models = pgd["models"]
+    for arch in ("p2_lenet", "p2_custom"):
+        panels = tables.p2_panels(models, arch)
+        sgd = [k for k in models if models[k]["arch"] == arch and models[k]["mode"] == "sgd"]
+        assert all(keys[: len(sgd)] == sgd for keys in panels.values())  # SGD leads both panels
+        assert {k for keys in panels.values() for k in keys} == {k for k in models if models[k]["arch"] == arch}
+    assert len(tables.p2_pgd_table(pgd)) == len(models) == len(tables.p2_model_rows(models))
+    assert any(r["claim"].startswith("4 plateau") for r in tables.p2_pgd_claims(pgd))
+
+    cw = load_json("smoke", "09_p2_cw_boundary")
+    assert len(tables.p2_cw_table(cw)) == len(cw["models"])
+    ba = tables.p2_boundary_table(cw["models"], [1.0, 2.0])
+    assert {"ε=1 ours", "ε=1 paper", "ε=2 ours", "BA found any"} <= set(ba[0])
+
+    tg = load_json("smoke", "10_p2_transfer_gradients")
+    assert len(tables.p2_transfer_table(tg)) == 4  # two architectures, CW and PGD
+    assert len(tables.p2_gradient_rows(tg)) == len(tg["models"])
+    assert set(tables.by_label(tg["zero_gradient_pct"], tg["models"], "p2_lenet")) == {
+        m["label"] for m in tg["models"].values() if m["arch"] == "p2_lenet"}
+
+    mk = load_json("smoke", "11_p2_masking")
+    assert [r["model"] for r in tables.p2_table4(mk)][:2] == ["bs1", "bs2"]
+    assert len(tables.p2_masking_rows(mk)) == len(mk["masking_check"])
+    assert len(tables.p2_masking_detail(mk)) == 7 * len(mk["masking_check"])
+
+
+@pytest.mark.slow
+def test_paper1_tables_read_the_saved_results(book_root):
+    baseline = next(r for r in load_reference("paper1_table2") if r.get("corruption") == "identity")
+    rows = tables.p1_accuracy_rows(load_json("smoke", "01_training"), baseline)
+    assert rows and all(0 <= r["accuracy"] <= 1 and 0.9 < r["paper accuracy"] <= 1 for r in rows)
+    ref = {r["quantity"]: r for r in load_reference("paper1_cifar")}
+    assert [r["quantity"] for r in tables.p1_cifar_distance_rows(load_json("smoke", "07_p1_cifar"), ref)] == [
+        "mean L∞ distance", "mean L2 distance"]
