@@ -42,8 +42,7 @@ display(Markdown(f"**The numbers in this book were produced with profile `{profi
 # %%
 verdicts = scorecard.evaluate(profile)
 counts = scorecard.summary(verdicts)
-display(Markdown(f"**{counts['total']} claims**: {counts['reproduced']} reproduced, "
-                 f"{counts['not reproduced']} not reproduced, {counts['inconclusive']} inconclusive."))
+display(Markdown(scorecard.summary_line(counts) + "."))
 by_paper = pd.DataFrame([v.to_dict() for v in verdicts]).groupby(["paper", "verdict"]).size().unstack(fill_value=0)
 display(by_paper)
 

@@ -5,10 +5,13 @@
 # paper's value, ours for the profile this book was built with, and a verdict decided by the rule written next
 # to the claim:
 #
-# * **reproduced**: the rule holds in our results;
-# * **not reproduced**: the rule fails in our results;
-# * **inconclusive**: our results lack the value (the chapter did not run, or this profile skips that setting),
-#   or the claim's own "inconclusive if" condition holds (e.g. a difference smaller than the sampling noise).
+# * **interval rules** (the claim names an effect and the paper's side of a threshold): **reproduced** when the
+#   whole 95% interval of our effect lies on the paper's side, **contradicted** when it lies wholly on the other
+#   side, **inconclusive** when it straddles the threshold; where the paper gives a number, whether it lies
+#   inside our interval;
+# * **point rules** (claims not yet given an interval): **reproduced** / **not reproduced** as the rule holds
+#   or fails on our point estimates, **inconclusive** when the claim's own "inconclusive if" holds;
+# * **not run**: our results lack the value (the chapter did not run, or this profile skips that setting).
 #
 # The claims, the papers' values and the rules live in one data file, `dprob_utils/reference/claims.yaml`;
 # our values are read from `results/<profile>/`. Nothing on this page is typed by hand.
@@ -17,28 +20,43 @@
 profile = "quick"
 
 # %%
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
 from dprob_utils.book import scorecard
+from dprob_utils.book.plots import scorecard as score_plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 
 show_profile(profile)
 res = scorecard.run_scorecard(profile)
 counts = res["summary"]
-display(Markdown(
-    f"**{counts['total']} claims**: {counts['reproduced']} reproduced, {counts['not reproduced']} not "
-    f"reproduced, {counts['inconclusive']} inconclusive (profile `{profile}`)."))
+display(Markdown(scorecard.summary_line(counts) + f" (profile `{profile}`)."))
 
 # %%
 table = pd.DataFrame(res["claims"])
 colors = {"reproduced": "background-color: #d4edda", "not reproduced": "background-color: #f8d7da",
-          "inconclusive": "background-color: #fff3cd"}
+          "contradicted": "background-color: #f5c6cb", "inconclusive": "background-color: #fff3cd",
+          "not run": "background-color: #e2e3e5"}
 for paper in (1, 2):
     display(Markdown(f"## Paper {paper}"))
-    sub = table[table.paper == paper][["id", "where", "claim", "paper_value", "ours", "rule", "verdict", "reason"]]
+    sub = table[table.paper == paper][["id", "where", "claim", "paper_value", "ours", "n_seeds", "n_points",
+                                       "paper_inside", "rule", "verdict", "reason"]]
     display(sub.style.map(lambda v: colors.get(v, ""), subset=["verdict"]).hide(axis="index"))
+
+# %% [markdown]
+# ## The interval claims at a glance
+#
+# Each line: our effect with its 95% interval (green reproduced, red contradicted, amber inconclusive), the
+# paper's number as a cross where it gives one, 0 dotted.
+
+# %%
+claims = {c["id"]: c for c in scorecard.load_claims()}
+for paper in (1, 2):
+    fig = score_plots.forest([r for r in res["claims"] if r["paper"] == paper], claims, title=f"Paper {paper}")
+    if fig is not None:
+        plt.show()
 
 # %%
 save_json(profile, "99_scorecard", res)

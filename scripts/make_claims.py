@@ -17,9 +17,17 @@ P1, P2 = "Tursynbek et al. 2020", "Boenisch et al. 2021"
 claims: list[dict] = []
 
 
-def claim(id, paper, where, text, paper_value, values, rule, show=None, inconclusive_if=None):
-    c = {"id": id, "paper": paper, "where": where, "claim": text, "paper_value": paper_value, "values": values,
-         "rule": rule}
+def claim(id, paper, where, text, paper_value, values, rule=None, show=None, inconclusive_if=None, effect=None,
+          direction=">", threshold=0.0, paper_estimate=None):
+    """A point rule (``rule``) or an interval rule (``effect`` on the paper's side ``direction`` of
+    ``threshold``; ``paper_estimate``: the paper's number in the effect's units)."""
+    c = {"id": id, "paper": paper, "where": where, "claim": text, "paper_value": paper_value, "values": values}
+    if effect is not None:
+        c |= {"effect": effect, "direction": direction, "threshold": threshold}
+        if paper_estimate is not None:
+            c["paper_estimate"] = paper_estimate
+    else:
+        c["rule"] = rule
     if show:
         c["show"] = show
     if inconclusive_if:
@@ -43,14 +51,12 @@ tab2 = {r["corruption"]: r for r in rows("paper1_table2")}
 base = tab2["identity"]
 claim("p1-clean-accuracy-gap", 1, "Table 2, baseline row", "DP-SGD (σ=1.3, C=1) has lower clean test accuracy "
       "than SGD", f"SGD {base['sgd']}%, DP-SGD {base['dp_s1.3_c1']}% (gap {base['difference']})",
-      {"sgd": "01_training:models[arch=p1_mnist_cnn,mode=sgd]/accuracy",
-       "dp": "01_training:models[arch=p1_mnist_cnn,mode=dpsgd,sigma=1.3,clip=1]/accuracy"},
-      "dp < sgd")
+      {"gap": "01_training:intervals/p1_sgd_minus_dp"}, effect="gap",
+      paper_estimate=round((f(base["sgd"]) - f(base["dp_s1.3_c1"])) / 100, 4))
 claim("p1-clean-accuracy-sigma", 1, "Table 2, baseline row", "At C = 1, more noise gives lower clean accuracy "
-      "(σ = 0.7 > 1.3 > 1.5)", f"{base['dp_s0.7_c1']} > {base['dp_s1.3_c1']} > {base['dp_s1.5_c1']}",
-      {"a": "01_training:models[arch=p1_mnist_cnn,mode=dpsgd,sigma=0.7,clip=1]/accuracy",
-       "b": "01_training:models[arch=p1_mnist_cnn,mode=dpsgd,sigma=1.3,clip=1]/accuracy",
-       "c": "01_training:models[arch=p1_mnist_cnn,mode=dpsgd,sigma=1.5,clip=1]/accuracy"}, "a > b > c")
+      "(σ = 0.7 > 1.3 > 1.5; one seed each)", f"{base['dp_s0.7_c1']} > {base['dp_s1.3_c1']} > {base['dp_s1.5_c1']}",
+      {"a_b": "01_training:intervals/p1_sigma0.7_minus_sigma1.3",
+       "b_c": "01_training:intervals/p1_sigma1.3_minus_sigma1.5"}, effect=["a_b", "b_c"])
 
 # ------------------------------------------------------------------------------------------ paper 1: FGSM
 claim("p1-fgsm-gap-012", 1, "Sec. 3.1, Fig. 2", "Under FGSM at ε = 0.12 the SGD − DP-SGD accuracy gap exceeds "

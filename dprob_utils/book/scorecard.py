@@ -6,12 +6,20 @@ Claims live in one data file, ``dprob_utils/reference/claims.yaml``. Each claim 
 - ``paper_value``: the paper's number(s) as printed;
 - ``values``: named selectors into our results, ``"<results name>:<path>"`` (see :func:`select`);
 - ``rule``: a Python expression over those names that is true when the finding holds in our results, written
-  out next to the claim on the scorecard page;
+  out next to the claim on the scorecard page (a *point rule*);
+- or, for an *interval rule*, ``effect``: an expression (or a list of them) over those names giving an interval
+  (the ``{"estimate", "low", "high", ...}`` dict of :class:`~dprob_utils.analysis.intervals.Interval` that a
+  chapter stores), with ``direction`` (``">"`` or ``"<"``) and ``threshold`` (default 0): the paper's side of
+  the threshold; ``paper_estimate`` (optional) is the paper's number in the effect's units;
 - optionally ``inconclusive_if``: an expression that, when true, makes the verdict ``inconclusive`` (e.g. the
   difference is within the sampling noise of the profile), and ``show``: the expression displayed as "ours".
 
-Verdicts: ``reproduced`` (rule true), ``not reproduced`` (rule false), ``inconclusive`` (a value is missing
-because the chapter did not run or the profile skipped that setting, or ``inconclusive_if`` holds).
+Verdicts of an interval rule (:func:`~dprob_utils.analysis.intervals.verdict`; with several effects, all
+must be reproduced, and one contradicted contradicts): ``reproduced`` (the whole 95% interval lies on the
+paper's side), ``contradicted`` (wholly on the other side), ``inconclusive`` (it straddles the threshold).
+Verdicts of a point rule: ``reproduced`` (rule true), ``not reproduced`` (rule false), ``inconclusive``
+(``inconclusive_if`` holds). Either: ``not run`` when a value is missing (the chapter did not run, or the
+profile skips that setting).
 """
 
 from __future__ import annotations
@@ -25,10 +33,11 @@ from typing import Any
 
 import yaml
 
+from dprob_utils.analysis import intervals
 from dprob_utils.book.results import load_json
 
 CLAIMS_FILE = Path(__file__).resolve().parent / "reference" / "claims.yaml"
-VERDICTS = ("reproduced", "not reproduced", "inconclusive")
+VERDICTS = ("reproduced", "not reproduced", "contradicted", "inconclusive", "not run")
 def _values(d: dict) -> list:
     return list(d.values())
 
@@ -138,6 +147,11 @@ class Verdict:
     ours: str
     verdict: str
     reason: str = ""
+    kind: str = "point"  # "point" or "interval" rule
+    paper_inside: bool | None = None  # the paper's estimate lies inside our interval (interval rules with one)
+    n_seeds: int | None = None
+    n_points: int | None = None
+    interval: list[float] | None = None  # [estimate, low, high] of a single-effect interval rule
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -148,7 +162,8 @@ def load_claims(path: Path = CLAIMS_FILE) -> list[dict]:
     claims = yaml.safe_load(path.read_text())
     seen = set()
     for c in claims:
-        missing = {"id", "paper", "where", "claim", "paper_value", "values", "rule"} - set(c)
+        missing = {"id", "paper", "where", "claim", "paper_value", "values"} - set(c)
+        missing |= set() if ("rule" in c) != ("effect" in c) else {"rule or effect (one of them)"}
         if missing:
             raise ValueError(f"claim {c.get('id', '?')}: missing {sorted(missing)}")
         if c["id"] in seen:
@@ -172,7 +187,8 @@ def evaluate_claim(claim: dict, profile: str, cache: dict[str, Any] | None = Non
     cache = {} if cache is None else cache
     names: dict[str, Any] = {}
     base = dict(id=claim["id"], paper=int(claim["paper"]), where=claim["where"], claim=claim["claim"],
-                paper_value=str(claim["paper_value"]), rule=claim["rule"])
+                paper_value=str(claim["paper_value"]), rule=rule_text(claim),
+                kind="interval" if "effect" in claim else "point")
     try:
         for name, selector in claim["values"].items():
             result_name, _, path = selector.partition(":")
@@ -182,7 +198,9 @@ def evaluate_claim(claim: dict, profile: str, cache: dict[str, Any] | None = Non
                 raise MissingValue(f"results/{profile}/{result_name}.json does not exist (chapter not run)")
             names[name] = select(cache[result_name], path)
     except MissingValue as exc:
-        return Verdict(**base, ours="–", verdict="inconclusive", reason=f"no value: {exc}")
+        return Verdict(**base, ours="–", verdict="not run", reason=f"no value: {exc}")
+    if "effect" in claim:
+        return _interval_verdict(claim, names, base)
     shown = claim.get("show")
     try:
         ours = _fmt(safe_eval(shown, names)) if shown else "; ".join(f"{k} = {_fmt(v)}" for k, v in names.items())
@@ -193,6 +211,43 @@ def evaluate_claim(claim: dict, profile: str, cache: dict[str, Any] | None = Non
     if unclear:
         return Verdict(**base, ours=ours, verdict="inconclusive", reason=f"{claim['inconclusive_if']} holds")
     return Verdict(**base, ours=ours, verdict="reproduced" if holds else "not reproduced")
+
+
+def rule_text(claim: dict) -> str:
+    """The rule in words: a point rule as written, an interval rule as 'effect > threshold (whole 95% interval)'."""
+    if "effect" not in claim:
+        return claim["rule"]
+    effects = claim["effect"] if isinstance(claim["effect"], list) else [claim["effect"]]
+    side = f"{claim.get('direction', '>')} {claim.get('threshold', 0):g}"
+    return " and ".join(f"{e} {side}" for e in effects) + " (whole 95% interval)"
+
+
+def _fmt_interval(iv: intervals.Interval) -> str:
+    return f"{iv.estimate:.4g} [{iv.low:.4g}, {iv.high:.4g}]"
+
+
+def _interval_verdict(claim: dict, names: dict[str, Any], base: dict) -> Verdict:
+    effects = claim["effect"] if isinstance(claim["effect"], list) else [claim["effect"]]
+    try:
+        ivs = [intervals.Interval(**safe_eval(e, names)) for e in effects]
+    except (TypeError, ValueError, KeyError, NameError) as exc:
+        return Verdict(**base, ours="–", verdict="inconclusive", reason=f"effect could not be evaluated: {exc}")
+    direction, threshold = claim.get("direction", ">"), float(claim.get("threshold", 0))
+    each = [intervals.verdict(iv, direction, threshold) for iv in ivs]
+    if "not run" in each:
+        verdict = "not run"
+    elif "contradicted" in each:
+        verdict = "contradicted"
+    elif all(v == "reproduced" for v in each):
+        verdict = "reproduced"
+    else:
+        verdict = "inconclusive"
+    paper = claim.get("paper_estimate")
+    inside = ivs[0].contains(float(paper)) if paper is not None and len(ivs) == 1 else None
+    return Verdict(**base, ours="; ".join(_fmt_interval(iv) for iv in ivs), verdict=verdict,
+                   reason=", ".join(each) if len(each) > 1 else "", paper_inside=inside,
+                   n_seeds=min(iv.n_seeds for iv in ivs), n_points=min(iv.n_points for iv in ivs),
+                   interval=[ivs[0].estimate, ivs[0].low, ivs[0].high] if len(ivs) == 1 else None)
 
 
 def evaluate(profile: str, claims: list[dict] | None = None) -> list[Verdict]:
@@ -206,6 +261,11 @@ def summary(verdicts: list[Verdict]) -> dict[str, int]:
     out = {v: sum(1 for x in verdicts if x.verdict == v) for v in VERDICTS}
     out["total"] = len(verdicts)
     return out
+
+
+def summary_line(counts: dict[str, int]) -> str:
+    """``"149 claims: 74 reproduced, ..."`` (verdicts with a count only)."""
+    return f"**{counts['total']} claims**: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts.get(v))
 
 
 def run_scorecard(profile: str) -> dict:

@@ -31,16 +31,22 @@ class ModelSpec:
         return self.config.label()
 
 
-def p1_sgd(prof: Profile) -> TrainConfig:
-    return prof.p1_train.config("p1_mnist_cnn", "sgd", seed=prof.seed)
+def headline_seeds(prof: Profile) -> list[int]:
+    """The training seeds of the headline models (``prof.seed``, ``prof.seed + 1``, ...)."""
+    return [prof.seed + i for i in range(prof.headline_seeds)]
+
+
+def p1_sgd(prof: Profile, seed: int | None = None) -> TrainConfig:
+    """Paper 1's SGD MNIST model (seed: default the profile's)."""
+    return prof.p1_train.config("p1_mnist_cnn", "sgd", seed=prof.seed if seed is None else seed)
 
 
 def p1_dp(prof: Profile, sigma: float | None = None, clip: float | None = None,
-          mode: str = "dpsgd") -> TrainConfig:
+          mode: str = "dpsgd", seed: int | None = None) -> TrainConfig:
     """Paper 1 DP-SGD model; default (sigma, C) is the main setting (1.3, 1)."""
     s, c = prof.p1_grid.main
     return prof.p1_train.config("p1_mnist_cnn", mode, s if sigma is None else sigma, c if clip is None else clip,
-                                seed=prof.seed)
+                                seed=prof.seed if seed is None else seed)
 
 
 def p2_model(prof: Profile, arch: str, sigma: float | None = None, clip: float | None = None,
@@ -59,11 +65,14 @@ def substitute_config(prof: Profile, arch: str) -> TrainConfig:
 
 
 def paper1_specs(prof: Profile) -> list[ModelSpec]:
-    """Every paper 1 MNIST model of the profile: SGD, the DP-SGD grid, the fixed-noise grid."""
+    """Every paper 1 MNIST model of the profile: SGD, the DP-SGD grid, the fixed-noise grid, then the further
+    training seeds of SGD and of the main DP-SGD setting (group ``paper1 seeds``)."""
     specs = [ModelSpec("paper1", p1_sgd(prof))]
     specs += [ModelSpec("paper1", p1_dp(prof, s, c)) for s, c in prof.p1_grid.dpsgd_settings()]
     specs += [ModelSpec("paper1 fixed-noise", p1_dp(prof, s, c, mode="dpsgd-fixed-noise"))
               for s, c in prof.p1_grid.fixed_noise_settings()]
+    for seed in headline_seeds(prof)[1:]:
+        specs += [ModelSpec("paper1 seeds", p1_sgd(prof, seed)), ModelSpec("paper1 seeds", p1_dp(prof, seed=seed))]
     return specs
 
 

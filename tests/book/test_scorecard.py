@@ -42,9 +42,37 @@ def test_verdicts_follow_the_rule(tmp_path, monkeypatch):
     assert S.evaluate_claim(_claim(rule="a < b"), "p").verdict == "not reproduced"
     assert S.evaluate_claim(_claim(inconclusive_if="abs(a - b) < 1"), "p").verdict == "inconclusive"
     missing = S.evaluate_claim(_claim(values={"a": "absent:x"}), "p")
-    assert missing.verdict == "inconclusive" and "does not exist" in missing.reason
+    assert missing.verdict == "not run" and "does not exist" in missing.reason
     counts = S.summary([S.evaluate_claim(_claim(), "p"), missing])
-    assert counts == {"reproduced": 1, "not reproduced": 0, "inconclusive": 1, "total": 2}
+    assert counts == {"reproduced": 1, "not reproduced": 0, "contradicted": 0, "inconclusive": 0, "not run": 1,
+                      "total": 2}
+
+
+def _iv(low, high):
+    return {"estimate": (low + high) / 2, "low": low, "high": high, "n_points": 100, "n_seeds": 3}
+
+
+def test_interval_rules_give_the_four_verdicts(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
+    save_json("p", "iv", {"above": _iv(0.02, 0.06), "below": _iv(-0.05, -0.01), "across": _iv(-0.01, 0.03)})
+
+    def claim(*names, **kw):
+        return _claim(values={n: f"iv:{n}" for n in names}, rule=None, effect=list(names), direction=">", **kw)
+
+    def verdict(c):
+        c = {k: v for k, v in c.items() if v is not None}
+        return S.evaluate_claim(c, "p")
+
+    assert verdict(claim("above")).verdict == "reproduced"
+    assert verdict(claim("below")).verdict == "contradicted"
+    assert verdict(claim("across")).verdict == "inconclusive"
+    assert verdict(_claim(values={"x": "iv:absent"}, rule=None, effect="x")).verdict == "not run"
+    assert verdict(claim("above", "across")).verdict == "inconclusive"  # every effect must hold
+    assert verdict(claim("above", "below")).verdict == "contradicted"
+    v = verdict(claim("above", paper_estimate=0.05))
+    assert v.kind == "interval" and v.paper_inside is True and v.n_seeds == 3 and "[0.02, 0.06]" in v.ours
+    assert verdict(claim("above", paper_estimate=0.15)).paper_inside is False
+    assert verdict(claim("above", threshold=0.03)).verdict == "inconclusive"  # a magnitude the paper states
 
 
 def test_claims_file_is_valid_and_every_rule_parses():
@@ -53,6 +81,11 @@ def test_claims_file_is_valid_and_every_rule_parses():
     assert {c["paper"] for c in claims} == {1, 2}
     for c in claims:
         names = {k: 1.0 for k in c["values"]}
+        if "effect" in c:
+            assert c["direction"] in (">", "<")
+            for e in c["effect"] if isinstance(c["effect"], list) else [c["effect"]]:
+                S.safe_eval(e, {k: {} for k in c["values"]})
+            continue
         compile(c["rule"], c["id"], "eval")
         try:
             S.safe_eval(c["rule"], names)

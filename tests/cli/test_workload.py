@@ -18,11 +18,12 @@ def test_paper_training_work_counts_every_model_once_with_its_steps():
     assert {w.steps for w in masked} == {40 * 240, 20 * 240}
 
 
-def test_quick_training_work_uses_the_subset_and_dp_batch():
+def test_quick_training_work_is_the_same_for_sgd_and_dp_sgd():
     prof = get_profile("quick")
     work = {w.config: w for w in training_work(prof)}
-    assert work[zoo.p1_sgd(prof)].steps == 3 * round(30000 / 128)
-    assert work[zoo.p1_dp(prof)].steps == 3 * round(60000 / 1024)
+    t = prof.p1_train
+    steps = t.epochs * round((t.train_subset or 60000) / t.batch_size)
+    assert work[zoo.p1_sgd(prof)].steps == work[zoo.p1_dp(prof)].steps == steps
 
 
 def test_paper_attack_work_is_papers_cw_and_boundary_budget():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import pytest
 
 from dprob_utils.config.errors import ConfigError
-from dprob_utils.config.profiles import PAPER, PROFILES, QUICK, SMOKE, TrainSettings, get_profile
+from dprob_utils.config.profiles import PAPER, PROFILES, QUICK, SMOKE, get_profile
+from dprob_utils.experiments import p1_cifar as cifar
 from dprob_utils.models import zoo
 
 
@@ -31,11 +34,28 @@ def test_unknown_profile():
     assert set(PROFILES) == {"smoke", "quick", "paper"}
 
 
-def test_dp_learning_rate_applies_to_private_modes_only():
-    s = TrainSettings(lr=0.5, batch_size=10, epochs=1, dp_lr=2.0)
-    assert s.config("p2_custom", "sgd").lr == 0.5
-    assert s.config("p2_custom", "dpsgd", 1.3, 1.0).lr == 2.0
-    assert TrainSettings(lr=0.5, batch_size=10, epochs=1).config("p2_custom", "dpsgd", 1.0, 1.0).lr == 0.5
+def _training_settings(cfg, *also_free: str) -> dict:
+    """A config without the fields a compared model may change (mode, σ, C and ``also_free``)."""
+    return {k: v for k, v in asdict(cfg).items() if k not in ("mode", "sigma", "clip", *also_free)}
+
+
+@pytest.mark.parametrize("name", list(PROFILES))
+def test_compared_models_differ_only_in_mode_sigma_and_clip(name):
+    prof = get_profile(name)
+    groups = {f"paper 1 MNIST, seed {seed}": [s.config for s in zoo.paper1_specs(prof) if s.config.seed == seed]
+              for seed in zoo.headline_seeds(prof)}
+    for arch in prof.p2_grid.archs:
+        groups[f"paper 2 {arch}"] = [s.config for s in zoo.paper2_specs(prof)
+                                     if s.group == f"paper2 {arch}"]
+    groups["CIFAR-10 heads"] = [cifar.head_config(prof, m) for m in ("sgd", "dpsgd")]
+    for group, cfgs in groups.items():
+        assert len({c.mode for c in cfgs}) > 1, group  # SGD and private models in every group
+        settings = [_training_settings(c) for c in cfgs]
+        assert all(s == settings[0] for s in settings), (group, settings)
+    # paper 2's masked models (Table IV) differ from the custom CNN's baseline in epochs too, as in the paper
+    masked = [s.config for s in zoo.paper2_specs(prof) if s.group == "paper2 masked"]
+    base = _training_settings(zoo.p2_model(prof, "p2_custom"), "epochs")
+    assert masked and all(_training_settings(c, "epochs") == base for c in masked)
 
 
 @pytest.mark.parametrize("name", list(PROFILES))
@@ -44,7 +64,11 @@ def test_grids_build_valid_configs_with_unique_keys(name):
     specs = zoo.paper1_specs(prof) + zoo.paper2_specs(prof)
     keys = [s.config.key() for s in specs]
     assert len(keys) == len(set(keys))
-    assert sum(s.config.mode == "sgd" for s in specs) == 3  # paper 1 CNN, LeNet, custom CNN
+    # paper 1 CNN (one per headline seed), LeNet, custom CNN
+    assert sum(s.config.mode == "sgd" for s in specs) == 2 + prof.headline_seeds
+    seeds = {s.config.seed for s in specs if s.group.startswith("paper1") and s.config.mode != "dpsgd-fixed-noise"
+             and s.config.sigma in (0.0, 1.3) and s.config.clip == 1.0}
+    assert seeds == set(zoo.headline_seeds(prof)) and len(seeds) >= (3 if name != "smoke" else 2)
 
 
 def test_paper_grid_is_the_papers():
