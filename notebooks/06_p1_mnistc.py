@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots
+from dprob_utils.book import plots, tables
 from dprob_utils.book.plots import mnistc as mplots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
@@ -144,16 +144,8 @@ plt.show()
 # difference. Settings the profile does not train are left out.
 
 # %%
-rows = []
-for n in ["identity", *names, "average"]:
-    row = {"corruption": C.SPECS[n].label if n in C.SPECS else "Average"}
-    for k in models:
-        row[f"{models[k]['label']}"] = ours["average"][k] if n == "average" else acc[n][k]
-        row[f"{models[k]['label']} (paper)"] = ref[n][k]
-    row["difference"] = ours["average_gap"] if n == "average" else ours["difference"][n]
-    row["difference (paper)"] = ref[n]["difference"]
-    rows.append(row)
-table = pd.DataFrame(rows).set_index("corruption")
+spec_labels = {n: s.label for n, s in C.SPECS.items()}
+table = pd.DataFrame(tables.p1_table2_rows(run, ours, ref, names, spec_labels)).set_index("corruption")
 table.round(2)
 
 # %% [markdown]
@@ -208,14 +200,7 @@ if released is None:
     display(Markdown(f"No released MNIST-C directory given (`mnistc_dir` / `{C.RELEASED_ENV}`): comparison "
                      "skipped."))
 else:
-    comp = []
-    for n in released["corruptions"]:
-        r = released["accuracy"][n]
-        row = {"corruption": C.SPECS[n].label, "mean |pixel difference|": r["mean_abs_pixel_difference"]}
-        for k in ("sgd", dp_key):
-            row[f"{models[k]['label']} generated"] = r[k]["generated"]
-            row[f"{models[k]['label']} released"] = r[k]["released"]
-        comp.append(row)
+    comp = tables.p1_released_rows(released, models, ("sgd", dp_key), spec_labels)
     display(pd.DataFrame(comp).set_index("corruption").round(3))
 
 # %%

@@ -41,6 +41,40 @@ def p1_accuracy_rows(res: dict, baseline: dict) -> list[dict]:
     return rows
 
 
+# --------------------------------------------------------------------------- paper 1, chapter 06
+
+
+def p1_table2_rows(run: dict, ours: dict, ref: dict[str, dict], names: Sequence[str],
+                   labels: dict[str, str]) -> list[dict]:
+    """Chapter 06, Table 2: per corruption (``names``, then the baseline first and the average last), each
+    model's accuracy (%) beside the paper's and the SGD − DP-SGD difference. ``run``: ``run_table2``'s dict,
+    ``ours``: its ``summarise``, ``ref``: the paper's rows by corruption, ``labels``: the corruptions' names."""
+    models = run["models"]
+    rows = []
+    for n in ["identity", *names, "average"]:
+        row = {"corruption": labels.get(n, "Average")}
+        for k in models:
+            row[f"{models[k]['label']}"] = ours["average"][k] if n == "average" else run["accuracy"][n][k]
+            row[f"{models[k]['label']} (paper)"] = ref[n][k]
+        row["difference"] = ours["average_gap"] if n == "average" else ours["difference"][n]
+        row["difference (paper)"] = ref[n]["difference"]
+        rows.append(row)
+    return rows
+
+
+def p1_released_rows(released: dict, models: dict, keys: Sequence[str], labels: dict[str, str]) -> list[dict]:
+    """Chapter 06: each model's accuracy on the released and on the generated MNIST-C corruptions."""
+    rows = []
+    for n in released["corruptions"]:
+        r = released["accuracy"][n]
+        row = {"corruption": labels[n], "mean |pixel difference|": r["mean_abs_pixel_difference"]}
+        for k in keys:
+            row[f"{models[k]['label']} generated"] = r[k]["generated"]
+            row[f"{models[k]['label']} released"] = r[k]["released"]
+        rows.append(row)
+    return rows
+
+
 # --------------------------------------------------------------------------- paper 1, chapter 07
 
 
