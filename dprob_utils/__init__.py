@@ -55,7 +55,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
     Artefact(1, "Eq. (1): ε of σ = 1.3", "01_training", "dp.privacy.epsilon_equation1",
              "01_training:eq1_sigma1.3_delta1e-6"),
     Artefact(1, "Table 2, baseline row (clean accuracy)", "01_training", "experiments.training.run_training",
-             "01_training:models"),
+             "01_training:intervals"),
     Artefact(2, "Table I (clean accuracy)", "01_training", "experiments.training.run_training", "01_training:models"),
     Artefact(1, "Fig. 2 (FGSM, SGD vs DP-SGD)", "02_p1_fgsm", "experiments.p1_mnist.run_fgsm", "02_p1_fgsm:fig2"),
     Artefact(1, "Fig. 3a (FGSM against σ)", "02_p1_fgsm", "experiments.p1_mnist.run_fgsm", "02_p1_fgsm:fig3a"),

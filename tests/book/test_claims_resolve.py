@@ -11,8 +11,7 @@ from dprob_utils.book import scorecard
 # Selectors that find nothing under smoke because the smoke profile leaves those settings out of its grids
 # (they resolve under quick and paper). Each pattern is matched against the selector text.
 NOT_IN_SMOKE = [
-    # paper 1's DP-SGD settings outside smoke's grid (smoke: σ = 1.3 with C = 1, 3; σ = 0.7 with C = 1)
-    r"models\[arch=p1_mnist_cnn,mode=dpsgd,sigma=(1\.5,clip=1|1\.3,clip=(0\.8|1\.2))\]",
+    # paper 1's σ = 1.5 at C = 1, outside smoke's grid (smoke: σ = 1.3 with C = 1, 3; σ = 0.7 with C = 1)
     r"01_training:intervals/p1_sigma1\.3_minus_sigma1\.5",
     # paper 1 Table 1: smoke runs 5 PGD steps, not 30 and 40
     r"03_p1_pgd:table1\[eps=[0-9.]+,steps=(30|40)\]",
