@@ -18,7 +18,7 @@ from torch import nn
 
 from dprob_utils import attacks
 from dprob_utils.analysis import curvature, geometry
-from dprob_utils.analysis.intervals import bootstrap
+from dprob_utils.analysis.intervals import bootstrap, difference_of
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.profiles import PAPER, Profile, get_profile
 from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
@@ -168,17 +168,13 @@ def fgsm_gap_intervals(s: Setup) -> dict:
                for name, make in (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)),
                                   ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed))) for e in (0.0, at)}
 
-    def mean(k: str, d: dict) -> float:
-        return float(np.mean([a.mean() for a in d[k]]))
-
-    def gap(e: float):
-        return lambda d: mean(f"sgd_{e:g}", d) - mean(f"dp_{e:g}", d)
+    attacked, clean = difference_of(f"sgd_{at:g}", f"dp_{at:g}"), difference_of("sgd_0", "dp_0")
 
     def widening(d: dict) -> float:
-        return gap(at)(d) - gap(0.0)(d)
+        return attacked(d) - clean(d)
 
-    return {f"gap_at_{at:g}": bootstrap(gap(at), samples, paired=True, seed=s.prof.seed).to_dict(),
-            "clean_gap": bootstrap(gap(0.0), samples, paired=True, seed=s.prof.seed).to_dict(),
+    return {f"gap_at_{at:g}": bootstrap(attacked, samples, paired=True, seed=s.prof.seed).to_dict(),
+            "clean_gap": bootstrap(clean, samples, paired=True, seed=s.prof.seed).to_dict(),
             f"gap_at_{at:g}_minus_clean_gap": bootstrap(widening, samples, paired=True, seed=s.prof.seed).to_dict()}
 
 

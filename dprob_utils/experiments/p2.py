@@ -498,8 +498,6 @@ def fig3_examples(prof: Profile) -> tuple[dict, dict, str]:
     Returns ``(images, captions, title)``: ``images[attack][model label]`` is a ``[1, 28, 28]`` tensor (``"clean"``
     first), ``captions`` the same keys with the prediction and the perturbation's size (L2 for CW and BA, L∞ for
     PGD). The image is the first attack point that every shown model attacks, else each model's first."""
-    from dprob_utils.attacks import predict
-
     custom = chapter_models(prof, ("p2_custom",))
     shown = [m for w in FIG3_MODELS for m in custom if m.sigma_clip == w]
     cws, bas = {m.key: cw(m, prof) for m in shown}, {m.key: boundary(m, prof) for m in shown}

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from dprob_utils.analysis.intervals import bootstrap, difference_of
+from dprob_utils.attacks import correct_under
 from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.config.progress import progress as bar
-from dprob_utils.data.datasets import load_dataset
+from dprob_utils.data.datasets import ImageDataset, load_dataset
 from dprob_utils.dp.privacy import epsilon_equation1
 from dprob_utils.dp.training import TrainConfig
 from dprob_utils.models import zoo
@@ -37,13 +38,10 @@ def run_training(profile: Profile | str) -> dict:
             "total_training_seconds": float(sum(r["seconds"] for r in rows))}
 
 
-def _correct_on_test(cfg: TrainConfig, prof: Profile) -> np.ndarray:
-    """``bool [10000]``: which MNIST test images the (cached) model ``cfg`` classifies correctly."""
-    from dprob_utils.attacks import predict
-
+def _correct_on_test(cfg: TrainConfig, prof: Profile, test: ImageDataset) -> np.ndarray:
+    """``bool [N]``: which images of ``test`` the (cached) model ``cfg`` classifies correctly."""
     model, _ = zoo.load(cfg, prof)
-    test = load_dataset("mnist", "test")
-    return (predict(model, test.x) == test.y).numpy()
+    return correct_under(model, None, test.x, test.y).numpy()
 
 
 def clean_accuracy_intervals(prof: Profile) -> dict:
@@ -51,13 +49,13 @@ def clean_accuracy_intervals(prof: Profile) -> dict:
     compare (fractions in [-1, 1]), by a bootstrap paired over the 10,000 test images and, for SGD against
     DP-SGD σ = 1.3, C = 1, over the headline training seeds too (seed i of SGD with seed i of DP-SGD: the same
     initialisation)."""
-    seeds = zoo.headline_seeds(prof)
-    sgd = [_correct_on_test(zoo.p1_sgd(prof, s), prof) for s in seeds]
-    dp = [_correct_on_test(zoo.p1_dp(prof, seed=s), prof) for s in seeds]
+    seeds, test = zoo.headline_seeds(prof), load_dataset("mnist", "test")
+    sgd = [_correct_on_test(zoo.p1_sgd(prof, s), prof, test) for s in seeds]
+    dp = [_correct_on_test(zoo.p1_dp(prof, seed=s), prof, test) for s in seeds]
     out = {"p1_sgd_minus_dp": bootstrap(difference_of("sgd", "dp"), {"sgd": sgd, "dp": dp}, paired=True,
                                         seed=prof.seed).to_dict()}
     sigmas = [s for s in (0.7, 1.3, 1.5) if (s, 1.0) in prof.p1_grid.dpsgd_settings()]
-    at_c1 = {s: [_correct_on_test(zoo.p1_dp(prof, s, 1.0), prof)] for s in sigmas}
+    at_c1 = {s: [_correct_on_test(zoo.p1_dp(prof, s, 1.0), prof, test)] for s in sigmas}
     for lo, hi in zip(sigmas, sigmas[1:]):
         out[f"p1_sigma{lo:g}_minus_sigma{hi:g}"] = bootstrap(
             difference_of("lo", "hi"), {"lo": at_c1[lo], "hi": at_c1[hi]}, paired=True, seed=prof.seed).to_dict()
