@@ -125,6 +125,16 @@ pd.DataFrame(tables.p2_pgd_table(res)).round(1)
 # %%
 pd.DataFrame(tables.p2_pgd_claims(res))
 
+
+# %% [markdown]
+# ### PGD against SGD with 95% intervals over seeds and attack points
+#
+# Per DP model, its mean PGD success over the ε grid minus its architecture's SGD baseline's, by a bootstrap over
+# the headline seeds and then each model's own attack points (unpaired).
+
+# %%
+pd.DataFrame(tables.interval_rows(res["intervals"])).set_index("quantity").round(4)
+
 # %%
 save_json(profile, "08_p2_pgd", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")

@@ -84,18 +84,20 @@ claim("p1-fig7-large-clip", 1, "Sec. 4, Fig. 7", "For large clipping bounds (C �
       show="[(r['clip'], round(r['accuracy_at_max_eps'], 1)) for r in rows]")
 
 # ------------------------------------------------------------------------------------------ paper 1: PGD
+clean_p1 = 2.6  # paper 1 Sec. 3.2: the clean gap Table 1's gaps are compared with, in points
 for r in rows("paper1_mnist"):
     if r["quantity"] != "pgd_accuracy":
         continue
     e, st = f(r["eps"]), int(r["steps"])
-    sel = f"03_p1_pgd:table1[eps={e:g},steps={st}]"
+    cell = f"03_p1_pgd:intervals/eps{e:g}_steps{st}"
     claim(f"p1-table1-eps{e:g}-steps{st}", 1, "Table 1", f"Under L∞ PGD (ε = {e:g}, {st} steps) DP-SGD is less "
           "accurate than SGD", f"SGD {r['sgd']}%, DP-SGD {r['dpsgd']}% (difference {r['difference']})",
-          {"sgd": f"{sel}/sgd", "dp": f"{sel}/dpsgd"}, "dp < sgd")
+          {"gap": f"{cell}/sgd_minus_dp"}, effect="gap", paper_estimate=round(f(r["difference"]) / 100, 4))
     if e < 0.3:
         claim(f"p1-table1-gap-eps{e:g}-steps{st}", 1, "Sec. 3.2, Table 1", f"For ε = {e:g} ({st} steps) the PGD "
-              "gap exceeds the clean gap", f"{r['difference']} vs 2.6 points",
-              {"holds": f"{sel}/gap_exceeds_clean_gap"}, "holds is True")
+              "gap exceeds the clean gap", f"{r['difference']} vs {clean_p1} points",
+              {"change": f"{cell}/gap_minus_clean"}, effect="change",
+              paper_estimate=round((f(r["difference"]) - clean_p1) / 100, 4))
 for e in (0.1, 0.2, 0.3):
     sel = f"03_p1_pgd:fig4[eps={e:g},alpha=0.01]"
     claim(f"p1-fig4-iterations-eps{e:g}", 1, "Sec. 3.2, Fig. 4", f"PGD (ε = {e:g}, α = 0.01) needs fewer "
@@ -107,83 +109,85 @@ for e in (0.1, 0.2, 0.3):
 # ------------------------------------------------------------------------------------------ paper 1: geometry
 claim("p1-distance-linf", 1, "Sec. 3.3, Fig. 5a", "The mean linearised L∞ distance to the closest decision "
       "boundary is smaller for DP-SGD", "0.154 → 0.131",
-      {"sgd": "04_p1_boundary:distances/mean_linf/sgd", "dp": "04_p1_boundary:distances/mean_linf/dpsgd"},
-      "dp < sgd")
+      {"gap": "04_p1_boundary:distances/intervals/linf/sgd_minus_dp"}, effect="gap",
+      paper_estimate=round(0.154 - 0.131, 4))
 claim("p1-distance-l2", 1, "Sec. 3.3, Fig. 5b", "The mean linearised L2 distance to the closest decision "
       "boundary is smaller for DP-SGD", "1.965 → 1.654",
-      {"sgd": "04_p1_boundary:distances/mean_l2/sgd", "dp": "04_p1_boundary:distances/mean_l2/dpsgd"},
-      "dp < sgd")
+      {"gap": "04_p1_boundary:distances/intervals/l2/sgd_minus_dp"}, effect="gap",
+      paper_estimate=round(1.965 - 1.654, 4))
 claim("p1-curvature", 1, "Sec. 3.4, Fig. 5c", "The largest input-Hessian eigenvalue (curvature) is larger for "
-      "DP-SGD", "about 100× larger", {"ratio": "04_p1_boundary:curvature/largest_ratio_dp_over_sgd"}, "ratio > 1")
+      "DP-SGD", "about 100× larger", {"ratio": "04_p1_boundary:curvature/intervals/largest_ratio"}, effect="ratio",
+      threshold=1.0, paper_estimate=100.0)
 claim("p1-cross-sections", 1, "Sec. 1, Fig. 1", "Along the normal to the decision boundary, the boundary is "
       "closer to the sample for DP-SGD than for SGD", "closer (figure)", {"s": "05_p1_cross_sections:samples"},
       "sum(x['dpsgd']['distance_along_normal'] for x in s) < sum(x['sgd']['distance_along_normal'] for x in s)",
       show="[(x['sgd']['distance_along_normal'], x['dpsgd']['distance_along_normal']) for x in s]")
 
 # ------------------------------------------------------------------------------------------ paper 1: MNIST-C
+avg_paper = f(tab2["average"]["difference"]) if "average" in tab2 else 15.99
 claim("p1-mnistc-average-gap", 1, "Sec. 3.5, Table 2", "On MNIST-C the average SGD − DP-SGD gap exceeds the "
-      "clean gap", f"{tab2['average']['difference'] if 'average' in tab2 else 15.99} vs {base['difference']}",
-      {"avg": "06_p1_mnistc:average_gap", "clean": "06_p1_mnistc:baseline_gap"}, "avg > clean")
+      "clean gap", f"{avg_paper} vs {base['difference']}",
+      {"change": "06_p1_mnistc:intervals/average_gap_minus_clean"}, effect="change",
+      paper_estimate=round((avg_paper - f(base["difference"])) / 100, 4))
 claim("p1-mnistc-largest-gaps", 1, "Sec. 3.5, Table 2", "The largest gaps are on brightness, fog and frost",
       "69.09, 64.57, 63.47", {"ours": "06_p1_mnistc:largest_gaps", "overlap": "06_p1_mnistc:largest_gaps_overlap_paper"},
       "overlap == 3", show="ours")
 claim("p1-mnistc-drop-clip", 1, "Sec. 3.5, Table 2", "At σ = 1.3, a larger C increases the accuracy drop from "
-      "clean to corrupted", "drop 21.3 → 21.8 → 22.8 for C = 0.8, 1, 1.2",
-      {"holds": "06_p1_mnistc:drop_increases_with_clip"}, "holds is True", inconclusive_if="holds is None")
+      "clean to corrupted (one seed per setting)", "drop 21.3 → 21.8 → 22.8 for C = 0.8, 1, 1.2",
+      {"a": "06_p1_mnistc:intervals/drop_c1_minus_c0.8", "b": "06_p1_mnistc:intervals/drop_c1.2_minus_c1"},
+      effect=["a", "b"])
 claim("p1-mnistc-drop-sigma", 1, "Sec. 3.5, Table 2", "At C = 1, a larger σ increases the accuracy drop from "
-      "clean to corrupted", "drop 19.8 → 21.8 → 22.8 for σ = 0.7, 1.3, 1.5",
-      {"holds": "06_p1_mnistc:drop_increases_with_sigma"}, "holds is True", inconclusive_if="holds is None")
+      "clean to corrupted (one seed per setting)", "drop 19.8 → 21.8 → 22.8 for σ = 0.7, 1.3, 1.5",
+      {"a": "06_p1_mnistc:intervals/drop_s1.3_minus_s0.7", "b": "06_p1_mnistc:intervals/drop_s1.5_minus_s1.3"},
+      effect=["a", "b"])
 for name, r in tab2.items():
     if name in ("identity", "average"):
         continue
     bigger = f(r["difference"]) > f(base["difference"])
     claim(f"p1-mnistc-{name}", 1, "Table 2", f"{r['label']}: the SGD − DP-SGD gap "
           f"{'exceeds' if bigger else 'does not exceed'} the clean gap", f"{r['difference']} vs {base['difference']}",
-          {"gap": f"06_p1_mnistc:difference/{name}", "clean": "06_p1_mnistc:baseline_gap"},
-          "gap > clean" if bigger else "gap <= clean")
+          {"change": f"06_p1_mnistc:intervals/gap_minus_clean/{name}"}, effect="change",
+          direction=">" if bigger else "<", paper_estimate=round((f(r["difference"]) - f(base["difference"])) / 100, 4))
 
 # ------------------------------------------------------------------------------------------ paper 1: CIFAR-10
 claim("p1-cifar-accuracy", 1, "Sec. 3.6", "On CIFAR-10 (private dense layers on frozen convolutions) DP-SGD "
       "(σ = 1, C = 3) is less accurate than SGD", "81.3% vs 70.1%",
-      {"sgd": "07_p1_cifar:accuracy/sgd", "dp": "07_p1_cifar:accuracy/dpsgd"}, "dp < sgd")
+      {"gap": "07_p1_cifar:intervals/accuracy_sgd_minus_dp"}, effect="gap", paper_estimate=round(0.813 - 0.701, 4))
 claim("p1-cifar-distance-linf", 1, "Sec. 3.6, Fig. 6a", "CIFAR-10: the mean L∞ distance to the closest boundary "
-      "is smaller for DP-SGD", "0.268 → 0.238",
-      {"sgd": "07_p1_cifar:distances/mean_linf/sgd", "dp": "07_p1_cifar:distances/mean_linf/dpsgd"}, "dp < sgd")
+      "is smaller for DP-SGD", "0.268 → 0.238", {"gap": "07_p1_cifar:intervals/linf/sgd_minus_dp"}, effect="gap",
+      paper_estimate=round(0.268 - 0.238, 4))
 claim("p1-cifar-distance-l2", 1, "Sec. 3.6, Fig. 6b", "CIFAR-10: the mean L2 distance to the closest boundary "
-      "is smaller for DP-SGD", "0.178 → 0.158",
-      {"sgd": "07_p1_cifar:distances/mean_l2/sgd", "dp": "07_p1_cifar:distances/mean_l2/dpsgd"}, "dp < sgd")
+      "is smaller for DP-SGD", "0.178 → 0.158", {"gap": "07_p1_cifar:intervals/l2/sgd_minus_dp"}, effect="gap",
+      paper_estimate=round(0.178 - 0.158, 4))
 claim("p1-cifar-curvature", 1, "Sec. 3.6, Fig. 6c", "CIFAR-10: the largest input-Hessian eigenvalue is larger "
-      "for DP-SGD", "larger", {"ratio": "07_p1_cifar:curvature/largest_ratio_dp_over_sgd"}, "ratio > 1")
+      "for DP-SGD", "larger", {"ratio": "07_p1_cifar:intervals/largest_ratio"}, effect="ratio", threshold=1.0)
 
 # ------------------------------------------------------------------------------------------ paper 2: PGD
 def key(arch, sigma=None, clip=None):
     return f"{arch}:sgd" if sigma is None else f"{arch}:s{float(sigma):g}_c{float(clip):g}"
 
 
-def mean_success(arch, sigma=None, clip=None):
-    return f"08_p2_pgd:models/{key(arch, sigma, clip)}/success_vs_eps"
-
-
 claim("p2-pgd-monotone", 2, "Sec. IV-A, Fig. 1", "For every model, PGD success increases with the perturbation "
       "budget ε", "all models", {"models": "08_p2_pgd:models"},
       "all(increasing(m['success_vs_eps']) for m in values(models))",
       show="[k for k, m in zip(models, values(models)) if not increasing(m['success_vs_eps'])] or 'every model'")
+def pgd_vs_sgd(arch, sigma, clip):
+    return f"08_p2_pgd:intervals/{key(arch, sigma, clip)}/mean_success_minus_sgd"
+
+
 for c in (1, 3):
     claim(f"p2-pgd-custom-c{c}-robust", 2, "Sec. IV-A, Fig. 1a", f"Custom CNN: DP (σ = 1.3, C = {c}) is about as "
-          "robust as or more robust than SGD under PGD (mean success over ε no higher)", "higher or similar "
-          "robustness", {"dp": mean_success("p2_custom", 1.3, c), "sgd": mean_success("p2_custom")},
-          "mean(dp) <= mean(sgd) + 0.05", show="(round(mean(sgd), 3), round(mean(dp), 3))")
+          "robust as or more robust than SGD under PGD (mean success over ε at most 5 points higher)",
+          "higher or similar robustness", {"d": pgd_vs_sgd("p2_custom", 1.3, c)}, effect="d", direction="<",
+          threshold=0.05)
 for c in (5, 10):
     claim(f"p2-pgd-custom-c{c}-weaker", 2, "Sec. IV-A, Fig. 1a", f"Custom CNN: DP (σ = 1.3, C = {c}) is attacked "
-          "more successfully than SGD by PGD", "higher success", {"dp": mean_success("p2_custom", 1.3, c),
-                                                                   "sgd": mean_success("p2_custom")},
-          "mean(dp) > mean(sgd)", show="(round(mean(sgd), 3), round(mean(dp), 3))")
+          "more successfully than SGD by PGD (mean success over ε)", "higher success",
+          {"d": pgd_vs_sgd("p2_custom", 1.3, c)}, effect="d")
 claim("p2-pgd-lenet-sgd-most-robust", 2, "Sec. IV-A, Fig. 1b", "LeNet: PGD succeeds less on SGD than on every "
-      "DP setting", "SGD lowest", {"models": "08_p2_pgd:models"},
-      "all(mean(m['success_vs_eps']) > mean(models['p2_lenet:sgd']['success_vs_eps']) for k, m in "
-      "zip(models, values(models)) if startswith(k, 'p2_lenet:s') and k != 'p2_lenet:sgd')",
-      show="[(k, round(mean(m['success_vs_eps']), 3)) for k, m in zip(models, values(models)) "
-      "if startswith(k, 'p2_lenet')]")
+      "DP setting (mean success over ε; one effect per setting the profile trains)", "SGD lowest",
+      {"iv": "08_p2_pgd:intervals"},
+      effect="[v['mean_success_minus_sgd'] for k, v in zip(iv, values(iv)) if startswith(k, 'p2_lenet:')]")
 for s in (2, 3):
     claim(f"p2-pgd-plateau-s{s}-c10", 2, "Sec. IV-A, Fig. 2a", f"Custom CNN, σ = {s}, C = 10: PGD success "
           "(ε = 0.3) plateaus below 100% as iterations grow", "plateau < 100%",
@@ -208,9 +212,8 @@ for r in t2:
     claim(f"p2-table2-{arch}-s{s:g}-c{c:g}", 2, "Table II", f"{name}, σ = {s:g}, C = {c:g}: CW needs "
           f"{'less' if less else 'more'} L2 perturbation for 100% success than on SGD",
           f"{v:.2f} vs SGD {sgd_cw[arch]:.2f}",
-          {"dp": f"09_p2_cw_boundary:models/{key(arch, s, c)}/cw_eps_full_success",
-           "sgd": f"09_p2_cw_boundary:models/{key(arch)}/cw_eps_full_success"},
-          "dp < sgd" if less else "dp > sgd", inconclusive_if="max(dp, sgd) > 1e9")
+          {"d": f"09_p2_cw_boundary:intervals/{key(arch, s, c)}/cw_eps_full_success_minus_sgd"}, effect="d",
+          direction="<" if less else ">", paper_estimate=round(v - sgd_cw[arch], 4))
 claim("p2-cw-unbounded-100", 2, "Sec. IV-C", "CW (unbounded) reaches 100% success on every model",
       "100%", {"models": "09_p2_cw_boundary:models"},
       "all(m['cw_success_any'] >= 0.99 for m in values(models))",
@@ -229,8 +232,8 @@ for r in t3:
     claim(f"p2-table3-{arch}-s{s:g}-c{c:g}-eps{e:g}", 2, "Table III", f"{name}, σ = {s:g}, C = {c:g}: the "
           f"Boundary attack at ε = {e:g} succeeds {'more' if higher else 'less'} often than on SGD",
           f"{v}% vs SGD {ref}%",
-          {"dp": f"09_p2_cw_boundary:models/{key(arch, s, c)}/ba_success/{e:g}",
-           "sgd": f"09_p2_cw_boundary:models/{key(arch)}/ba_success/{e:g}"}, "dp > sgd" if higher else "dp <= sgd")
+          {"d": f"09_p2_cw_boundary:intervals/{key(arch, s, c)}/ba_success_{e:g}_minus_sgd"}, effect="d",
+          direction=">" if higher else "<", paper_estimate=round((v - ref) / 100, 4))
 
 # ------------------------------------------------------------------------------------------ paper 2: transfer, gradients
 claim("p2-transfer-pgd-beats-cw", 2, "Sec. V, Fig. 4", "Custom CNN: PGD examples (ε = 0.3) transfer better than CW "

@@ -124,11 +124,14 @@ def bootstrap(statistic: Callable[[dict[str, list[np.ndarray]]], float], samples
 def verdict(interval: Interval | None, direction: str, threshold: float = 0.0) -> str:
     """``reproduced`` if the whole interval lies on the paper's side (``direction`` ``">"``: above
     ``threshold``, ``"<"``: below), ``contradicted`` if it lies wholly on the other side (or on the threshold),
-    ``inconclusive`` if it straddles the threshold, ``not run`` without an interval."""
+    ``inconclusive`` if it straddles the threshold or is undefined (NaN), ``not run`` without an interval.
+    Infinite bounds count as values (an attack that never fooled every point needs an unbounded ε)."""
     if direction not in (">", "<"):
         raise ConfigError(f"direction must be '>' or '<', got {direction!r}")
-    if interval is None or not (math.isfinite(interval.low) and math.isfinite(interval.high)):
+    if interval is None:
         return "not run"
+    if math.isnan(interval.low) or math.isnan(interval.high):
+        return "inconclusive"  # e.g. an attack that never reached 100% on either model: ∞ − ∞
     lo, hi = (interval.low, interval.high) if direction == ">" else (-interval.high, -interval.low)
     t = threshold if direction == ">" else -threshold
     if lo > t:

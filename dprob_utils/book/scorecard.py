@@ -8,7 +8,8 @@ Claims live in one data file, ``dprob_utils/reference/claims.yaml``. Each claim 
 - ``rule``: a Python expression over those names that is true when the finding holds in our results, written
   out next to the claim on the scorecard page (a *point rule*);
 - or, for an *interval rule*, ``effect``: an expression (or a list of them) over those names giving an interval
-  (the ``{"estimate", "low", "high", ...}`` dict of :class:`~dprob_utils.analysis.intervals.Interval` that a
+  (or a list of intervals, one effect each)
+  as the ``{"estimate", "low", "high", ...}`` dict of :class:`~dprob_utils.analysis.intervals.Interval` that a
   chapter stores), with ``direction`` (``">"`` or ``"<"``) and ``threshold`` (default 0): the paper's side of
   the threshold; ``paper_estimate`` (optional) is the paper's number in the effect's units;
 - optionally ``inconclusive_if``: an expression that, when true, makes the verdict ``inconclusive`` (e.g. the
@@ -226,12 +227,24 @@ def _fmt_interval(iv: intervals.Interval) -> str:
     return f"{iv.estimate:.4g} [{iv.low:.4g}, {iv.high:.4g}]"
 
 
+def _as_list(v: Any) -> list:
+    return v if isinstance(v, list) else [v]
+
+
+def _as_interval(d: dict) -> intervals.Interval:
+    """An :class:`Interval` from its dict (saved JSON writes non-finite numbers as strings)."""
+    bounds = {k: float(d[k]) for k in ("estimate", "low", "high")}
+    return intervals.Interval(**(d | bounds))
+
+
 def _interval_verdict(claim: dict, names: dict[str, Any], base: dict) -> Verdict:
     effects = claim["effect"] if isinstance(claim["effect"], list) else [claim["effect"]]
     try:
-        ivs = [intervals.Interval(**safe_eval(e, names)) for e in effects]
+        ivs = [_as_interval(d) for e in effects for d in _as_list(safe_eval(e, names))]
     except (TypeError, ValueError, KeyError, NameError) as exc:
         return Verdict(**base, ours="–", verdict="inconclusive", reason=f"effect could not be evaluated: {exc}")
+    if not ivs:
+        return Verdict(**base, ours="–", verdict="not run", reason="no effect in this profile")
     direction, threshold = claim.get("direction", ">"), float(claim.get("threshold", 0))
     each = [intervals.verdict(iv, direction, threshold) for iv in ivs]
     if "not run" in each:

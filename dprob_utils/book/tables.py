@@ -21,6 +21,25 @@ def _pct(v: float | None, digits: int = 0) -> str:
     return "–" if v is None else f"{100 * v:.{digits}f}%"
 
 
+# --------------------------------------------------------------------------- every chapter
+
+
+def interval_rows(intervals: dict, scale: float = 1.0, prefix: str = "") -> list[dict]:
+    """One row per 95% interval of a chapter's ``intervals`` dict (nested by name; an interval is a dict with
+    ``estimate``, ``low``, ``high``): its path, ``estimate [low, high]`` times ``scale`` (100 for points),
+    seeds, points per seed and the resampling method."""
+    rows = []
+    for name, v in intervals.items():
+        path = f"{prefix}{name}"
+        if isinstance(v, dict) and "estimate" in v:
+            lo, est, hi = (float(v[k]) * scale for k in ("low", "estimate", "high"))
+            rows.append({"quantity": path, "estimate": est, "95% low": lo, "95% high": hi,
+                         "seeds": v.get("n_seeds"), "points": v.get("n_points"), "method": v.get("method", "")})
+        elif isinstance(v, dict):
+            rows += interval_rows(v, scale, f"{path} / ")
+    return rows
+
+
 # --------------------------------------------------------------------------- chapter 01
 
 # paper 1 Table 2's columns (reference/paper1_table2.csv) by (mode, σ, C)

@@ -200,7 +200,8 @@ class Profile:
     seed: int = 0
     delta: float = 1e-5
     # training seeds (seed, seed + 1, ...) of the models a headline claim rests on: paper 1's SGD and DP-SGD
-    # σ = 1.3, C = 1 MNIST models; the sweeps (Figs. 3, 7, Table 2's other columns) train one
+    # σ = 1.3, C = 1 models (MNIST, and the CIFAR-10 heads), paper 2's SGD baselines and every DP setting of its
+    # grid; paper 1's sweeps (Figs. 3, 7, Table 2's other columns) and paper 2's masked models train one
     headline_seeds: int = 3
     p1_train: TrainSettings = TrainSettings(lr=0.05, batch_size=256, epochs=50)
     p2_train: TrainSettings = TrainSettings(lr=0.05, batch_size=250, epochs=50)

@@ -30,12 +30,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from dprob_utils.analysis.intervals import bootstrap, difference_of, mean_of
 from dprob_utils.config.errors import ConfigError, DataError
 from dprob_utils.config.paths import cache_dir
 from dprob_utils.config.profiles import Cifar, Profile, get_profile
 from dprob_utils.data.datasets import ImageDataset, load_dataset, split_disjoint, subset
 from dprob_utils.dp.privacy import privacy_spent
 from dprob_utils.dp.training import TrainConfig, TrainResult, evaluate, fit
+from dprob_utils.models import zoo
 from dprob_utils.models.architectures import CifarNet, make_cifar_head
 from dprob_utils.store import core as store_core
 from dprob_utils.store import versions
@@ -303,24 +305,25 @@ def features_for(pre: Pretrained, ds: ImageDataset, *, store: CifarStore | None 
 # --------------------------------------------------------------------------- dense layers
 
 
-def head_config(profile: Profile, mode: str = "sgd") -> TrainConfig:
-    """The :class:`TrainConfig` of the dense layers: SGD, or DP-SGD with the profile's (sigma, C)."""
+def head_config(profile: Profile, mode: str = "sgd", seed: int | None = None) -> TrainConfig:
+    """The :class:`TrainConfig` of the dense layers: SGD, or DP-SGD with the profile's (sigma, C) (seed: default
+    the profile's)."""
     c = profile.cifar
     sigma, clip = c.dp
-    return c.head.config("p1_cifar_net", mode, sigma, clip, seed=profile.seed)
+    return c.head.config("p1_cifar_net", mode, sigma, clip, seed=profile.seed if seed is None else seed)
 
 
 def train_head(profile: Profile, pre: Pretrained, data: CifarData, mode: str = "sgd", *,
                store: CifarStore | None = None, progress: bool | None = None,
                train_feats: torch.Tensor | None = None, test_feats: torch.Tensor | None = None,
-               ) -> tuple[nn.Sequential, TrainResult]:
+               seed: int | None = None) -> tuple[nn.Sequential, TrainResult]:
     """Train (or load) the dense layers on the private features with SGD (``mode="sgd"``) or DP-SGD.
 
     Returns the head (eval mode) and a :class:`TrainResult` whose ``accuracy`` is the whole network's CIFAR-10
     test accuracy and whose ``privacy`` covers the ``len(data.private)`` private images only.
     """
     store = store or CifarStore()
-    cfg = head_config(profile, mode)
+    cfg = head_config(profile, mode, seed)
     key = content_key({"what": "head", "train": cfg.canonical(), "convs": pre.key, "private": _fingerprint(data.private),
                  "code": versions.CIFAR_CODE_VERSION})
     n_feat = int(compute_features(pre.features, torch.zeros(1, 3, 32, 32)).shape[1])
@@ -670,14 +673,66 @@ def settings_rows(profile: Profile | str, models: CifarModels | None = None) -> 
     return [{"setting": a, "paper": b, "ours": o} for a, b, o in rows]
 
 
+def seed_models(models: CifarModels, store: CifarStore | None = None, progress: bool | None = None
+                ) -> list[CifarModels]:
+    """``models`` and, per further headline seed, the same chapter with both heads trained with that seed on the
+    same frozen convolutions (the public pre-training is not private and keeps one seed)."""
+    prof = models.profile
+    out = [models]
+    xtr = xte = None
+    for seed in zoo.headline_seeds(prof)[1:]:
+        if xtr is None:
+            xtr = features_for(models.pretrained, models.data.private, store=store)
+            xte = features_for(models.pretrained, models.data.test, store=store)
+        heads = {mode: train_head(prof, models.pretrained, models.data, mode, store=store, progress=progress,
+                                  train_feats=xtr, test_feats=xte, seed=seed) for mode in ("sgd", "dpsgd")}
+        (h_sgd, r_sgd), (h_dp, r_dp) = heads["sgd"], heads["dpsgd"]
+        out.append(CifarModels(prof, models.data, models.pretrained, assemble(models.pretrained, h_sgd, prof.cifar),
+                               assemble(models.pretrained, h_dp, prof.cifar), r_sgd, r_dp))
+    return out
+
+
+def study_intervals(seeded: list[tuple[CifarModels, dict, dict]]) -> dict:
+    """Chapter 07, paper 1 Sec. 3.6 / Fig. 6: 95% intervals over the headline seeds (of the heads) and the test
+    images, from ``(models, distances, curvature)`` per seed (:func:`boundary_distance_study`,
+    :func:`curvature_study`):
+
+    - ``accuracy_sgd_minus_dp``: the clean test-accuracy gap (fractions), paired over the whole test set;
+    - ``linf`` / ``l2``: ``sgd_minus_dp`` of the mean distance to the closest boundary and its
+      ``relative_drop``, unpaired (each model's own correctly classified images);
+    - ``largest_ratio``: the ratio DP-SGD / SGD of the mean largest eigenvalue magnitude, paired over the
+      Hessian images.
+    """
+    first = seeded[0][0]
+    seed = first.profile.seed
+    correct = {"sgd": [], "dp": []}
+    for m, _, _ in seeded:
+        for tag, net in (("sgd", m.sgd), ("dp", m.dp)):
+            with torch.no_grad():
+                correct[tag].append(correct_mask(net, m.data.test.x, m.data.test.y).numpy())
+    out = {"accuracy_sgd_minus_dp": bootstrap(difference_of("sgd", "dp"), correct, paired=True, seed=seed).to_dict()}
+    ms, md = mean_of("sgd"), mean_of("dp")
+    for norm in ("linf", "l2"):
+        samples = {tag: [d[norm][key]["distances"] for _, d, _ in seeded] for tag, key in (("sgd", "sgd"),
+                                                                                          ("dp", "dpsgd"))}
+        out[norm] = {"sgd_minus_dp": bootstrap(difference_of("sgd", "dp"), samples, seed=seed).to_dict(),
+                     "relative_drop": bootstrap(lambda d: (ms(d) - md(d)) / ms(d), samples, seed=seed).to_dict()}
+    largest = {tag: [np.abs(c[key]["per_sample"][:, 0]) for _, _, c in seeded]
+               for tag, key in (("sgd", "sgd"), ("dp", "dpsgd"))}
+    out["largest_ratio"] = bootstrap(lambda d: md(d) / ms(d), largest, paired=True, seed=seed).to_dict()
+    return out
+
+
 @dataclass
 class CifarStudy:
     """Chapter 07's models and the raw measurements behind Fig. 6: ``distances`` as
-    :func:`boundary_distance_study` returns them (per-image arrays), ``curvature`` as :func:`curvature_study`."""
+    :func:`boundary_distance_study` returns them (per-image arrays), ``curvature`` as :func:`curvature_study`;
+    ``intervals`` as :func:`study_intervals` over the headline seeds."""
 
     models: CifarModels
     distances: dict
     curvature: dict
+    intervals: dict = field(default_factory=dict)
 
 
 _STUDIES: dict[Profile, CifarStudy] = {}
@@ -688,8 +743,8 @@ def study(profile: Profile | str) -> CifarStudy:
     process; :func:`run_cifar` and the chapter's figures share it."""
     prof = get_profile(profile)
     if prof not in _STUDIES:
-        models = build_models(prof)
-        _STUDIES[prof] = CifarStudy(models, boundary_distance_study(models), curvature_study(models))
+        seeded = [(m, boundary_distance_study(m), curvature_study(m)) for m in seed_models(build_models(prof))]
+        _STUDIES[prof] = CifarStudy(*seeded[0], intervals=study_intervals(seeded))
     return _STUDIES[prof]
 
 
@@ -698,4 +753,5 @@ def run_cifar(profile: Profile | str) -> dict:
     their distances to the decision boundary and input-Hessian curvature. The results dict of
     ``results/<profile>/07_p1_cifar.json``."""
     s = study(profile)
-    return results_dict(s.models, s.distances, s.curvature)
+    return results_dict(s.models, s.distances, s.curvature) | {"intervals": s.intervals,
+                                                                "seeds": zoo.headline_seeds(s.models.profile)}

@@ -18,7 +18,7 @@ from torch import nn
 
 from dprob_utils import attacks
 from dprob_utils.analysis import curvature, geometry
-from dprob_utils.analysis.intervals import bootstrap, difference_of
+from dprob_utils.analysis.intervals import bootstrap, difference_of, mean_of
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.profiles import PAPER, Profile, get_profile
 from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
@@ -149,13 +149,29 @@ def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
     }
 
 
+def _correct_under(cfg: TrainConfig, s: Setup, attack: str, params: dict, attack_fn) -> np.ndarray:
+    """``bool [n]``: which of the chapter's test images ``cfg``'s model classifies correctly after
+    ``attack_fn(model, x, y)`` (``None``: clean), stored per model, attack and ``params``."""
+    model, _ = load_model(cfg, s)
+    parts = {"model": cfg.key(), "attack": attack, **params, "test_samples": len(s.y), "device": str(s.device),
+             "version": versions.P1_EXPERIMENT_VERSION}
+    return stored(f"p1_{attack}_points", parts, lambda: attacks.correct_under(model, attack_fn, s.x, s.y).cpu().numpy())
+
+
 def _correct_under_fgsm(cfg: TrainConfig, s: Setup, eps: float) -> np.ndarray:
     """``bool [n]``: which of the chapter's test images ``cfg``'s model classifies correctly after FGSM at ε."""
-    model, _ = load_model(cfg, s)
-    parts = {"model": cfg.key(), "eps": eps, "test_samples": len(s.y), "device": str(s.device),
-             "version": versions.P1_EXPERIMENT_VERSION}
-    return stored("p1_fgsm_points", parts, lambda: attacks.correct_under(
-        model, (lambda m, x, y: attacks.fgsm(m, x, y, eps)) if eps > 0 else None, s.x, s.y).cpu().numpy())
+    return _correct_under(cfg, s, "fgsm", {"eps": eps},
+                          (lambda m, x, y: attacks.fgsm(m, x, y, eps)) if eps > 0 else None)
+
+
+def _correct_under_pgd(cfg: TrainConfig, s: Setup, eps: float, steps: int) -> np.ndarray:
+    """``bool [n]``: correct after L∞ PGD (ε, ``steps``, the profile's step-size rule and start) on Table 1's
+    test images."""
+    a = s.prof.p1_attacks
+    alpha = attacks.pgd_alpha(eps, steps, a.pgd_alpha_rule)
+    params = {"eps": eps, "steps": steps, "alpha": alpha, "random_start": a.pgd_random_start}
+    return _correct_under(cfg, s, "pgd", params, lambda m, x, y: attacks.pgd_linf(
+        m, x, y, eps, alpha, steps, random_start=a.pgd_random_start))
 
 
 def fgsm_gap_intervals(s: Setup) -> dict:
@@ -207,23 +223,25 @@ def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
         "profile": s.prof.name, "units": "accuracy in percent, differences in percentage points (SGD - DP-SGD)",
         "test_samples": len(s.y), "device": str(s.device), "alpha_rule": a.pgd_alpha_rule,
         "random_start": a.pgd_random_start, "models": {"sgd": sgd_sum, "dpsgd": dp_sum}, **out,
+        "intervals": pgd_gap_intervals(s, progress),
         "seconds": round(time.perf_counter() - start, 1),
     }
 
 
+def _rate(correct: np.ndarray) -> float:
+    return int(correct.sum()) / len(correct) if len(correct) else 0.0
+
+
 def _pgd_experiment(s: Setup, sgd: nn.Module, dp: nn.Module, progress: bool) -> dict:
     a = s.prof.p1_attacks
+    sgd_cfg, dp_cfg = zoo.p1_sgd(s.prof), zoo.p1_dp(s.prof)
     clean = {n: pct(attacks.accuracy_under(m, None, s.x, s.y)) for n, m in (("sgd", sgd), ("dpsgd", dp))}
     cells = [(e, t) for t in sorted(a.pgd_steps, reverse=True) for e in sorted(a.pgd_eps, reverse=True)]
     table = []
     for eps, steps in _bar(cells, "Table 1", progress):
         alpha = attacks.pgd_alpha(eps, steps, a.pgd_alpha_rule)
 
-        def atk(m, xb, yb, eps=eps, steps=steps, alpha=alpha):
-            return attacks.pgd_linf(m, xb, yb, eps, alpha, steps, random_start=a.pgd_random_start)
-
-        acc_s = pct(attacks.accuracy_under(sgd, atk, s.x, s.y))
-        acc_d = pct(attacks.accuracy_under(dp, atk, s.x, s.y))
+        acc_s, acc_d = (pct(_rate(_correct_under_pgd(c, s, eps, steps))) for c in (sgd_cfg, dp_cfg))
         table.append({"eps": eps, "steps": steps, "alpha": alpha, "sgd": acc_s, "dpsgd": acc_d,
                       "difference": acc_s - acc_d, "gap_exceeds_clean_gap": acc_s - acc_d > clean["sgd"] - clean["dpsgd"]})
 
@@ -241,6 +259,28 @@ def _pgd_experiment(s: Setup, sgd: nn.Module, dp: nn.Module, progress: bool) -> 
             row[f"_{name}_iters"] = it.numpy()
         fig4.append(row)
     return {"clean": {**clean, "gap": clean["sgd"] - clean["dpsgd"]}, "table1": table, "fig4": fig4}
+
+
+def pgd_gap_intervals(s: Setup, progress: bool = False) -> dict:
+    """Chapter 03, paper 1 Table 1 / Sec. 3.2: per (ε, steps) cell ``eps<ε>_steps<n>``, 95% intervals (fractions),
+    paired over the test images and the headline seeds, of the SGD − DP-SGD (σ = 1.3, C = 1) accuracy gap under
+    PGD (``sgd_minus_dp``) and of that gap minus the clean gap (``gap_minus_clean``)."""
+    a = s.prof.p1_attacks
+    seeds = zoo.headline_seeds(s.prof)
+    makers = {"sgd": lambda seed: zoo.p1_sgd(s.prof, seed), "dp": lambda seed: zoo.p1_dp(s.prof, seed=seed)}
+    clean = {f"{m}_clean": [_correct_under(make(seed), s, "clean", {}, None) for seed in seeds]
+             for m, make in makers.items()}
+    cells = [(e, t) for t in sorted(a.pgd_steps, reverse=True) for e in sorted(a.pgd_eps, reverse=True)]
+    gap, clean_gap = difference_of("sgd", "dp"), difference_of("sgd_clean", "dp_clean")
+    out = {}
+    for eps, steps in _bar(cells, "Table 1 seeds", progress):
+        samples = {m: [_correct_under_pgd(make(seed), s, eps, steps) for seed in seeds] for m, make in makers.items()}
+        samples |= clean
+        out[f"eps{eps:g}_steps{steps}"] = {
+            "sgd_minus_dp": bootstrap(gap, samples, paired=True, seed=s.prof.seed).to_dict(),
+            "gap_minus_clean": bootstrap(lambda d: gap(d) - clean_gap(d), samples, paired=True,
+                                         seed=s.prof.seed).to_dict()}
+    return out
 
 
 def _iteration_summary(it: torch.Tensor, max_iters: int) -> dict:
@@ -270,6 +310,7 @@ def run_distances(profile: str | Profile, progress: bool = True) -> dict:
     start = time.perf_counter()
     s = setup(profile)
     out = dict(stored("p1_distances", _stored_parts(s), lambda: _distances(s)))
+    out["intervals"] = distance_intervals(s)
     out["seconds"] = round(time.perf_counter() - start, 1)
     return out
 
@@ -308,6 +349,45 @@ def _distances(s: Setup) -> dict:
     return out
 
 
+def _linearised_distances(cfg: TrainConfig, s: Setup) -> dict[str, np.ndarray]:
+    """``{"l2": [n], "linf": [n]}``: eqs. (5), (6) at the correctly classified test images of ``cfg``'s model
+    (the first ``distance_samples`` of them), stored per model."""
+    a = s.prof.p1_attacks
+    parts = {"model": cfg.key(), "test_samples": len(s.y), "distance_samples": a.distance_samples,
+             "device": str(s.device), "version": versions.P1_EXPERIMENT_VERSION}
+
+    def compute() -> dict[str, np.ndarray]:
+        model, _ = load_model(cfg, s)
+        ok = torch.nonzero(attacks.correct_under(model, None, s.x, s.y)).squeeze(1).to(s.device)
+        ok = ok if a.distance_samples is None else ok[: a.distance_samples]
+        d = geometry.boundary_distances_all(model, s.x[ok], s.y[ok])
+        return {"l2": d[2.0].distance.cpu().numpy(), "linf": d[math.inf].distance.cpu().numpy()}
+
+    return stored("p1_linearised_distances", parts, compute)
+
+
+def _finite(v: np.ndarray) -> np.ndarray:
+    return v[np.isfinite(v)]
+
+
+def distance_intervals(s: Setup) -> dict:
+    """Chapter 04, paper 1 Sec. 3.3 / Figs. 5a, 5b: per norm (``l2``, ``linf``), 95% intervals of the mean
+    linearised distance of SGD minus DP-SGD (σ = 1.3, C = 1) (``sgd_minus_dp``) and of the relative drop
+    ``(SGD − DP-SGD) / SGD`` (``relative_drop``), by a bootstrap over the headline seeds, then over each model's
+    own correctly classified test images (unpaired: the two models' points differ)."""
+    seeds = zoo.headline_seeds(s.prof)
+    per = {m: [_linearised_distances(make(seed), s) for seed in seeds]
+           for m, make in (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)), ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed)))}
+    ms, md = mean_of("sgd"), mean_of("dp")
+    out = {}
+    for norm in ("l2", "linf"):
+        samples = {m: [_finite(d[norm]) for d in per[m]] for m in per}
+        out[norm] = {"sgd_minus_dp": bootstrap(difference_of("sgd", "dp"), samples, seed=s.prof.seed).to_dict(),
+                     "relative_drop": bootstrap(lambda d: (ms(d) - md(d)) / ms(d), samples,
+                                                seed=s.prof.seed).to_dict()}
+    return out
+
+
 def _stats(v: torch.Tensor) -> dict:
     v = v[torch.isfinite(v)].double()
     if len(v) == 0:
@@ -327,22 +407,68 @@ def run_curvature(profile: str | Profile, method: str | None = None, progress: b
     s = setup(profile)
     method = method or s.prof.p1_attacks.hessian_method
     out = dict(stored("p1_curvature", _stored_parts(s, method=method), lambda: _curvature(s, method, progress)))
+    out["intervals"] = curvature_intervals(s, method, progress)
     out["seconds"] = round(time.perf_counter() - start, 1)
     return out
 
 
+def _hessian_points(s: Setup) -> torch.Tensor:
+    """Positions in the chapter's test images of the ``hessian_samples`` random images of Sec. 3.4 (seeded)."""
+    gen = torch.Generator().manual_seed(s.prof.seed)
+    n = min(s.prof.p1_attacks.hessian_samples, len(s.y))
+    return torch.randperm(len(s.y), generator=gen)[:n].to(s.device)
+
+
+def _top_eigenvalues(cfg: TrainConfig, s: Setup, method: str) -> np.ndarray:
+    """``[n, k]`` top input-Hessian eigenvalues of ``cfg``'s model at :func:`_hessian_points`, stored per model."""
+    a = s.prof.p1_attacks
+    idx = _hessian_points(s)
+    parts = {"model": cfg.key(), "points": idx.tolist(), "k": a.hessian_top, "method": method,
+             "test_samples": len(s.y), "device": str(s.device), "version": versions.P1_EXPERIMENT_VERSION}
+
+    def compute() -> np.ndarray:
+        model, _ = load_model(cfg, s)
+        return curvature.top_eigenvalues(model, s.x[idx], s.y[idx], k=a.hessian_top, method=method).cpu().numpy()
+
+    return stored("p1_top_eigenvalues", parts, compute)
+
+
+def curvature_intervals(s: Setup, method: str, progress: bool = False) -> dict:
+    """Chapter 04, paper 1 Sec. 3.4 / Fig. 5c: 95% intervals of the ratio DP-SGD / SGD of the mean largest
+    eigenvalue magnitude (``largest_ratio``, as :func:`curvature.largest_ratio`) and of the share of the top-k
+    ranks where DP-SGD's mean magnitude is higher (``share_of_ranks_dp_higher``), paired over the Hessian
+    images and the headline seeds."""
+    seeds = zoo.headline_seeds(s.prof)
+    if not len(_hessian_points(s)):
+        return {}
+    cfgs = [(m, seed, make(seed)) for seed in seeds for m, make in
+            (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)), ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed)))]
+    eigs = {(m, seed): np.abs(_top_eigenvalues(cfg, s, method)) for m, seed, cfg in _bar(cfgs, "Hessians (seeds)",
+                                                                                        progress)}
+    k = s.prof.p1_attacks.hessian_top
+    samples = {f"{m}_{r}": [eigs[(m, seed)][:, r] for seed in seeds] for m in ("sgd", "dp") for r in range(k)}
+
+    def largest(d: dict) -> float:
+        return mean_of("dp_0")(d) / mean_of("sgd_0")(d)
+
+    def higher(d: dict) -> float:
+        return float(np.mean([mean_of(f"dp_{r}")(d) > mean_of(f"sgd_{r}")(d) for r in range(k)]))
+
+    return {"largest_ratio": bootstrap(largest, samples, paired=True, seed=s.prof.seed).to_dict(),
+            "share_of_ranks_dp_higher": bootstrap(higher, samples, paired=True, seed=s.prof.seed).to_dict()}
+
+
 def _curvature(s: Setup, method: str, progress: bool) -> dict:
     a = s.prof.p1_attacks
-    gen = torch.Generator().manual_seed(s.prof.seed)
-    n = min(a.hessian_samples, len(s.y))
-    idx = torch.randperm(len(s.y), generator=gen)[:n].to(s.device)
+    idx = _hessian_points(s)
+    n = len(idx)
     out: dict = {"profile": s.prof.name, "device": str(s.device), "samples": n, "k": a.hessian_top,
                  "method": method, "sample_indices": s.test.indices[idx.cpu()].tolist(), "models": {}}
     eigs = {}
     for name, cfg in _bar([("sgd", zoo.p1_sgd(s.prof)), ("dpsgd", zoo.p1_dp(s.prof))], "Hessians", progress):
         model, _ = load_model(cfg, s)
         t0 = time.perf_counter()
-        e = curvature.top_eigenvalues(model, s.x[idx], s.y[idx], k=a.hessian_top, method=method)
+        e = torch.from_numpy(_top_eigenvalues(cfg, s, method))
         eigs[name] = e
         check = None
         if n:  # the exact (torch.func) and Gauss-Newton Hessians agree on this ReLU / max-pool network

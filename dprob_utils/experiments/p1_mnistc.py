@@ -11,9 +11,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 
+import numpy as np
 import torch
 from torch import nn
 
+from dprob_utils.analysis.intervals import bootstrap, difference_of
+from dprob_utils.attacks import correct_under
 from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.data.corruptions.pessimal import pessimal_matrix
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, SPECS, TABLE2
@@ -135,6 +138,72 @@ def summarise(run: Mapping, main: tuple[float, float] = (1.3, 1.0)) -> dict:
     return out
 
 
+def _correct_per_corruption(prof: Profile, cfg: TrainConfig, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """``{corruption: bool [n_test]}``: which test images ``cfg``'s model classifies correctly under each
+    corruption (stored per model)."""
+    parts = {"model": cfg.key(), "names": list(names), "mnistc": asdict(prof.mnistc), "seed": prof.seed,
+             "version": versions.MNISTC_TABLE_VERSION}
+
+    def compute() -> dict[str, np.ndarray]:
+        model = zoo.load(cfg, prof)[0]
+        matrix = pessimal_matrix(prof)[0] if "pessimal_noise" in names else None
+        ds = test_set(prof)
+        return {n: correct_under(model, None, corrupted(ds, n, prof.mnistc.corruption_seed, pessimal_matrix=matrix),
+                                 ds.y).numpy() for n in names}
+
+    return stored("p1_mnistc_points", parts, compute)
+
+
+def _gap_change(a: str, b: str, c: str, d: str):
+    """The statistic ``(mean a - mean b) - (mean c - mean d)``."""
+    first, second = difference_of(a, b), difference_of(c, d)
+    return lambda s: first(s) - second(s)
+
+
+def gap_intervals(prof: Profile, names: Sequence[str] = NAMES) -> dict:
+    """Chapter 06, paper 1 Sec. 3.5 / Table 2: 95% intervals (fractions), paired over the corrupted test images
+    and the headline seeds, of
+
+    - ``gap_minus_clean/<corruption>``: the SGD − DP-SGD (main setting) gap on the corruption minus the clean
+      gap (the per-cell claims: "the gap exceeds / does not exceed the clean gap");
+    - ``average_gap_minus_clean``: the gap of the accuracy averaged over the 31 corruptions minus the clean gap;
+    - ``drop_c<b>_minus_c<a>`` / ``drop_s<b>_minus_s<a>``: at σ = 1.3 (C varies) and at C = 1 (σ varies), the
+      drop from clean to average corrupted accuracy of the larger setting minus the smaller (first seed only:
+      the sweep models have one seed).
+    """
+    corr = [n for n in names if n != "identity"]
+    if "identity" not in names or not corr:
+        return {}
+    seeds = zoo.headline_seeds(prof)
+    per = {m: [_correct_per_corruption(prof, make(seed), names) for seed in seeds]
+           for m, make in (("sgd", lambda seed: zoo.p1_sgd(prof, seed)), ("dp", lambda seed: zoo.p1_dp(prof, seed=seed)))}
+
+    def boot(stat, samples) -> dict:
+        return bootstrap(stat, samples, paired=True, seed=prof.seed).to_dict()
+
+    out: dict = {"gap_minus_clean": {}}
+    for n in corr:
+        samples = {f"{m}_{k}": [p[key] for p in per[m]] for m in per for k, key in (("c", n), ("clean", "identity"))}
+        out["gap_minus_clean"][n] = boot(_gap_change("sgd_c", "dp_c", "sgd_clean", "dp_clean"), samples)
+    avg = {f"{m}_c": [np.mean([p[n] for n in corr], axis=0) for p in per[m]] for m in per}
+    avg |= {f"{m}_clean": [p["identity"] for p in per[m]] for m in per}
+    out["average_gap_minus_clean"] = boot(_gap_change("sgd_c", "dp_c", "sgd_clean", "dp_clean"), avg)
+
+    def drop_samples(key: str, cfg: TrainConfig) -> dict:
+        p = _correct_per_corruption(prof, cfg, names)
+        return {f"{key}_clean": [p["identity"]], f"{key}_c": [np.mean([p[n] for n in corr], axis=0)]}
+
+    main_s, main_c = prof.p1_grid.main
+    models = {model_key(s, c): (s, c) for s, c in dict.fromkeys([prof.p1_grid.main, *prof.p1_grid.table2])}
+    for var, series in (("c", [(main_s, c) for c in (0.8, 1.0, 1.2)]), ("s", [(s, main_c) for s in (0.7, 1.3, 1.5)])):
+        have = [sc for sc in series if model_key(*sc) in models]
+        for lo, hi in zip(have, have[1:]):
+            samples = drop_samples("hi", zoo.p1_dp(prof, *hi)) | drop_samples("lo", zoo.p1_dp(prof, *lo))
+            name = f"drop_{var}{(hi[1] if var == 'c' else hi[0]):g}_minus_{var}{(lo[1] if var == 'c' else lo[0]):g}"
+            out[name] = boot(_gap_change("hi_clean", "hi_c", "lo_clean", "lo_c"), samples)
+    return out
+
+
 def paper_run(reference_rows: Sequence[Mapping]) -> dict:
     """The paper's Table 2 (rows of ``reference/paper1_table2.csv``) in :func:`run_table2`'s form, so
     :func:`summarise` computes the paper's side of every claim the same way."""
@@ -203,4 +272,5 @@ def run_mnistc(profile: Profile | str, mnistc_dir=None, progress: bool | None = 
         "main_dp_model": model_key(*prof.p1_grid.main),
         "stand_ins": {n: SPECS[n].note for n in NAMES if SPECS[n].fidelity != "code"},
         "released": compare_released(prof, mnistc_dir, progress=progress),
+        "intervals": gap_intervals(prof),
     }

@@ -14,12 +14,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 from torch import nn
 
 from dprob_utils.analysis.gradients import input_gradient_zero_share
+from dprob_utils.analysis.intervals import bootstrap, mean_of
 from dprob_utils.analysis.masking import MaskingEvidence
 from dprob_utils.attacks import (
     MinimalResult,
@@ -155,9 +157,23 @@ def chapter_models(prof: Profile, groups: tuple[str, ...] = ("p2_lenet", "p2_cus
     """Every model of ``zoo.paper2_specs(profile)`` in ``groups`` (trained on first use, then cached)."""
     out = []
     for spec in zoo.paper2_specs(prof):
+        if spec.group == "paper2 seeds":
+            continue
         group = "masked" if spec.group == "paper2 masked" else spec.config.arch
         if group in groups:
             out.append(_load(prof, group, spec.config))
+    return out
+
+
+def seed_models(prof: Profile, cm: ChapterModel) -> list[ChapterModel]:
+    """``cm`` trained with each headline seed (``cm`` itself first; key ``<key>@seed<n>`` for the others), each
+    with its own attack points. A masked model has one seed."""
+    if cm.group == "masked":
+        return [cm]
+    out = [cm]
+    for seed in zoo.headline_seeds(prof)[1:]:
+        cfg = replace(cm.cfg, seed=seed)
+        out.append(_load(prof, cm.group, cfg, key=f"{cm.key}@seed{seed}", label=f"{cm.label} (seed {seed})"))
     return out
 
 
@@ -521,16 +537,66 @@ def fig3_examples(prof: Profile) -> tuple[dict, dict, str]:
     return images, caps, title
 
 
+def _versus_sgd(prof: Profile, models: list[ChapterModel], values: Callable[[ChapterModel], dict[str, object]],
+                statistic: Callable[[str], Callable[[dict], float]] | None = None) -> dict:
+    """95% intervals, per DP model of ``models`` and per quantity of ``values`` (``{name: per-point array}`` of
+    one model), of the DP model's statistic minus its architecture's SGD baseline's: a bootstrap over the
+    headline seeds, then over each model's own attack points (unpaired: each model is attacked on the points
+    it classifies correctly). ``statistic(name)`` defaults to the mean over seeds of the mean over points.
+    Returns ``{dp key: {"<quantity>_minus_sgd": interval dict}}``."""
+    stat = statistic or mean_of
+    per = {m.key: [values(sm) for sm in seed_models(prof, m)] for m in models}
+    out: dict = {}
+    for m in models:
+        sgd = next((b for b in models if b.arch == m.arch and b.cfg.mode == "sgd"), None)
+        if m.cfg.mode == "sgd" or sgd is None:
+            continue
+        out[m.key] = {}
+        for q in per[m.key][0]:
+            samples = {"dp": [v[q] for v in per[m.key]], "sgd": [v[q] for v in per[sgd.key]]}
+            a, b = stat("dp"), stat("sgd")
+            iv = bootstrap(lambda d, a=a, b=b: a(d) - b(d), samples, seed=prof.seed)
+            out[m.key][f"{q}_minus_sgd"] = iv.to_dict()
+    return out
+
+
+def _mean_success_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
+    """Per attack point, the share of the profile's PGD ε grid at which PGD (``pgd_steps``) fools it: its mean
+    over points is the mean of the success-vs-ε curve (paper 2 Fig. 1)."""
+    c, s = pgd(cm, prof), prof.p2_attacks
+    rows = [c.eps.index(e) for e in c.eps if e in s.pgd_eps]
+    ff = c.first_fool[rows]
+    return {"mean_success": ((ff >= 0) & (ff <= c.steps)).double().mean(0).numpy()}
+
+
+def _max_of(name: str) -> Callable[[dict], float]:
+    """The statistic 'mean over seeds of the largest per-point value' (paper 2 Table II: the L2 bound at which
+    every point is fooled)."""
+    return lambda d: float(np.mean([a.max() for a in d[name]]))
+
+
+def _cw_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
+    return {"cw_eps_full_success": cw(cm, prof).dist.double().numpy()}
+
+
+def _ba_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
+    d = boundary(cm, prof).dist
+    return {f"ba_success_{e:g}": (d <= float(e)).double().numpy() for e in prof.p2_attacks.boundary_eps}
+
+
 def run_pgd(profile: Profile | str) -> dict:
     """Chapter 08, paper 2 Figs. 1 and 2: PGD∞ success against ε and against iterations, every LeNet and
     custom-CNN model. The results dict of ``results/<profile>/08_p2_pgd.json``."""
     prof = get_profile(profile)
     s = prof.p2_attacks
-    out = {m.key: summary(m) | _pgd_curve_entry(pgd(m, prof), s) for m in _lenet_and_custom(prof)}
+    models = _lenet_and_custom(prof)
+    out = {m.key: summary(m) | _pgd_curve_entry(pgd(m, prof), s) for m in models}
     return {"profile": prof.name,
             "settings": {"samples": s.samples, "steps": s.pgd_steps, "rel_stepsize": s.pgd_rel_stepsize,
-                         "random_start": s.pgd_random_start, "iter_eps": s.pgd_iter_eps},
-            "models": out}
+                         "random_start": s.pgd_random_start, "iter_eps": s.pgd_iter_eps,
+                         "seeds": zoo.headline_seeds(prof)},
+            "models": out,
+            "intervals": _versus_sgd(prof, models, lambda m: _mean_success_points(m, prof))}
 
 
 CW_CURVE_GRID = [round(0.05 * i, 2) for i in range(61)]  # L2 bounds of the CW₂ success curves (chapter 09)
@@ -561,10 +627,15 @@ def run_cw_boundary(profile: Profile | str) -> dict:
             "ba_curve": {"eps": BA_CURVE_GRID, "success": b.curve(BA_CURVE_GRID)},
             "ba_success_any": float(b.fooled.float().mean()),
             "ba_n": len(b.dist)}
+    models = _lenet_and_custom(prof)
+    intervals = _versus_sgd(prof, models, lambda m: _cw_points(m, prof), _max_of)
+    for k, v in _versus_sgd(prof, models, lambda m: _ba_points(m, prof)).items():
+        intervals[k] |= v
     return {"profile": prof.name,
             "settings": {"cw_steps": s.cw_steps, "cw_binary_search_steps": s.cw_binary_search_steps,
-                         "cw_initial_const": s.cw_initial_const, "boundary_steps": s.boundary_steps},
-            "models": out}
+                         "cw_initial_const": s.cw_initial_const, "boundary_steps": s.boundary_steps,
+                         "seeds": zoo.headline_seeds(prof)},
+            "models": out, "intervals": intervals}
 
 
 def transfer_matrices(prof: Profile, arch: str) -> dict:

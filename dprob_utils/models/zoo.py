@@ -50,12 +50,12 @@ def p1_dp(prof: Profile, sigma: float | None = None, clip: float | None = None,
 
 
 def p2_model(prof: Profile, arch: str, sigma: float | None = None, clip: float | None = None,
-             epochs: int | None = None) -> TrainConfig:
-    """Paper 2 model: SGD when ``sigma`` is None, else DP-SGD (sigma, C)."""
+             epochs: int | None = None, seed: int | None = None) -> TrainConfig:
+    """Paper 2 model: SGD when ``sigma`` is None, else DP-SGD (sigma, C) (seed: default the profile's)."""
+    seed = prof.seed if seed is None else seed
     if sigma is None:
-        return prof.p2_train.config(arch, "sgd", seed=prof.seed, epochs=epochs)
-    return prof.p2_train.config(arch, "dpsgd", sigma, clip if clip is not None else 1.0, seed=prof.seed,
-                                epochs=epochs)
+        return prof.p2_train.config(arch, "sgd", seed=seed, epochs=epochs)
+    return prof.p2_train.config(arch, "dpsgd", sigma, clip if clip is not None else 1.0, seed=seed, epochs=epochs)
 
 
 def substitute_config(prof: Profile, arch: str) -> TrainConfig:
@@ -77,13 +77,19 @@ def paper1_specs(prof: Profile) -> list[ModelSpec]:
 
 
 def paper2_specs(prof: Profile) -> list[ModelSpec]:
-    """Every paper 2 model: SGD and the sigma/C grid per architecture, then the masked models (Table IV)."""
+    """Every paper 2 model: SGD and the sigma/C grid per architecture, then the masked models (Table IV), then
+    the further training seeds of every SGD baseline and grid setting (group ``paper2 seeds``; the masked models
+    have one)."""
     specs = []
     for arch in prof.p2_grid.archs:
         specs.append(ModelSpec(f"paper2 {arch}", p2_model(prof, arch)))
         specs += [ModelSpec(f"paper2 {arch}", p2_model(prof, arch, s, c)) for s, c in prof.p2_grid.settings]
     specs += [ModelSpec("paper2 masked", p2_model(prof, "p2_custom", s, c, epochs=e))
               for s, c, e in prof.p2_grid.masked]
+    for seed in headline_seeds(prof)[1:]:
+        for arch in prof.p2_grid.archs:
+            specs.append(ModelSpec("paper2 seeds", p2_model(prof, arch, seed=seed)))
+            specs += [ModelSpec("paper2 seeds", p2_model(prof, arch, s, c, seed=seed)) for s, c in prof.p2_grid.settings]
     return specs
 
 

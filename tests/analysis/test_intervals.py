@@ -73,7 +73,13 @@ def test_wilson_matches_the_textbook_values():
 def test_the_four_verdicts(low, high, direction, expected):
     assert I.verdict(I.Interval((low + high) / 2, low, high), direction) == expected
     assert I.verdict(None, direction) == "not run"
-    assert I.verdict(I.Interval(float("nan"), float("nan"), float("nan")), direction) == "not run"
+    assert I.verdict(I.Interval(float("nan"), float("nan"), float("nan")), direction) == "inconclusive"
+
+
+def test_infinite_bounds_are_values():
+    inf = float("inf")
+    assert I.verdict(I.Interval(inf, 0.5, inf), ">") == "reproduced"  # DP never fully fooled, SGD at 0.5
+    assert I.verdict(I.Interval(-inf, -inf, -0.2), ">") == "contradicted"
 
 
 def test_verdict_against_a_magnitude_threshold():

@@ -11,14 +11,16 @@ from dprob_utils.book import scorecard
 # Selectors that find nothing under smoke because the smoke profile leaves those settings out of its grids
 # (they resolve under quick and paper). Each pattern is matched against the selector text.
 NOT_IN_SMOKE = [
-    # paper 1's σ = 1.5 at C = 1, outside smoke's grid (smoke: σ = 1.3 with C = 1, 3; σ = 0.7 with C = 1)
+    # paper 1's σ = 1.5 at C = 1 and C = 0.8, 1.2 at σ = 1.3, outside smoke's grid (smoke: σ = 1.3 with C = 1, 3;
+    # σ = 0.7 with C = 1)
     r"01_training:intervals/p1_sigma1\.3_minus_sigma1\.5",
+    r"06_p1_mnistc:intervals/drop_(c1_minus_c0\.8|c1\.2_minus_c1|s1\.5_minus_s1\.3)",
     # paper 1 Table 1: smoke runs 5 PGD steps, not 30 and 40
-    r"03_p1_pgd:table1\[eps=[0-9.]+,steps=(30|40)\]",
+    r"03_p1_pgd:intervals/eps[0-9.]+_steps(30|40)/",
     # paper 1 Fig. 4: smoke's only step size is 0.02, not 0.01
     r"03_p1_pgd:fig4\[eps=[0-9.]+,alpha=0\.01\]",
     # paper 2's σ/C grid outside smoke's two settings (σ = 1.3, C = 1 and σ = 3, C = 10)
-    r"models/p2_(lenet|custom):s(1\.3_c(3|5|10)|0_c1|2_c1|3_c1|0_c10|2_c10)/",
+    r"(models|intervals)/p2_(lenet|custom):s(1\.3_c(3|5|10)|0_c1|2_c1|3_c1|0_c10|2_c10)/",
     # paper 2 Table IV's masked models: smoke trains m1 only
     r"11_p2_masking:\w+/masked:m[23]\b",
 ]

@@ -46,3 +46,26 @@ def test_paper1_tables_read_the_saved_results(book_root):
     ref = {r["quantity"]: r for r in load_reference("paper1_cifar")}
     assert [r["quantity"] for r in tables.p1_cifar_distance_rows(load_json("smoke", "07_p1_cifar"), ref)] == [
         "mean L∞ distance", "mean L2 distance"]
+
+
+@pytest.mark.slow
+def test_every_seeded_chapter_stores_intervals_that_the_interval_table_lists(book_root):
+    expected = {"03_p1_pgd": "intervals", "06_p1_mnistc": "intervals", "07_p1_cifar": "intervals",
+                "08_p2_pgd": "intervals", "09_p2_cw_boundary": "intervals"}
+    for chapter, key in expected.items():
+        rows = tables.interval_rows(load_json("smoke", chapter)[key])
+        assert rows, chapter
+        assert all(r["seeds"] == 2 for r in rows if not r["quantity"].startswith("drop_")), chapter
+    b = load_json("smoke", "04_p1_boundary")
+    rows = tables.interval_rows({"d": b["distances"]["intervals"], "c": b["curvature"]["intervals"]})
+    assert {"d / l2 / sgd_minus_dp", "d / linf / relative_drop", "c / largest_ratio"} <= {r["quantity"] for r in rows}
+    pgd = load_json("smoke", "08_p2_pgd")
+    dp = [k for k, m in pgd["models"].items() if m["mode"] != "sgd"]
+    assert sorted(pgd["intervals"]) == sorted(dp)  # one comparison with its baseline per DP model
+
+
+def test_interval_rows_flatten_and_scale():
+    iv = {"estimate": 0.1, "low": 0.05, "high": 0.2, "n_seeds": 3, "n_points": 100, "method": "m"}
+    rows = tables.interval_rows({"a": {"b": iv}, "c": iv}, scale=100)
+    assert [r["quantity"] for r in rows] == ["a / b", "c"]
+    assert rows[0]["estimate"] == pytest.approx(10) and rows[0]["95% high"] == pytest.approx(20)

@@ -45,9 +45,12 @@ def test_compared_models_differ_only_in_mode_sigma_and_clip(name):
     groups = {f"paper 1 MNIST, seed {seed}": [s.config for s in zoo.paper1_specs(prof) if s.config.seed == seed]
               for seed in zoo.headline_seeds(prof)}
     for arch in prof.p2_grid.archs:
-        groups[f"paper 2 {arch}"] = [s.config for s in zoo.paper2_specs(prof)
-                                     if s.group == f"paper2 {arch}"]
-    groups["CIFAR-10 heads"] = [cifar.head_config(prof, m) for m in ("sgd", "dpsgd")]
+        for seed in zoo.headline_seeds(prof):
+            groups[f"paper 2 {arch}, seed {seed}"] = [
+                s.config for s in zoo.paper2_specs(prof)
+                if s.config.arch == arch and s.config.seed == seed and s.group != "paper2 masked"]
+    for seed in zoo.headline_seeds(prof):
+        groups[f"CIFAR-10 heads, seed {seed}"] = [cifar.head_config(prof, m, seed) for m in ("sgd", "dpsgd")]
     for group, cfgs in groups.items():
         assert len({c.mode for c in cfgs}) > 1, group  # SGD and private models in every group
         settings = [_training_settings(c) for c in cfgs]
@@ -64,11 +67,24 @@ def test_grids_build_valid_configs_with_unique_keys(name):
     specs = zoo.paper1_specs(prof) + zoo.paper2_specs(prof)
     keys = [s.config.key() for s in specs]
     assert len(keys) == len(set(keys))
-    # paper 1 CNN (one per headline seed), LeNet, custom CNN
-    assert sum(s.config.mode == "sgd" for s in specs) == 2 + prof.headline_seeds
+    # paper 1 CNN, LeNet, custom CNN: one per headline seed each
+    assert sum(s.config.mode == "sgd" for s in specs) == 3 * prof.headline_seeds
     seeds = {s.config.seed for s in specs if s.group.startswith("paper1") and s.config.mode != "dpsgd-fixed-noise"
              and s.config.sigma in (0.0, 1.3) and s.config.clip == 1.0}
     assert seeds == set(zoo.headline_seeds(prof)) and len(seeds) >= (3 if name != "smoke" else 2)
+
+
+@pytest.mark.parametrize("name", ["quick", "paper"])
+def test_headline_models_have_three_seeds(name):
+    prof = get_profile(name)
+    specs = zoo.paper2_specs(prof)
+    for arch in prof.p2_grid.archs:
+        for setting in [None, *prof.p2_grid.settings]:
+            base = zoo.p2_model(prof, arch) if setting is None else zoo.p2_model(prof, arch, *setting)
+            seeds = {s.config.seed for s in specs if s.config.key() == base.__class__(
+                **{**asdict(base), "seed": s.config.seed}).key()}
+            assert len(seeds) >= 3, (arch, setting)
+    assert len({cifar.head_config(prof, "dpsgd", seed).key() for seed in zoo.headline_seeds(prof)}) >= 3
 
 
 def test_paper_grid_is_the_papers():
