@@ -75,9 +75,12 @@ display(pd.DataFrame([family_row("paper 1 MNIST CNN", prof.p1_train, PAPER.p1_tr
 # **Seeds.** A model trained on one thread is not bit-identical to the same model trained on two, and training
 # amplifies such differences; two noise streams of the same distribution, or the same sums in another order, have
 # flipped several of the scorecard's verdicts in earlier builds (`git log` of this chapter). So the models the
-# headline claims rest on (paper 1's SGD and DP-SGD σ = 1.3, C = 1) are trained with `headline_seeds` seeds
-# (group `paper1 seeds` for the extra ones), and the claims on them read 95% intervals over seeds and test
-# points (below); seed i of SGD and seed i of DP-SGD share their initialisation.
+# headline claims rest on are trained with `headline_seeds` seeds: paper 1's SGD and DP-SGD σ = 1.3, C = 1
+# (group `paper1 seeds` for the extra ones; chapter 07 trains the CIFAR-10 heads' seeds on the same frozen
+# convolutions), and paper 2's SGD baselines and every σ/C setting of its grid (group `paper2 seeds`). Paper 1's
+# sweeps (Figs. 3, 7, Table 2's other columns) and paper 2's masked models have one seed, and their claims say
+# so. The claims read 95% intervals over seeds and test points; seed i of SGD and seed i of a DP model share
+# their initialisation.
 
 # %%
 # models not in the cache yet are trained first, several side by side on a multi-core CPU (zoo.train_missing)

@@ -42,6 +42,9 @@ a = prof.p1_attacks
 rows = P.common_settings(prof) + [
     ("PGD ε (Table 1)", "0.1, 0.2, 0.3", ", ".join(f"{e:g}" for e in a.pgd_eps)),
     ("PGD steps (Table 1)", "30, 40", ", ".join(str(t) for t in a.pgd_steps)),
+    ("Table 1 images", "10,000 (all)", f"the first {a.pgd_samples:,} of the attacked test images, for each of "
+     f"{prof.headline_seeds} training seeds" if a.pgd_samples else f"all attacked test images, for each of "
+     f"{prof.headline_seeds} training seeds"),
     ("PGD step size α (Table 1)", "not stated", f"rule {a.pgd_alpha_rule}"),
     ("start", "x (eq. (4))", "uniform random in the ball" if a.pgd_random_start else "x (eq. (4))"),
     ("Fig. 4 step sizes α", "several, not listed", ", ".join(f"{v:g}" for v in a.fig4_alphas)),

@@ -149,13 +149,15 @@ def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
     }
 
 
-def _correct_under(cfg: TrainConfig, s: Setup, attack: str, params: dict, attack_fn) -> np.ndarray:
-    """``bool [n]``: which of the chapter's test images ``cfg``'s model classifies correctly after
-    ``attack_fn(model, x, y)`` (``None``: clean), stored per model, attack and ``params``."""
+def _correct_under(cfg: TrainConfig, s: Setup, attack: str, params: dict, attack_fn,
+                   n: int | None = None) -> np.ndarray:
+    """``bool [n]``: which of the first ``n`` (default all) of the chapter's test images ``cfg``'s model
+    classifies correctly after ``attack_fn(model, x, y)`` (``None``: clean), stored per model, attack, ``params``."""
     model, _ = load_model(cfg, s)
+    x, y = s.x[:n], s.y[:n]
     parts = {"model": cfg.key(), "attack": attack, **params, "test_samples": len(s.y), "device": str(s.device),
-             "version": versions.P1_EXPERIMENT_VERSION}
-    return stored(f"p1_{attack}_points", parts, lambda: attacks.correct_under(model, attack_fn, s.x, s.y).cpu().numpy())
+             "version": versions.P1_EXPERIMENT_VERSION} | ({} if n is None else {"first": n})
+    return stored(f"p1_{attack}_points", parts, lambda: attacks.correct_under(model, attack_fn, x, y).cpu().numpy())
 
 
 def _correct_under_fgsm(cfg: TrainConfig, s: Setup, eps: float) -> np.ndarray:
@@ -166,12 +168,12 @@ def _correct_under_fgsm(cfg: TrainConfig, s: Setup, eps: float) -> np.ndarray:
 
 def _correct_under_pgd(cfg: TrainConfig, s: Setup, eps: float, steps: int) -> np.ndarray:
     """``bool [n]``: correct after L∞ PGD (ε, ``steps``, the profile's step-size rule and start) on Table 1's
-    test images."""
+    test images (the first ``pgd_samples`` of the chapter's)."""
     a = s.prof.p1_attacks
     alpha = attacks.pgd_alpha(eps, steps, a.pgd_alpha_rule)
     params = {"eps": eps, "steps": steps, "alpha": alpha, "random_start": a.pgd_random_start}
     return _correct_under(cfg, s, "pgd", params, lambda m, x, y: attacks.pgd_linf(
-        m, x, y, eps, alpha, steps, random_start=a.pgd_random_start))
+        m, x, y, eps, alpha, steps, random_start=a.pgd_random_start), a.pgd_samples)
 
 
 def fgsm_gap_intervals(s: Setup) -> dict:
@@ -221,7 +223,8 @@ def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
     out = stored("p1_pgd", _stored_parts(s), lambda: _pgd_experiment(s, sgd, dp, progress))
     return {
         "profile": s.prof.name, "units": "accuracy in percent, differences in percentage points (SGD - DP-SGD)",
-        "test_samples": len(s.y), "device": str(s.device), "alpha_rule": a.pgd_alpha_rule,
+        "test_samples": len(s.y), "pgd_samples": min(len(s.y), a.pgd_samples or len(s.y)), "device": str(s.device),
+        "alpha_rule": a.pgd_alpha_rule,
         "random_start": a.pgd_random_start, "models": {"sgd": sgd_sum, "dpsgd": dp_sum}, **out,
         "intervals": pgd_gap_intervals(s, progress),
         "seconds": round(time.perf_counter() - start, 1),
@@ -268,7 +271,7 @@ def pgd_gap_intervals(s: Setup, progress: bool = False) -> dict:
     a = s.prof.p1_attacks
     seeds = zoo.headline_seeds(s.prof)
     makers = {"sgd": lambda seed: zoo.p1_sgd(s.prof, seed), "dp": lambda seed: zoo.p1_dp(s.prof, seed=seed)}
-    clean = {f"{m}_clean": [_correct_under(make(seed), s, "clean", {}, None) for seed in seeds]
+    clean = {f"{m}_clean": [_correct_under(make(seed), s, "clean", {}, None, a.pgd_samples) for seed in seeds]
              for m, make in makers.items()}
     cells = [(e, t) for t in sorted(a.pgd_steps, reverse=True) for e in sorted(a.pgd_eps, reverse=True)]
     gap, clean_gap = difference_of("sgd", "dp"), difference_of("sgd_clean", "dp_clean")
