@@ -144,7 +144,7 @@ def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
         "fig3b": _panel_summary(models, panels["fig3b"], sgd, eps, "clip"),
         "fig3c": _panel_summary(models, panels["fig3c"], sgd, eps, "clip"),
         "fig7": _panel_summary(models, panels["fig7"], sgd, eps, "clip"),
-        "intervals": fgsm_gap_intervals(s),
+        "intervals": fgsm_gap_intervals(s) | {"sweeps": fgsm_sweep_intervals(s, panels)},
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -191,9 +191,49 @@ def fgsm_gap_intervals(s: Setup) -> dict:
     def widening(d: dict) -> float:
         return attacked(d) - clean(d)
 
-    return {f"gap_at_{at:g}": bootstrap(attacked, samples, paired=True, seed=s.prof.seed).to_dict(),
-            "clean_gap": bootstrap(clean, samples, paired=True, seed=s.prof.seed).to_dict(),
-            f"gap_at_{at:g}_minus_clean_gap": bootstrap(widening, samples, paired=True, seed=s.prof.seed).to_dict()}
+    out = {f"gap_at_{at:g}": bootstrap(attacked, samples, paired=True, seed=s.prof.seed).to_dict(),
+           "clean_gap": bootstrap(clean, samples, paired=True, seed=s.prof.seed).to_dict(),
+           f"gap_at_{at:g}_minus_clean_gap": bootstrap(widening, samples, paired=True, seed=s.prof.seed).to_dict()}
+    every = {}
+    for e in [e for e in s.prof.p1_attacks.fgsm_eps if e > 0]:
+        for name, make in (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)), ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed))):
+            samples[f"{name}_{e:g}"] = [_correct_under_fgsm(make(seed), s, e) for seed in seeds]
+        gap_e = difference_of(f"sgd_{e:g}", f"dp_{e:g}")
+        every[f"{e:g}"] = bootstrap(lambda d, g=gap_e: g(d) - clean(d), samples, paired=True,
+                                    seed=s.prof.seed).to_dict()
+    return out | {"gap_minus_clean_gap_at_eps": every}
+
+
+def fgsm_sweep_intervals(s: Setup, panels: dict[str, list[TrainConfig]]) -> dict:
+    """Chapter 02, paper 1 Figs. 3 and 7: per panel, for each pair of neighbouring settings ``a → b`` of its
+    varied parameter (σ or C, increasing), a 95% interval (fractions) paired over the test images (one seed: the
+    sweeps train one) of
+
+    - ``fig3a`` / ``fig3b``: the increase of the mean FGSM gap to SGD over ε > 0 (accuracy of ``a`` minus ``b``);
+    - ``fig3c``: the increase of the accuracy at ε = 0.12 (``b`` minus ``a``);
+    - ``fig7``: the increase of the accuracy at the largest ε (``b`` minus ``a``).
+    """
+    eps = [e for e in s.prof.p1_attacks.fgsm_eps if e > 0]
+    if not eps:
+        return {}
+    at = {"fig3c": [PAPER_FGSM_EPS_GAP] if PAPER_FGSM_EPS_GAP in eps else [], "fig7": [max(eps)]}
+    out: dict = {}
+    for panel in ("fig3a", "fig3b", "fig3c", "fig7"):
+        var = "sigma" if panel == "fig3a" else "clip"
+        cfgs = sorted(panels[panel], key=lambda c: getattr(c, var))
+        if panel == "fig3b":
+            cfgs = [c for c in cfgs if c.clip <= 3]
+        grid = at.get(panel, eps)
+        out[panel] = {}
+        if not grid or len(cfgs) < 2:
+            continue
+        points = {c.key(): np.mean([_correct_under_fgsm(c, s, e) for e in grid], axis=0) for c in cfgs}
+        for a, b in zip(cfgs, cfgs[1:]):
+            first, second = (a, b) if panel in ("fig3a", "fig3b") else (b, a)
+            samples = {"x": [points[first.key()]], "y": [points[second.key()]]}
+            name = f"{'s' if var == 'sigma' else 'c'}{getattr(a, var):g}_to_{getattr(b, var):g}"
+            out[panel][name] = bootstrap(difference_of("x", "y"), samples, paired=True, seed=s.prof.seed).to_dict()
+    return out
 
 
 def _panel_summary(models: dict, cfgs: list[TrainConfig], sgd: list[float], eps: list[float], var: str) -> dict:
