@@ -266,7 +266,7 @@ def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
         "test_samples": len(s.y), "pgd_samples": min(len(s.y), a.pgd_samples or len(s.y)), "device": str(s.device),
         "alpha_rule": a.pgd_alpha_rule,
         "random_start": a.pgd_random_start, "models": {"sgd": sgd_sum, "dpsgd": dp_sum}, **out,
-        "intervals": pgd_gap_intervals(s, progress),
+        "intervals": pgd_gap_intervals(s, progress) | {"fig4": fig4_intervals(s, progress)},
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -323,6 +323,47 @@ def pgd_gap_intervals(s: Setup, progress: bool = False) -> dict:
             "sgd_minus_dp": bootstrap(gap, samples, paired=True, seed=s.prof.seed).to_dict(),
             "gap_minus_clean": bootstrap(lambda d: gap(d) - clean_gap(d), samples, paired=True,
                                          seed=s.prof.seed).to_dict()}
+    return out
+
+
+FIG4_CLAIM_ALPHA = 0.01  # the step size of the claims on Fig. 4 (paper 1 plots several)
+
+
+def _iterations_to_fool(sgd: TrainConfig, dp: TrainConfig, s: Setup, eps: float, alpha: float) -> dict:
+    """Fig. 4 for one SGD / DP-SGD pair: ``{"sgd": [n], "dp": [n]}`` PGD iterations to fool each of the first
+    ``fig4_samples`` test images both classify correctly (``-1``: never within ``fig4_max_iters``), stored."""
+    a = s.prof.p1_attacks
+    parts = {"sgd": sgd.key(), "dp": dp.key(), "eps": eps, "alpha": alpha, "max_iters": a.fig4_max_iters,
+             "samples": a.fig4_samples, "test_samples": len(s.y), "device": str(s.device),
+             "version": versions.P1_EXPERIMENT_VERSION}
+
+    def compute() -> dict:
+        ms, md = load_model(sgd, s)[0], load_model(dp, s)[0]
+        both = attacks.correct_under(ms, None, s.x, s.y) & attacks.correct_under(md, None, s.x, s.y)
+        idx = torch.nonzero(both).squeeze(1)[: a.fig4_samples].to(s.device)
+        return {n: attacks.pgd_iterations_to_fool(m, s.x[idx], s.y[idx], eps, alpha, a.fig4_max_iters).cpu().numpy()
+                for n, m in (("sgd", ms), ("dp", md))}
+
+    return stored("p1_fig4_iterations", parts, compute)
+
+
+def fig4_intervals(s: Setup, progress: bool = False) -> dict:
+    """Chapter 03, paper 1 Fig. 4 at α = :data:`FIG4_CLAIM_ALPHA`: per ε (``eps<ε>``), the 95% interval of SGD's
+    mean number of PGD iterations to fool an image minus DP-SGD's, paired over the images both classify correctly
+    and the headline seeds; an image never fooled counts ``fig4_max_iters + 1`` (so fooling fewer images also
+    counts as needing more iterations)."""
+    a = s.prof.p1_attacks
+    if FIG4_CLAIM_ALPHA not in a.fig4_alphas:
+        return {}
+    seeds = zoo.headline_seeds(s.prof)
+    out = {}
+    for eps in _bar(list(a.pgd_eps), "Fig. 4 seeds", progress):
+        runs = [_iterations_to_fool(zoo.p1_sgd(s.prof, seed), zoo.p1_dp(s.prof, seed=seed), s, eps, FIG4_CLAIM_ALPHA)
+                for seed in seeds]
+        censored = {n: [np.where(r[n] < 0, a.fig4_max_iters + 1, r[n]) for r in runs] for n in ("sgd", "dp")}
+        if any(len(v) == 0 for v in censored["sgd"]):
+            continue
+        out[f"eps{eps:g}"] = bootstrap(difference_of("sgd", "dp"), censored, paired=True, seed=s.prof.seed).to_dict()
     return out
 
 

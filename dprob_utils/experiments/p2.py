@@ -771,4 +771,7 @@ def run_masking(profile: Profile | str) -> dict:
         "models": {m.key: summary(m) for m in checked["models"]},
         "masking_check": {k: r.to_dict() for k, r in checked["reports"].items()},
         "substitutes": {arch: summary(sm) for arch, sm in checked["substitutes"].items()},
+        # Table V: each masked model (one seed) against the custom CNN's SGD baseline (the headline seeds)
+        "intervals": _versus_sgd(prof, [m for m in table_models if m.arch == "p2_custom"],
+                                 lambda m: _ba_points(m, prof)),
     }

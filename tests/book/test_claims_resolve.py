@@ -18,7 +18,7 @@ NOT_IN_SMOKE = [
     # paper 1 Table 1: smoke runs 5 PGD steps, not 30 and 40
     r"03_p1_pgd:intervals/eps[0-9.]+_steps(30|40)/",
     # paper 1 Fig. 4: smoke's only step size is 0.02, not 0.01
-    r"03_p1_pgd:fig4\[eps=[0-9.]+,alpha=0\.01\]",
+    r"03_p1_pgd:intervals/fig4/eps[0-9.]+$",
     # paper 2's σ/C grid outside smoke's two settings (σ = 1.3, C = 1 and σ = 3, C = 10)
     r"(models|intervals)/p2_(lenet|custom):s(1\.3_c(3|5|10)|0_c1|2_c1|3_c1|0_c10|2_c10)/",
     # paper 2 Table IV's masked models: smoke trains m1 only
