@@ -69,4 +69,16 @@ def test_side_by_side_order_uses_the_longest_recorded_time(tmp_path, monkeypatch
                   630.0, 4.0, trained=28, jobs=2)
     (tmp_path / "smoke" / "book_runs.jsonl").open("a").write("{damaged\n")
     _write_timings("smoke", [{"notebook": "03_p1_pgd", "seconds": 7.0}, {"notebook": "90_explorer", "seconds": 39.0}])
-    assert _longest_timings("smoke") == {"03_p1_pgd": 550.0, "90_explorer": 80.0}
+    from dprob_utils.book.runner import COLD_SECONDS
+
+    longest = _longest_timings("smoke")
+    assert (longest["03_p1_pgd"], longest["90_explorer"]) == (550.0, 80.0)
+    assert longest["09_p2_cw_boundary"] == COLD_SECONDS["09_p2_cw_boundary"]  # never recorded: the cold default
+
+
+def test_a_first_build_starts_the_longest_cold_chapter_first(tmp_path, monkeypatch):
+    from dprob_utils.book.runner import _longest_timings
+
+    monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
+    longest = _longest_timings("quick")
+    assert max(longest, key=longest.get) == "09_p2_cw_boundary"
