@@ -65,19 +65,19 @@ claim("p1-fgsm-gap-012", 1, "Sec. 3.1, Fig. 2", "Under FGSM at ε = 0.12 the SGD
       paper_estimate=round((15.4 - 2.6) / 100, 4))
 claim("p1-fgsm-gap-every-eps", 1, "Sec. 3.1, Fig. 2", "The FGSM accuracy gap is larger than the clean gap at "
       "every ε > 0 (\"always more than initial value\")", "always",
-      {"d": "02_p1_fgsm:intervals/gap_minus_clean_gap_at_eps"}, effect="values(d)")
+      {"d": "02_p1_fgsm:intervals/gap_minus_clean_gap_at_eps"}, effect="d")
 sweep = "one effect per pair of neighbouring settings, one seed each"
 claim("p1-fig3a-sigma", 1, "Sec. 3.1, Fig. 3a", f"At fixed C, the FGSM gap to SGD (mean over ε > 0) grows with the "
-      f"noise σ ({sweep})", "gap increases with σ", {"d": "02_p1_fgsm:intervals/sweeps/fig3a"}, effect="values(d)")
+      f"noise σ ({sweep})", "gap increases with σ", {"d": "02_p1_fgsm:intervals/sweeps/fig3a"}, effect="d")
 claim("p1-fig3b-clip", 1, "Sec. 3.1, Fig. 3b", "With noise σC, the FGSM gap to SGD (mean over ε > 0) grows with "
       f"the clipping bound C, up to C = 3 ({sweep})", "gap increases with C",
-      {"d": "02_p1_fgsm:intervals/sweeps/fig3b"}, effect="values(d)")
+      {"d": "02_p1_fgsm:intervals/sweeps/fig3b"}, effect="d")
 claim("p1-fig3c-fixed-noise", 1, "Sec. 3.1, Fig. 3c", "With noise N(0, σ²I) independent of C, a smaller "
       f"clipping bound is less robust: FGSM accuracy at ε = 0.12 rises with C ({sweep})",
-      "smaller C, lower accuracy", {"d": "02_p1_fgsm:intervals/sweeps/fig3c"}, effect="values(d)")
+      "smaller C, lower accuracy", {"d": "02_p1_fgsm:intervals/sweeps/fig3c"}, effect="d")
 claim("p1-fig7-large-clip", 1, "Sec. 4, Fig. 7", "For large clipping bounds (C ≥ 3) the FGSM accuracy at the "
       f"largest ε rises as C increases ({sweep})", "plateau that rises with C",
-      {"d": "02_p1_fgsm:intervals/sweeps/fig7"}, effect="values(d)")
+      {"d": "02_p1_fgsm:intervals/sweeps/fig7"}, effect="d")
 
 # ------------------------------------------------------------------------------------------ paper 1: PGD
 clean_p1 = 2.6  # paper 1 Sec. 3.2: the clean gap Table 1's gaps are compared with, in points

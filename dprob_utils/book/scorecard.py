@@ -8,7 +8,7 @@ Claims live in one data file, ``dprob_utils/reference/claims.yaml``. Each claim 
 - ``rule``: a Python expression over those names that is true when the finding holds in our results, written
   out next to the claim on the scorecard page (a *point rule*);
 - or, for an *interval rule*, ``effect``: an expression (or a list of them) over those names giving an interval
-  (or a list of intervals, one effect each)
+  (or a list of intervals, or a dict of them by label: one effect each)
   as the ``{"estimate", "low", "high", ...}`` dict of :class:`~dprob_utils.analysis.intervals.Interval` that a
   chapter stores), with ``direction`` (``">"`` or ``"<"``) and ``threshold`` (default 0): the paper's side of
   the threshold; ``paper_estimate`` (optional) is the paper's number in the effect's units;
@@ -227,8 +227,12 @@ def _fmt_interval(iv: intervals.Interval) -> str:
     return f"{iv.estimate:.4g} [{iv.low:.4g}, {iv.high:.4g}]"
 
 
-def _as_list(v: Any) -> list:
-    return v if isinstance(v, list) else [v]
+def _labelled(v: Any) -> list[tuple[str, dict]]:
+    """The intervals of an evaluated effect with their labels: one interval (no label), a list of them (no
+    labels), or a dict of them by label (``{"ε = 0.1": interval, ...}``)."""
+    if isinstance(v, dict) and "estimate" not in v:
+        return [(str(k), d) for k, d in v.items()]
+    return [("", d) for d in (v if isinstance(v, list) else [v])]
 
 
 def _as_interval(d: dict) -> intervals.Interval:
@@ -240,11 +244,12 @@ def _as_interval(d: dict) -> intervals.Interval:
 def _interval_verdict(claim: dict, names: dict[str, Any], base: dict) -> Verdict:
     effects = claim["effect"] if isinstance(claim["effect"], list) else [claim["effect"]]
     try:
-        ivs = [_as_interval(d) for e in effects for d in _as_list(safe_eval(e, names))]
+        labelled = [(label, _as_interval(d)) for e in effects for label, d in _labelled(safe_eval(e, names))]
     except (TypeError, ValueError, KeyError, NameError) as exc:
         return Verdict(**base, ours="–", verdict="inconclusive", reason=f"effect could not be evaluated: {exc}")
-    if not ivs:
+    if not labelled:
         return Verdict(**base, ours="–", verdict="not run", reason="no effect in this profile")
+    ivs = [iv for _, iv in labelled]
     direction, threshold = claim.get("direction", ">"), float(claim.get("threshold", 0))
     each = [intervals.verdict(iv, direction, threshold) for iv in ivs]
     if "not run" in each:
@@ -257,7 +262,8 @@ def _interval_verdict(claim: dict, names: dict[str, Any], base: dict) -> Verdict
         verdict = "inconclusive"
     paper = claim.get("paper_estimate")
     inside = ivs[0].contains(float(paper)) if paper is not None and len(ivs) == 1 else None
-    return Verdict(**base, ours="; ".join(_fmt_interval(iv) for iv in ivs), verdict=verdict,
+    ours = "; ".join((f"{label}: " if label else "") + _fmt_interval(iv) for label, iv in labelled)
+    return Verdict(**base, ours=ours, verdict=verdict,
                    reason=", ".join(each) if len(each) > 1 else "", paper_inside=inside,
                    n_seeds=min(iv.n_seeds for iv in ivs), n_points=min(iv.n_points for iv in ivs),
                    interval=[ivs[0].estimate, ivs[0].low, ivs[0].high] if len(ivs) == 1 else None)

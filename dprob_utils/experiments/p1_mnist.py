@@ -179,7 +179,8 @@ def _correct_under_pgd(cfg: TrainConfig, s: Setup, eps: float, steps: int) -> np
 def fgsm_gap_intervals(s: Setup) -> dict:
     """Chapter 02, paper 1 Sec. 3.1 / Fig. 2: 95% intervals (fractions) of the SGD − DP-SGD (σ = 1.3, C = 1)
     accuracy gap under FGSM at ε = 0.12, of the clean gap, and of their difference (the claim: the gap under
-    attack exceeds the clean gap), by a bootstrap paired over the test images and the headline seeds."""
+    attack exceeds the clean gap), and ``gap_minus_clean_gap_at_eps`` (``"ε=<e>"``: the gap at each ε > 0 of the
+    grid minus the clean gap), by a bootstrap paired over the test images and the headline seeds."""
     seeds = zoo.headline_seeds(s.prof)
     at = PAPER_FGSM_EPS_GAP
     samples = {f"{name}_{e:g}": [_correct_under_fgsm(make(seed), s, e) for seed in seeds]
@@ -199,15 +200,15 @@ def fgsm_gap_intervals(s: Setup) -> dict:
         for name, make in (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)), ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed))):
             samples[f"{name}_{e:g}"] = [_correct_under_fgsm(make(seed), s, e) for seed in seeds]
         gap_e = difference_of(f"sgd_{e:g}", f"dp_{e:g}")
-        every[f"{e:g}"] = bootstrap(lambda d, g=gap_e: g(d) - clean(d), samples, paired=True,
+        every[f"ε={e:g}"] = bootstrap(lambda d, g=gap_e: g(d) - clean(d), samples, paired=True,
                                     seed=s.prof.seed).to_dict()
     return out | {"gap_minus_clean_gap_at_eps": every}
 
 
 def fgsm_sweep_intervals(s: Setup, panels: dict[str, list[TrainConfig]]) -> dict:
     """Chapter 02, paper 1 Figs. 3 and 7: per panel, for each pair of neighbouring settings ``a → b`` of its
-    varied parameter (σ or C, increasing), a 95% interval (fractions) paired over the test images (one seed: the
-    sweeps train one) of
+    varied parameter (key ``"σ 0.7→1.3"`` or ``"C 0.8→1"``, increasing), a 95% interval (fractions) paired over
+    the test images (one seed: the sweeps train one) of
 
     - ``fig3a`` / ``fig3b``: the increase of the mean FGSM gap to SGD over ε > 0 (accuracy of ``a`` minus ``b``);
     - ``fig3c``: the increase of the accuracy at ε = 0.12 (``b`` minus ``a``);
@@ -231,7 +232,7 @@ def fgsm_sweep_intervals(s: Setup, panels: dict[str, list[TrainConfig]]) -> dict
         for a, b in zip(cfgs, cfgs[1:]):
             first, second = (a, b) if panel in ("fig3a", "fig3b") else (b, a)
             samples = {"x": [points[first.key()]], "y": [points[second.key()]]}
-            name = f"{'s' if var == 'sigma' else 'c'}{getattr(a, var):g}_to_{getattr(b, var):g}"
+            name = f"{'σ' if var == 'sigma' else 'C'} {getattr(a, var):g}→{getattr(b, var):g}"
             out[panel][name] = bootstrap(difference_of("x", "y"), samples, paired=True, seed=s.prof.seed).to_dict()
     return out
 

@@ -90,6 +90,8 @@ def test_an_effect_may_be_a_list_of_intervals_and_bounds_may_be_infinite(tmp_pat
     assert verdict(each.format("b:"), {"m": "iv:models"}).verdict == "contradicted"
     none = verdict(each.format("c:"), {"m": "iv:models"})
     assert none.verdict == "not run" and "no effect" in none.reason
+    by_label = verdict("m", {"m": "iv:models/a:s1"})  # a dict of intervals: one effect per label
+    assert by_label.verdict == "reproduced" and by_label.ours.startswith("d: 0.04 [0.02, 0.06]")
     assert verdict("u", {"u": "iv:unbounded"}).verdict == "reproduced"  # saved as the string "inf"
     assert verdict("u", {"u": "iv:undefined"}).verdict == "inconclusive"
 
