@@ -11,7 +11,9 @@ def test_paper_training_work_counts_every_model_once_with_its_steps():
     work = training_work("paper")
     prof = get_profile("paper")
     specs = zoo.paper1_specs(prof) + zoo.paper2_specs(prof)
-    assert len(work) == len({s.config for s in specs}) + 2  # + the two substitute models of the masking check
+    # the masking check's substitutes (SGD, seed + 1) are the SGD baselines' second seeds
+    assert len(work) == len({s.config for s in specs})
+    assert all(zoo.substitute_config(prof, arch) in {s.config for s in specs} for arch in prof.p2_grid.archs)
     sgd = next(w for w in work if w.config == zoo.p1_sgd(prof))
     assert sgd.steps == 50 * round(60000 / 256) and sgd.images == sgd.steps * 256
     masked = [w for w in work if w.config.epochs in (40, 20)]
@@ -30,7 +32,7 @@ def test_paper_attack_work_is_papers_cw_and_boundary_budget():
     work = attack_work("paper")
     cw = [a for a in work if a.attack == "CW L2"]
     ba = [a for a in work if a.attack == "Boundary L2"]
-    assert len(cw) == len(ba) == 25  # 11 LeNet + 11 custom CNN models, 3 masked
+    assert len(cw) == len(ba) == 3 * 22 + 3  # 11 LeNet + 11 custom CNN models with 3 seeds each, 3 masked
     assert all(a.samples == 1000 for a in work)
     assert sorted({a.iterations for a in cw}) == [10000 * 9, 20000 * 9]
     assert {a.iterations for a in ba} == {25000}
