@@ -48,8 +48,12 @@ def test_every_page_and_image_loads_without_errors(built_book, browser):
     html = built_book / "_build" / "html"
     pages = _pages(html)
     assert len(pages) >= 3
+    from selenium.webdriver.support.ui import WebDriverWait
+
     for page in pages:
         browser.get(page.as_uri())
+        # a loaded machine may return from get() before the page finishes (deferred scripts): wait for it
+        WebDriverWait(browser, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
         state = browser.execute_script("""
             const imgs = Array.from(document.images);
             return {
