@@ -738,12 +738,21 @@ class CifarStudy:
 _STUDIES: dict[Profile, CifarStudy] = {}
 
 
+def _stored_measurement(models: CifarModels, what: str, measure) -> dict:
+    """``measure(models)`` (:func:`boundary_distance_study` or :func:`curvature_study`), stored per pair of heads
+    and the chapter's settings, so that a warm run reads it."""
+    parts = {"what": what, "sgd": models.sgd_result.key, "dp": models.dp_result.key,
+             "cifar": asdict(models.profile.cifar), "seed": models.profile.seed, "code": versions.CIFAR_CODE_VERSION}
+    return store_core.stored(f"p1_cifar_{what}", parts, lambda: measure(models))
+
+
 def study(profile: Profile | str) -> CifarStudy:
     """Chapter 07, paper 1 Fig. 6: build (or load) the models and measure distances and curvature, once per
     process; :func:`run_cifar` and the chapter's figures share it."""
     prof = get_profile(profile)
     if prof not in _STUDIES:
-        seeded = [(m, boundary_distance_study(m), curvature_study(m)) for m in seed_models(build_models(prof))]
+        seeded = [(m, _stored_measurement(m, "distances", boundary_distance_study),
+                   _stored_measurement(m, "curvature", curvature_study)) for m in seed_models(build_models(prof))]
         _STUDIES[prof] = CifarStudy(*seeded[0], intervals=study_intervals(seeded))
     return _STUDIES[prof]
 
