@@ -80,6 +80,25 @@ def difference_of(a: str, b: str) -> Callable[[dict[str, list[np.ndarray]]], flo
     return lambda s: ma(s) - mb(s)
 
 
+def difference_in_differences(a: str, b: str, c: str, d: str) -> Callable[[dict[str, list[np.ndarray]]], float]:
+    """The statistic ``(mean_of(a) - mean_of(b)) - (mean_of(c) - mean_of(d))`` (e.g. a gap under attack minus the
+    clean gap)."""
+    first, second = difference_of(a, b), difference_of(c, d)
+    return lambda s: first(s) - second(s)
+
+
+def ratio_of(a: str, b: str) -> Callable[[dict[str, list[np.ndarray]]], float]:
+    """The statistic ``mean_of(a) / mean_of(b)``."""
+    ma, mb = mean_of(a), mean_of(b)
+    return lambda s: ma(s) / mb(s)
+
+
+def relative_drop_of(a: str, b: str) -> Callable[[dict[str, list[np.ndarray]]], float]:
+    """The statistic ``(mean_of(a) - mean_of(b)) / mean_of(a)``: the relative drop from ``a`` to ``b``."""
+    ma, mb = mean_of(a), mean_of(b)
+    return lambda s: (ma(s) - mb(s)) / ma(s)
+
+
 def bootstrap(statistic: Callable[[dict[str, list[np.ndarray]]], float], samples: Samples, *,
               paired: bool = False, resamples: int = 2000, level: float = 0.95, seed: int = 0) -> Interval:
     """Two-stage percentile bootstrap of ``statistic(samples)``.

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dprob_utils.analysis.intervals import bootstrap, difference_of, mean_of
+from dprob_utils.analysis.intervals import bootstrap, difference_of, ratio_of, relative_drop_of
 from dprob_utils.config.errors import ConfigError, DataError
 from dprob_utils.config.paths import cache_dir
 from dprob_utils.config.profiles import Cifar, Profile, get_profile
@@ -711,15 +711,14 @@ def study_intervals(seeded: list[tuple[CifarModels, dict, dict]]) -> dict:
             with torch.no_grad():
                 correct[tag].append(correct_mask(net, m.data.test.x, m.data.test.y).numpy())
     out = {"accuracy_sgd_minus_dp": bootstrap(difference_of("sgd", "dp"), correct, paired=True, seed=seed).to_dict()}
-    ms, md = mean_of("sgd"), mean_of("dp")
     for norm in ("linf", "l2"):
         samples = {tag: [d[norm][key]["distances"] for _, d, _ in seeded] for tag, key in (("sgd", "sgd"),
                                                                                           ("dp", "dpsgd"))}
         out[norm] = {"sgd_minus_dp": bootstrap(difference_of("sgd", "dp"), samples, seed=seed).to_dict(),
-                     "relative_drop": bootstrap(lambda d: (ms(d) - md(d)) / ms(d), samples, seed=seed).to_dict()}
+                     "relative_drop": bootstrap(relative_drop_of("sgd", "dp"), samples, seed=seed).to_dict()}
     largest = {tag: [np.abs(c[key]["per_sample"][:, 0]) for _, _, c in seeded]
                for tag, key in (("sgd", "sgd"), ("dp", "dpsgd"))}
-    out["largest_ratio"] = bootstrap(lambda d: md(d) / ms(d), largest, paired=True, seed=seed).to_dict()
+    out["largest_ratio"] = bootstrap(ratio_of("dp", "sgd"), largest, paired=True, seed=seed).to_dict()
     return out
 
 

@@ -18,7 +18,14 @@ from torch import nn
 
 from dprob_utils import attacks
 from dprob_utils.analysis import curvature, geometry
-from dprob_utils.analysis.intervals import bootstrap, difference_of, mean_of
+from dprob_utils.analysis.intervals import (
+    bootstrap,
+    difference_in_differences,
+    difference_of,
+    mean_of,
+    ratio_of,
+    relative_drop_of,
+)
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.profiles import PAPER, Profile, get_profile
 from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
@@ -181,28 +188,22 @@ def fgsm_gap_intervals(s: Setup) -> dict:
     accuracy gap under FGSM at ε = 0.12, of the clean gap, and of their difference (the claim: the gap under
     attack exceeds the clean gap), and ``gap_minus_clean_gap_at_eps`` (``"ε=<e>"``: the gap at each ε > 0 of the
     grid minus the clean gap), by a bootstrap paired over the test images and the headline seeds."""
-    seeds = zoo.headline_seeds(s.prof)
+    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
     at = PAPER_FGSM_EPS_GAP
-    samples = {f"{name}_{e:g}": [_correct_under_fgsm(make(seed), s, e) for seed in seeds]
-               for name, make in (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)),
-                                  ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed))) for e in (0.0, at)}
+    grid = [e for e in s.prof.p1_attacks.fgsm_eps if e > 0]
+    samples = {f"{m}_{e:g}": [_correct_under_fgsm(p[m], s, e) for p in pairs]
+               for m in ("sgd", "dp") for e in dict.fromkeys([0.0, at, *grid])}
 
-    attacked, clean = difference_of(f"sgd_{at:g}", f"dp_{at:g}"), difference_of("sgd_0", "dp_0")
+    def boot(stat) -> dict:
+        return bootstrap(stat, samples, paired=True, seed=s.prof.seed).to_dict()
 
-    def widening(d: dict) -> float:
-        return attacked(d) - clean(d)
+    def widening(e: float):
+        return difference_in_differences(f"sgd_{e:g}", f"dp_{e:g}", "sgd_0", "dp_0")
 
-    out = {f"gap_at_{at:g}": bootstrap(attacked, samples, paired=True, seed=s.prof.seed).to_dict(),
-           "clean_gap": bootstrap(clean, samples, paired=True, seed=s.prof.seed).to_dict(),
-           f"gap_at_{at:g}_minus_clean_gap": bootstrap(widening, samples, paired=True, seed=s.prof.seed).to_dict()}
-    every = {}
-    for e in [e for e in s.prof.p1_attacks.fgsm_eps if e > 0]:
-        for name, make in (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)), ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed))):
-            samples[f"{name}_{e:g}"] = [_correct_under_fgsm(make(seed), s, e) for seed in seeds]
-        gap_e = difference_of(f"sgd_{e:g}", f"dp_{e:g}")
-        every[f"ε={e:g}"] = bootstrap(lambda d, g=gap_e: g(d) - clean(d), samples, paired=True,
-                                    seed=s.prof.seed).to_dict()
-    return out | {"gap_minus_clean_gap_at_eps": every}
+    return {f"gap_at_{at:g}": boot(difference_of(f"sgd_{at:g}", f"dp_{at:g}")),
+            "clean_gap": boot(difference_of("sgd_0", "dp_0")),
+            f"gap_at_{at:g}_minus_clean_gap": boot(widening(at)),
+            "gap_minus_clean_gap_at_eps": {f"ε={e:g}": boot(widening(e)) for e in grid}}
 
 
 def fgsm_sweep_intervals(s: Setup, panels: dict[str, list[TrainConfig]]) -> dict:
@@ -310,20 +311,17 @@ def pgd_gap_intervals(s: Setup, progress: bool = False) -> dict:
     paired over the test images and the headline seeds, of the SGD − DP-SGD (σ = 1.3, C = 1) accuracy gap under
     PGD (``sgd_minus_dp``) and of that gap minus the clean gap (``gap_minus_clean``)."""
     a = s.prof.p1_attacks
-    seeds = zoo.headline_seeds(s.prof)
-    makers = {"sgd": lambda seed: zoo.p1_sgd(s.prof, seed), "dp": lambda seed: zoo.p1_dp(s.prof, seed=seed)}
-    clean = {f"{m}_clean": [_correct_under(make(seed), s, "clean", {}, None, a.pgd_samples) for seed in seeds]
-             for m, make in makers.items()}
+    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
+    clean = {f"{m}_clean": [_correct_under(p[m], s, "clean", {}, None, a.pgd_samples) for p in pairs]
+             for m in ("sgd", "dp")}
     cells = [(e, t) for t in sorted(a.pgd_steps, reverse=True) for e in sorted(a.pgd_eps, reverse=True)]
-    gap, clean_gap = difference_of("sgd", "dp"), difference_of("sgd_clean", "dp_clean")
+    gap, widening = difference_of("sgd", "dp"), difference_in_differences("sgd", "dp", "sgd_clean", "dp_clean")
     out = {}
     for eps, steps in _bar(cells, "Table 1 seeds", progress):
-        samples = {m: [_correct_under_pgd(make(seed), s, eps, steps) for seed in seeds] for m, make in makers.items()}
-        samples |= clean
+        samples = {m: [_correct_under_pgd(p[m], s, eps, steps) for p in pairs] for m in ("sgd", "dp")} | clean
         out[f"eps{eps:g}_steps{steps}"] = {
             "sgd_minus_dp": bootstrap(gap, samples, paired=True, seed=s.prof.seed).to_dict(),
-            "gap_minus_clean": bootstrap(lambda d: gap(d) - clean_gap(d), samples, paired=True,
-                                         seed=s.prof.seed).to_dict()}
+            "gap_minus_clean": bootstrap(widening, samples, paired=True, seed=s.prof.seed).to_dict()}
     return out
 
 
@@ -356,11 +354,10 @@ def fig4_intervals(s: Setup, progress: bool = False) -> dict:
     a = s.prof.p1_attacks
     if FIG4_CLAIM_ALPHA not in a.fig4_alphas:
         return {}
-    seeds = zoo.headline_seeds(s.prof)
+    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
     out = {}
     for eps in _bar(list(a.pgd_eps), "Fig. 4 seeds", progress):
-        runs = [_iterations_to_fool(zoo.p1_sgd(s.prof, seed), zoo.p1_dp(s.prof, seed=seed), s, eps, FIG4_CLAIM_ALPHA)
-                for seed in seeds]
+        runs = [_iterations_to_fool(p["sgd"], p["dp"], s, eps, FIG4_CLAIM_ALPHA) for p in pairs]
         censored = {n: [np.where(r[n] < 0, a.fig4_max_iters + 1, r[n]) for r in runs] for n in ("sgd", "dp")}
         if any(len(v) == 0 for v in censored["sgd"]):
             continue
@@ -408,8 +405,8 @@ def _distances(s: Setup) -> dict:
         ok = torch.nonzero(attacks.correct_under(model, None, s.x, s.y)).squeeze(1).to(s.device)
         if a.distance_samples is not None:
             ok = ok[: a.distance_samples]
-        d = geometry.boundary_distances_all(model, s.x[ok], s.y[ok])
-        d2, dinf = d[2.0].distance, d[math.inf].distance
+        lin = _linearised_distances(cfg, s)  # eqs. (5), (6) at these same images
+        d2, dinf = torch.from_numpy(lin["l2"]), torch.from_numpy(lin["linf"])
         df_idx = ok[: a.deepfool_samples]
         df = {}
         for norm, lin in (("l2", d2), ("linf", dinf)):
@@ -460,16 +457,13 @@ def distance_intervals(s: Setup) -> dict:
     linearised distance of SGD minus DP-SGD (σ = 1.3, C = 1) (``sgd_minus_dp``) and of the relative drop
     ``(SGD − DP-SGD) / SGD`` (``relative_drop``), by a bootstrap over the headline seeds, then over each model's
     own correctly classified test images (unpaired: the two models' points differ)."""
-    seeds = zoo.headline_seeds(s.prof)
-    per = {m: [_linearised_distances(make(seed), s) for seed in seeds]
-           for m, make in (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)), ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed)))}
-    ms, md = mean_of("sgd"), mean_of("dp")
+    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
+    per = {m: [_linearised_distances(p[m], s) for p in pairs] for m in ("sgd", "dp")}
     out = {}
     for norm in ("l2", "linf"):
         samples = {m: [_finite(d[norm]) for d in per[m]] for m in per}
         out[norm] = {"sgd_minus_dp": bootstrap(difference_of("sgd", "dp"), samples, seed=s.prof.seed).to_dict(),
-                     "relative_drop": bootstrap(lambda d: (ms(d) - md(d)) / ms(d), samples,
-                                                seed=s.prof.seed).to_dict()}
+                     "relative_drop": bootstrap(relative_drop_of("sgd", "dp"), samples, seed=s.prof.seed).to_dict()}
     return out
 
 
@@ -526,20 +520,16 @@ def curvature_intervals(s: Setup, method: str, progress: bool = False) -> dict:
     seeds = zoo.headline_seeds(s.prof)
     if not len(_hessian_points(s)):
         return {}
-    cfgs = [(m, seed, make(seed)) for seed in seeds for m, make in
-            (("sgd", lambda seed: zoo.p1_sgd(s.prof, seed)), ("dp", lambda seed: zoo.p1_dp(s.prof, seed=seed)))]
+    cfgs = [(m, seed, cfg) for seed in seeds for m, cfg in zoo.p1_pair(s.prof, seed).items()]
     eigs = {(m, seed): np.abs(_top_eigenvalues(cfg, s, method)) for m, seed, cfg in _bar(cfgs, "Hessians (seeds)",
                                                                                         progress)}
     k = s.prof.p1_attacks.hessian_top
     samples = {f"{m}_{r}": [eigs[(m, seed)][:, r] for seed in seeds] for m in ("sgd", "dp") for r in range(k)}
 
-    def largest(d: dict) -> float:
-        return mean_of("dp_0")(d) / mean_of("sgd_0")(d)
-
     def higher(d: dict) -> float:
         return float(np.mean([mean_of(f"dp_{r}")(d) > mean_of(f"sgd_{r}")(d) for r in range(k)]))
 
-    return {"largest_ratio": bootstrap(largest, samples, paired=True, seed=s.prof.seed).to_dict(),
+    return {"largest_ratio": bootstrap(ratio_of("dp_0", "sgd_0"), samples, paired=True, seed=s.prof.seed).to_dict(),
             "share_of_ranks_dp_higher": bootstrap(higher, samples, paired=True, seed=s.prof.seed).to_dict()}
 
 

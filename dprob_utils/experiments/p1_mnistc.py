@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from dprob_utils.analysis.intervals import bootstrap, difference_of
+from dprob_utils.analysis.intervals import bootstrap, difference_in_differences
 from dprob_utils.attacks import correct_under
 from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.data.corruptions.pessimal import pessimal_matrix
@@ -154,12 +154,6 @@ def _correct_per_corruption(prof: Profile, cfg: TrainConfig, names: Sequence[str
     return stored("p1_mnistc_points", parts, compute)
 
 
-def _gap_change(a: str, b: str, c: str, d: str):
-    """The statistic ``(mean a - mean b) - (mean c - mean d)``."""
-    first, second = difference_of(a, b), difference_of(c, d)
-    return lambda s: first(s) - second(s)
-
-
 def gap_intervals(prof: Profile, names: Sequence[str] = NAMES) -> dict:
     """Chapter 06, paper 1 Sec. 3.5 / Table 2: 95% intervals (fractions), paired over the corrupted test images
     and the headline seeds, of
@@ -174,9 +168,8 @@ def gap_intervals(prof: Profile, names: Sequence[str] = NAMES) -> dict:
     corr = [n for n in names if n != "identity"]
     if "identity" not in names or not corr:
         return {}
-    seeds = zoo.headline_seeds(prof)
-    per = {m: [_correct_per_corruption(prof, make(seed), names) for seed in seeds]
-           for m, make in (("sgd", lambda seed: zoo.p1_sgd(prof, seed)), ("dp", lambda seed: zoo.p1_dp(prof, seed=seed)))}
+    pairs = [zoo.p1_pair(prof, seed) for seed in zoo.headline_seeds(prof)]
+    per = {m: [_correct_per_corruption(prof, p[m], names) for p in pairs] for m in ("sgd", "dp")}
 
     def boot(stat, samples) -> dict:
         return bootstrap(stat, samples, paired=True, seed=prof.seed).to_dict()
@@ -184,10 +177,10 @@ def gap_intervals(prof: Profile, names: Sequence[str] = NAMES) -> dict:
     out: dict = {"gap_minus_clean": {}}
     for n in corr:
         samples = {f"{m}_{k}": [p[key] for p in per[m]] for m in per for k, key in (("c", n), ("clean", "identity"))}
-        out["gap_minus_clean"][n] = boot(_gap_change("sgd_c", "dp_c", "sgd_clean", "dp_clean"), samples)
+        out["gap_minus_clean"][n] = boot(difference_in_differences("sgd_c", "dp_c", "sgd_clean", "dp_clean"), samples)
     avg = {f"{m}_c": [np.mean([p[n] for n in corr], axis=0) for p in per[m]] for m in per}
     avg |= {f"{m}_clean": [p["identity"] for p in per[m]] for m in per}
-    out["average_gap_minus_clean"] = boot(_gap_change("sgd_c", "dp_c", "sgd_clean", "dp_clean"), avg)
+    out["average_gap_minus_clean"] = boot(difference_in_differences("sgd_c", "dp_c", "sgd_clean", "dp_clean"), avg)
 
     def drop_samples(key: str, cfg: TrainConfig) -> dict:
         p = _correct_per_corruption(prof, cfg, names)
@@ -200,7 +193,7 @@ def gap_intervals(prof: Profile, names: Sequence[str] = NAMES) -> dict:
         for lo, hi in zip(have, have[1:]):
             samples = drop_samples("hi", zoo.p1_dp(prof, *hi)) | drop_samples("lo", zoo.p1_dp(prof, *lo))
             name = f"drop_{var}{(hi[1] if var == 'c' else hi[0]):g}_minus_{var}{(lo[1] if var == 'c' else lo[0]):g}"
-            out[name] = boot(_gap_change("hi_clean", "hi_c", "lo_clean", "lo_c"), samples)
+            out[name] = boot(difference_in_differences("hi_clean", "hi_c", "lo_clean", "lo_c"), samples)
     return out
 
 

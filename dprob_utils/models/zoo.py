@@ -49,6 +49,12 @@ def p1_dp(prof: Profile, sigma: float | None = None, clip: float | None = None,
                                 seed=prof.seed if seed is None else seed)
 
 
+def p1_pair(prof: Profile, seed: int) -> dict[str, TrainConfig]:
+    """``{"sgd": ..., "dp": ...}``: paper 1's SGD model and its main DP-SGD model with training seed ``seed``,
+    the pair its headline claims compare."""
+    return {"sgd": p1_sgd(prof, seed), "dp": p1_dp(prof, seed=seed)}
+
+
 def p2_model(prof: Profile, arch: str, sigma: float | None = None, clip: float | None = None,
              epochs: int | None = None, seed: int | None = None) -> TrainConfig:
     """Paper 2 model: SGD when ``sigma`` is None, else DP-SGD (sigma, C) (seed: default the profile's)."""

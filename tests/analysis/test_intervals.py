@@ -85,3 +85,11 @@ def test_infinite_bounds_are_values():
 def test_verdict_against_a_magnitude_threshold():
     iv = I.Interval(0.12, 0.08, 0.16)
     assert I.verdict(iv, ">", 0.05) == "reproduced" and I.verdict(iv, ">", 0.10) == "inconclusive"
+
+
+def test_the_shared_statistics_compute_what_they_name():
+    s = {k: [np.asarray(v, dtype=float)] for k, v in
+         {"a": [4.0, 6.0], "b": [1.0, 3.0], "c": [2.0, 2.0], "d": [1.0, 1.0]}.items()}
+    assert I.difference_in_differences("a", "b", "c", "d")(s) == pytest.approx((5 - 2) - (2 - 1))
+    assert I.ratio_of("a", "b")(s) == pytest.approx(5 / 2)
+    assert I.relative_drop_of("a", "b")(s) == pytest.approx((5 - 2) / 5)
