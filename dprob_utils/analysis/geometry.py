@@ -118,6 +118,32 @@ def boundary_normal(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch
     return w.reshape(x.shape)
 
 
+def distance_along_normal(model: nn.Module, x: torch.Tensor, y: torch.Tensor, span: float, step: float,
+                          batch_size: int = 4096) -> torch.Tensor:
+    """Paper 1 Fig. 1's distance, for many samples: the first ``b`` in ``step, 2 step, ... <= span`` (L2 units)
+    at which the model's class at ``x + b * normal`` (:func:`boundary_normal`, not clamped to [0, 1], as in the
+    cross-sections) is not ``y``. ``x`` ``[N, C, H, W]``, ``y`` ``[N]``; returns ``[N]`` on the CPU, ``inf`` where
+    the class never changes within ``span``. The same grid as :func:`cross_section`'s half-axis when ``step`` is
+    its spacing."""
+    if not (span > 0 and step > 0):
+        raise ConfigError(f"span and step must be > 0, got {span} and {step}")
+    dev = model_device(model)
+    x, y = x.to(dev), y.to(dev)
+    normal = boundary_normal(model, x, y)
+    coords = torch.arange(1, int(math.floor(span / step + 1e-9)) + 1, device=dev, dtype=x.dtype) * step
+    out = torch.full((len(x),), math.inf, dtype=x.dtype)
+    with eval_mode(model), torch.no_grad():
+        for start in range(0, len(x), max(1, batch_size // len(coords))):
+            xb, nb, yb = (t[start : start + max(1, batch_size // len(coords))] for t in (x, normal, y))
+            pts = xb.unsqueeze(1) + coords.view(1, -1, *[1] * (x.dim() - 1)) * nb.unsqueeze(1)
+            pred = model(pts.flatten(0, 1)).argmax(1).view(len(xb), len(coords))
+            changed = pred != yb.unsqueeze(1)
+            first = torch.where(changed.any(1), changed.float().argmax(1), -1).cpu()
+            hit = first >= 0
+            out[start : start + len(xb)][hit] = coords.cpu()[first[hit]]
+    return out
+
+
 @dataclass
 class CrossSection:
     """Predicted classes on a plane through a sample (paper 1 Fig. 1).

@@ -103,6 +103,7 @@ class Paper1Attacks:
     cross_section_samples: tuple[int, ...] = (0, 1, 2, 3)
     cross_section_resolution: int = 201
     cross_section_span: float = 4.0  # L2 length of each half-axis of the plane (paper 1: mean distance ~2)
+    cross_section_distance_samples: int = 1000  # images per seed for Fig. 1's distance along the normal
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,7 @@ QUICK = Profile(
     p1_attacks=Paper1Attacks(
         test_samples=2000, pgd_samples=1000, fgsm_eps=tuple(round(0.03 * i, 2) for i in range(11)), fig4_samples=200,
         fig4_max_iters=60, deepfool_samples=200, hessian_samples=20, cross_section_resolution=81,
+        cross_section_distance_samples=500,
     ),
     mnistc=MnistC(test_samples=2000, pessimal_steps=600),
     cifar=Cifar(channels=(32, 32), public_size=10000, pretrain_epochs=3, pretrain_batch_size=64,
@@ -302,7 +304,7 @@ SMOKE = Profile(
     p1_attacks=Paper1Attacks(
         test_samples=200, fgsm_eps=(0.0, 0.1, 0.2, 0.3), pgd_steps=(5,), fig4_alphas=(0.02,), fig4_max_iters=10,
         fig4_samples=20, distance_samples=100, deepfool_samples=20, deepfool_steps=10, hessian_samples=2,
-        hessian_top=5, cross_section_samples=(0,), cross_section_resolution=21,
+        hessian_top=5, cross_section_samples=(0,), cross_section_resolution=21, cross_section_distance_samples=20,
     ),
     mnistc=MnistC(test_samples=100, pessimal_steps=10),
     cifar=Cifar(channels=(8, 8), public_size=500, pretrain_epochs=1, pretrain_batch_size=64,

@@ -595,9 +595,44 @@ def run_cross_sections(profile: str | Profile, samples: tuple[int, ...] | None =
         rows.append(row)
     return {"profile": s.prof.name, "device": str(s.device), "span": a.cross_section_span,
             "resolution": a.cross_section_resolution, "seed": seed, "samples": rows,
+            "intervals": {"normal_distance_sgd_minus_dp": normal_distance_interval(s)},
             "mean_fraction_correct": {n: float(np.mean([r[n]["fraction_correct"] for r in rows])) if rows else None
                                       for n in models},
             "seconds": round(time.perf_counter() - start, 1)}
+
+
+def _normal_distances(sgd: TrainConfig, dp: TrainConfig, s: Setup) -> dict:
+    """Fig. 1's distance along the normal (:func:`geometry.distance_along_normal`, the cross-sections' grid step)
+    for the first ``cross_section_distance_samples`` test images both models of the pair classify correctly:
+    ``{"sgd": [n], "dp": [n]}`` (L2), a sample whose class never changes within the span counted as span +
+    step, stored."""
+    a = s.prof.p1_attacks
+    step = 2 * a.cross_section_span / (a.cross_section_resolution - 1)
+    parts = {"sgd": sgd.key(), "dp": dp.key(), "span": a.cross_section_span, "step": step,
+             "samples": a.cross_section_distance_samples, "test_samples": len(s.y), "device": str(s.device),
+             "version": versions.P1_EXPERIMENT_VERSION}
+
+    def compute() -> dict:
+        ms, md = load_model(sgd, s)[0], load_model(dp, s)[0]
+        both = attacks.correct_under(ms, None, s.x, s.y) & attacks.correct_under(md, None, s.x, s.y)
+        idx = torch.nonzero(both).squeeze(1)[: a.cross_section_distance_samples].to(s.device)
+        out = {}
+        for name, m in (("sgd", ms), ("dp", md)):
+            d = geometry.distance_along_normal(m, s.x[idx], s.y[idx], a.cross_section_span, step)
+            out[name] = torch.where(torch.isinf(d), torch.tensor(a.cross_section_span + step), d).numpy()
+        return out
+
+    return stored("p1_normal_distances", parts, compute)
+
+
+def normal_distance_interval(s: Setup) -> dict:
+    """Chapter 05, paper 1 Fig. 1 as a number: the SGD − DP-SGD (σ = 1.3, C = 1) difference of the mean
+    distance to the boundary along the normal (L2), with its 95% interval, paired over the images both models
+    of a seed classify correctly and over the headline seeds."""
+    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
+    runs = [_normal_distances(p["sgd"], p["dp"], s) for p in pairs]
+    samples = {m: [r[m] for r in runs] for m in ("sgd", "dp")}
+    return bootstrap(difference_of("sgd", "dp"), samples, paired=True, seed=s.prof.seed).to_dict()
 
 
 def _first_change(cs: geometry.CrossSection) -> float | None:

@@ -150,3 +150,28 @@ def test_cross_section_clamp_and_seed(linear):
     assert not torch.allclose(a.direction, c.direction)
     clamped = geometry.cross_section(model, x[0], y[0], span=5.0, resolution=11, seed=1, clamp=True)
     assert clamped.classes.shape == (11, 11)
+
+
+def test_distance_along_normal_matches_the_cross_section_and_eq5(linear):
+    """The batched distance along the normal is the cross-section's first grid point of another class (the slow,
+    one-image-at-a-time reference), and on a linear model eq. (5)'s distance rounded up to the grid."""
+    model, x, y = linear
+    span, res = 2.0, 41
+    step = 2 * span / (res - 1)
+    got = geometry.distance_along_normal(model, x, y, span, step, batch_size=64)
+    exact = geometry.boundary_distances(model, x, y, p=2)
+    for i in range(len(x)):
+        cs = geometry.cross_section(model, x[i], y[i], span=span, resolution=res, seed=0)
+        column, centre = cs.classes[:, res // 2], res // 2
+        ref = next((float(cs.b[j]) for j in range(centre, res) if int(column[j]) != int(y[i])), math.inf)
+        assert float(got[i]) == pytest.approx(ref, abs=1e-9), i
+        if math.isfinite(ref):
+            assert float(exact[i]) <= float(got[i]) < float(exact[i]) + step + 1e-9
+        else:
+            assert float(exact[i]) > span - 1e-9
+
+
+def test_distance_along_normal_rejects_bad_grid(linear):
+    model, x, y = linear
+    with pytest.raises(Exception, match="span and step"):
+        geometry.distance_along_normal(model, x, y, 1.0, 0.0)
