@@ -72,7 +72,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
     Artefact(1, "Sec. 3.4 (input-Hessian curvature profile)", "04_p1_boundary", "experiments.p1_mnist.run_curvature",
              "04_p1_boundary:curvature"),
     Artefact(1, "Fig. 1 (decision-boundary cross-sections)", "05_p1_cross_sections",
-             "experiments.p1_mnist.run_cross_sections", "05_p1_cross_sections:samples"),
+             "experiments.p1_mnist.run_cross_sections", "05_p1_cross_sections:intervals"),
     Artefact(1, "Table 2 (MNIST-C)", "06_p1_mnistc", "experiments.p1_mnistc.run_mnistc", "06_p1_mnistc:intervals"),
     Artefact(1, "Sec. 3.6, Fig. 6 (CIFAR-10)", "07_p1_cifar", "experiments.p1_cifar.run_cifar", "07_p1_cifar:intervals"),
     Artefact(2, "Figs. 1, 2 (PGD against ε and iterations)", "08_p2_pgd", "experiments.p2.run_pgd", "08_p2_pgd:models"),

@@ -119,6 +119,13 @@ plt.show()
 # %%
 pd.DataFrame(tables.interval_rows(res["intervals"])).set_index("quantity").round(4)
 
+# %% [markdown]
+# Unbounded CW₂ success (fooled at any distance), per model, with its Wilson 95% interval: the points of the model's headline seeds pooled (the claims that an
+# attack "reaches 100%" read these).
+
+# %%
+pd.DataFrame(tables.interval_rows(res["rate_intervals"])).set_index("quantity").round(4)
+
 # %%
 save_json(profile, "09_p2_cw_boundary", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")

@@ -123,9 +123,10 @@ claim("p1-mnistc-average-gap", 1, "Sec. 3.5, Table 2", "On MNIST-C the average S
       "clean gap", f"{avg_paper} vs {base['difference']}",
       {"change": "06_p1_mnistc:intervals/average_gap_minus_clean"}, effect="change",
       paper_estimate=round((avg_paper - f(base["difference"])) / 100, 4))
-claim("p1-mnistc-largest-gaps", 1, "Sec. 3.5, Table 2", "The largest gaps are on brightness, fog and frost",
-      "69.09, 64.57, 63.47", {"ours": "06_p1_mnistc:largest_gaps", "overlap": "06_p1_mnistc:largest_gaps_overlap_paper"},
-      "overlap == 3", show="ours")
+claim("p1-mnistc-largest-gaps", 1, "Sec. 3.5, Table 2", "The largest gaps are on brightness, fog and frost "
+      "(how many of the three are among our three largest gaps: all three, over the bootstrap of seeds and images)",
+      "69.09, 64.57, 63.47", {"overlap": "06_p1_mnistc:intervals/largest_gaps_overlap_paper"}, effect="overlap",
+      threshold=2.5, paper_estimate=3.0)
 claim("p1-mnistc-drop-clip", 1, "Sec. 3.5, Table 2", "At σ = 1.3, a larger C increases the accuracy drop from "
       "clean to corrupted (one seed per setting)", "drop 21.3 → 21.8 → 22.8 for C = 0.8, 1, 1.2",
       {"a": "06_p1_mnistc:intervals/drop_c1_minus_c0.8", "b": "06_p1_mnistc:intervals/drop_c1.2_minus_c1"},
@@ -188,9 +189,10 @@ for s in (2, 3):
           {"succ": f"08_p2_pgd:models/{key('p2_custom', s, 10)}/success_vs_iterations"}, "max(succ) < 0.99",
           show="succ")
 claim("p2-pgd-lenet-reaches-100", 2, "Sec. IV-A, Fig. 2b", "LeNet: PGD success (ε = 0.3) reaches 100% with "
-      "enough iterations, for every model", "no plateaus", {"models": "08_p2_pgd:models"},
-      "all(m['success_vs_iterations'][-1] >= 0.99 for k, m in zip(models, values(models)) if startswith(k, 'p2_lenet'))",
-      show="[(k, m['success_vs_iterations'][-1]) for k, m in zip(models, values(models)) if startswith(k, 'p2_lenet')]")
+      "enough iterations, for every model (success at the largest iteration budget above 95%, each model's points "
+      "pooled over its seeds)", "no plateaus",
+      {"r": "08_p2_pgd:rate_intervals/success_at_max_iterations/p2_lenet"}, effect="r", threshold=0.95,
+      paper_estimate=1.0)
 
 # ------------------------------------------------------------------------------------------ paper 2: CW, BA
 t2 = rows("paper2_table2")
@@ -208,10 +210,11 @@ for r in t2:
           f"{v:.2f} vs SGD {sgd_cw[arch]:.2f}",
           {"d": f"09_p2_cw_boundary:intervals/{key(arch, s, c)}/cw_eps_full_success_minus_sgd"}, effect="d",
           direction="<" if less else ">", paper_estimate=round(v - sgd_cw[arch], 4))
-claim("p2-cw-unbounded-100", 2, "Sec. IV-C", "CW (unbounded) reaches 100% success on every model",
-      "100%", {"models": "09_p2_cw_boundary:models"},
-      "all(m['cw_success_any'] >= 0.99 for m in values(models))",
-      show="min(m['cw_success_any'] for m in values(models))")
+claim("p2-cw-unbounded-100", 2, "Sec. IV-C", "CW (unbounded) reaches 100% success on every model (success "
+      "above 95%, each model's points pooled over its seeds)", "100%",
+      {"lenet": "09_p2_cw_boundary:rate_intervals/cw_success_any/p2_lenet",
+       "custom": "09_p2_cw_boundary:rate_intervals/cw_success_any/p2_custom"},
+      effect=["lenet", "custom"], threshold=0.95, paper_estimate=1.0)
 t3 = rows("paper2_table3")
 sgd_ba = {(r["arch"], r["ba_eps"]): f(r["success_pct"]) for r in t3 if r["mode"] == "sgd"}
 seen = set()

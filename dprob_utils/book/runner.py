@@ -204,9 +204,9 @@ def recorded_runs(profile: str) -> list[dict]:
 
 # Seconds of each chapter in a cold quick build on the 2-core machine (two side by side, one thread each): the
 # order in which a first build of a profile starts its chapters, longest first, before any run is recorded.
-COLD_SECONDS = {"09_p2_cw_boundary": 466, "03_p1_pgd": 309, "07_p1_cifar": 194, "06_p1_mnistc": 105,
-                "08_p2_pgd": 103, "02_p1_fgsm": 95, "04_p1_boundary": 85, "11_p2_masking": 66, "90_explorer": 55,
-                "10_p2_transfer_gradients": 30, "05_p1_cross_sections": 11}
+COLD_SECONDS = {"09_p2_cw_boundary": 691, "03_p1_pgd": 342, "07_p1_cifar": 223, "08_p2_pgd": 107,
+                "06_p1_mnistc": 100, "02_p1_fgsm": 99, "04_p1_boundary": 75, "90_explorer": 60, "11_p2_masking": 38,
+                "05_p1_cross_sections": 23, "10_p2_transfer_gradients": 11}
 
 
 def _longest_timings(profile: str) -> dict[str, float]:

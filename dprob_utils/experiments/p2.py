@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from dprob_utils.analysis.gradients import input_gradient_zero_share
-from dprob_utils.analysis.intervals import bootstrap, mean_of
+from dprob_utils.analysis.intervals import bootstrap, mean_of, wilson
 from dprob_utils.analysis.masking import MaskingEvidence
 from dprob_utils.attacks import (
     MinimalResult,
@@ -560,6 +560,33 @@ def _versus_sgd(prof: Profile, models: list[ChapterModel], values: Callable[[Cha
     return out
 
 
+def pooled_rates(prof: Profile, models: list[ChapterModel],
+                 counts: Callable[[ChapterModel], tuple[int, int]]) -> dict[str, dict]:
+    """Per model of ``models``, the Wilson 95% interval of a success rate pooled over its headline seeds:
+    ``counts(model)`` gives ``(successes, points)`` of one seed's model. ``{arch: {key: interval dict}}``."""
+    out: dict = {}
+    for m in models:
+        runs = [counts(sm) for sm in seed_models(prof, m)]
+        iv = wilson(sum(k for k, _ in runs), sum(n for _, n in runs)).to_dict()
+        out.setdefault(m.arch, {})[m.key] = iv | {"n_seeds": len(runs), "n_points": min(n for _, n in runs),
+                           "method": "Wilson, points pooled over seeds"}
+    return out
+
+
+def _pgd_fooled_at_max_iterations(cm: ChapterModel, prof: Profile) -> tuple[int, int]:
+    """PGD at ``pgd_iter_eps`` after the iteration grid's largest budget: (points fooled, points)."""
+    c = pgd(cm, prof)
+    rate = c.success_vs_iterations([max(prof.p2_attacks.pgd_iter_grid)])[0]
+    n = int(c.first_fool.shape[1])
+    return int(round(rate * n)), n
+
+
+def _cw_fooled(cm: ChapterModel, prof: Profile) -> tuple[int, int]:
+    """Unbounded CW₂: (points fooled at any distance, points)."""
+    c = cw(cm, prof)
+    return int(c.fooled.sum()), len(c.dist)
+
+
 def _mean_success_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
     """Per attack point, the share of the profile's PGD ε grid at which PGD (``pgd_steps``) fools it: its mean
     over points is the mean of the success-vs-ε curve (paper 2 Fig. 1)."""
@@ -596,7 +623,9 @@ def run_pgd(profile: Profile | str) -> dict:
                          "random_start": s.pgd_random_start, "iter_eps": s.pgd_iter_eps,
                          "seeds": zoo.headline_seeds(prof)},
             "models": out,
-            "intervals": _versus_sgd(prof, models, lambda m: _mean_success_points(m, prof))}
+            "intervals": _versus_sgd(prof, models, lambda m: _mean_success_points(m, prof)),
+            "rate_intervals": {"success_at_max_iterations": pooled_rates(
+                prof, models, lambda m: _pgd_fooled_at_max_iterations(m, prof))}}
 
 
 CW_CURVE_GRID = [round(0.05 * i, 2) for i in range(61)]  # L2 bounds of the CW₂ success curves (chapter 09)
@@ -635,7 +664,8 @@ def run_cw_boundary(profile: Profile | str) -> dict:
             "settings": {"cw_steps": s.cw_steps, "cw_binary_search_steps": s.cw_binary_search_steps,
                          "cw_initial_const": s.cw_initial_const, "boundary_steps": s.boundary_steps,
                          "seeds": zoo.headline_seeds(prof)},
-            "models": out, "intervals": intervals}
+            "models": out, "intervals": intervals,
+            "rate_intervals": {"cw_success_any": pooled_rates(prof, models, lambda m: _cw_fooled(m, prof))}}
 
 
 def transfer_matrices(prof: Profile, arch: str) -> dict:

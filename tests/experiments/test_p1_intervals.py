@@ -44,3 +44,29 @@ def test_table1_intervals_use_the_first_pgd_samples_images_of_every_seed():
     n = PROF.headline_seeds
     clean_gap = np.mean([clean[i].mean() - clean[n + i].mean() for i in range(n)])
     assert cell["gap_minus_clean"]["estimate"] == pytest.approx(cell["sgd_minus_dp"]["estimate"] - clean_gap)
+
+
+def test_largest_gap_overlap_counts_the_papers_corruptions_among_our_top_three():
+    from dprob_utils.experiments.p1_mnistc import PAPER_LARGEST_GAPS, _overlap_with_paper
+
+    names = [*PAPER_LARGEST_GAPS, "shot_noise", "identity_like"]
+    ones, zeros = np.ones(10), np.zeros(10)
+    # SGD always right; DP wrong on the paper's three and on one other: the paper's three tie with shot_noise
+    d = {f"sgd_{n}": [ones] for n in names}
+    d |= {f"dp_{n}": [zeros if n in PAPER_LARGEST_GAPS else ones] for n in names}
+    assert _overlap_with_paper(names)(d) == 3
+    d["dp_shot_noise"] = [zeros - 1]  # a larger gap pushes one of the paper's three out
+    assert _overlap_with_paper(names)(d) == 2
+
+
+@pytest.mark.slow
+def test_normal_distance_interval_is_paired_over_seeds_and_images():
+    s = P.setup(PROF)
+    iv = P.normal_distance_interval(s)
+    assert iv["n_seeds"] == PROF.headline_seeds and iv["method"].startswith("paired")
+    runs = [P._normal_distances(zoo.p1_sgd(PROF, seed), zoo.p1_dp(PROF, seed=seed), s)
+            for seed in zoo.headline_seeds(PROF)]
+    assert iv["estimate"] == pytest.approx(np.mean([r["sgd"].mean() - r["dp"].mean() for r in runs]))
+    cap = PROF.p1_attacks.cross_section_span + 2 * PROF.p1_attacks.cross_section_span / (
+        PROF.p1_attacks.cross_section_resolution - 1)
+    assert all((r[m] > 0).all() and (r[m] <= cap + 1e-6).all() for r in runs for m in ("sgd", "dp"))
