@@ -142,6 +142,20 @@ pd.DataFrame(tables.interval_rows(res["intervals"])).set_index("quantity").round
 # %%
 pd.DataFrame(tables.interval_rows(res["rate_intervals"])).set_index("quantity").round(4)
 
+# %% [markdown]
+# ### Trends, plateaus and monotone curves, with 95% intervals
+#
+# **Trends**: along neighbouring settings of one architecture (C at σ = 1.3; σ at C = 1 and at C = 10), the change
+# of the mean PGD success over ε (paper 2: at C = 1 success is similar across σ). **Plateaus** (Figs. 1, 2): per
+# model, PGD's success at the largest iteration budget (ε = `pgd_iter_eps`) and at the largest ε, and its gain over
+# the upper half of each grid; a plateau is a final success below 100% with no gain. **Largest drop**: the largest
+# fall of the success-vs-ε curve between neighbouring ε (0: the curve only rises). Each is a bootstrap over the
+# model's headline seeds, then its attack points.
+
+# %%
+pd.DataFrame(tables.interval_rows({"trend": res["trend_intervals"], "plateau": res["plateau"],
+                                   "largest drop": res["largest_drop"]})).set_index("quantity").round(4)
+
 # %%
 save_json(profile, "08_p2_pgd", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")

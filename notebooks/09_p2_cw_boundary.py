@@ -126,6 +126,21 @@ pd.DataFrame(tables.interval_rows(res["intervals"])).set_index("quantity").round
 # %%
 pd.DataFrame(tables.interval_rows(res["rate_intervals"])).set_index("quantity").round(4)
 
+# %% [markdown]
+# ### Trends across the σ / C grid, with 95% intervals
+#
+# Along neighbouring settings of one architecture (C at σ = 1.3; σ at C = 1 and at C = 10): the change of CW₂'s
+# perturbation for 100% success (the paper: it falls monotonically for LeNet; for the custom CNN at C = 10, σ = 3
+# needs more than σ = 2) and of the Boundary attack's success (the paper: it grows with C, and with σ at large C).
+# Then the share of DP settings whose CW₂ perturbation is below their SGD baseline's ("the majority of cases"), and
+# the custom CNN at σ = 2, 3, C = 10 against every other model of both architectures (the paper: the most
+# vulnerable to the Boundary attack).
+
+# %%
+pd.DataFrame(tables.interval_rows({"trend": res["trend_intervals"], "share below SGD": res["share_dp_below_sgd"],
+                                   "C = 10 most vulnerable": res["c10_most_vulnerable"]})
+             ).set_index("quantity").round(4)
+
 # %%
 save_json(profile, "09_p2_cw_boundary", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")

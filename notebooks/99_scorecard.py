@@ -42,14 +42,25 @@ colors = {"reproduced": "background-color: #d4edda", "not reproduced": "backgrou
 for paper in (1, 2):
     display(Markdown(f"## Paper {paper}"))
     sub = table[table.paper == paper][["id", "where", "claim", "paper_value", "ours", "n_seeds", "n_points",
-                                       "paper_inside", "rule", "verdict", "reason"]]
+                                       "paper_inside", "rule", "verdict", "reason", "erratum"]]
     display(sub.style.map(lambda v: colors.get(v, ""), subset=["verdict"]).hide(axis="index"))
+
+# %% [markdown]
+# ## The papers' own slips
+#
+# Where a printed number contradicts the paper's other numbers, the reference data keeps it as printed and adds an
+# erratum; the claim's paper estimate (and whether it lies in our interval) uses the corrected value.
+
+# %%
+slips = table[table.erratum != ""][["id", "where", "paper_value", "erratum"]]
+display(slips.style.hide(axis="index"))
 
 # %% [markdown]
 # ## The interval claims at a glance
 #
 # Each line: our effect with its 95% interval (green reproduced, red contradicted, amber inconclusive), the
-# paper's number as a cross where it gives one, 0 dotted.
+# paper's number as a cross where it gives one, the claim's threshold as a grey bar where it is not 0 (a magnitude
+# claim's band as a grey span), 0 dotted.
 
 # %%
 claims = {c["id"]: c for c in scorecard.load_claims()}

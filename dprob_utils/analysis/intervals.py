@@ -140,21 +140,39 @@ def bootstrap(statistic: Callable[[dict[str, list[np.ndarray]]], float], samples
     return Interval(float(statistic(data)), float(low), float(high), level, n_points, n_seeds, method)
 
 
-def verdict(interval: Interval | None, direction: str, threshold: float = 0.0) -> str:
+def verdict(interval: Interval | None, direction: str, threshold: float | Sequence[float] = 0.0) -> str:
     """``reproduced`` if the whole interval lies on the paper's side (``direction`` ``">"``: above
-    ``threshold``, ``"<"``: below), ``contradicted`` if it lies wholly on the other side (or on the threshold),
+    ``threshold``, ``"<"``: below, ``"within"``: inside the band ``threshold = (low, high)``, for a magnitude),
+    ``contradicted`` if it lies wholly on the other side (or on the threshold; for a band: wholly outside it),
     ``inconclusive`` if it straddles the threshold or is undefined (NaN), ``not run`` without an interval.
     Infinite bounds count as values (an attack that never fooled every point needs an unbounded ε)."""
-    if direction not in (">", "<"):
-        raise ConfigError(f"direction must be '>' or '<', got {direction!r}")
+    if direction not in (">", "<", "within"):
+        raise ConfigError(f"direction must be '>', '<' or 'within', got {direction!r}")
     if interval is None:
         return "not run"
     if math.isnan(interval.low) or math.isnan(interval.high):
         return "inconclusive"  # e.g. an attack that never reached 100% on either model: ∞ − ∞
+    if direction == "within":
+        band_lo, band_hi = _band(threshold)
+        if band_lo <= interval.low and interval.high <= band_hi:
+            return "reproduced"
+        if interval.high < band_lo or interval.low > band_hi:
+            return "contradicted"
+        return "inconclusive"
     lo, hi = (interval.low, interval.high) if direction == ">" else (-interval.high, -interval.low)
-    t = threshold if direction == ">" else -threshold
+    t = float(threshold) if direction == ">" else -float(threshold)
     if lo > t:
         return "reproduced"
     if hi <= t:
         return "contradicted"
     return "inconclusive"
+
+
+def _band(threshold: float | Sequence[float]) -> tuple[float, float]:
+    try:
+        lo, hi = (float(t) for t in threshold)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        raise ConfigError(f"direction 'within' needs threshold [low, high], got {threshold!r}") from None
+    if not lo <= hi:
+        raise ConfigError(f"band [low, high] needs low <= high, got {threshold!r}")
+    return lo, hi

@@ -50,15 +50,22 @@ class TransferMatrix:
         return sum(vals) / len(vals) if vals else float("nan")
 
 
+def transfer_outcomes(target: nn.Module, crafted: Crafted) -> torch.Tensor:
+    """``BoolTensor [n]``: for each crafted sample the target classifies correctly when clean, whether its
+    adversarial version fools the target (the per-sample outcomes behind :func:`transfer_success`)."""
+    clean_ok = predict(target, crafted.x) == crafted.y
+    if not bool(clean_ok.any()):
+        return torch.zeros(0, dtype=torch.bool)
+    return (predict(target, crafted.adv[clean_ok]) != crafted.y[clean_ok]).cpu()
+
+
 def transfer_success(target: nn.Module, crafted: Crafted) -> tuple[float, int]:
     """(success rate in [0, 1], number of samples counted) of ``crafted`` against ``target``, counting only
     samples the target classifies correctly when clean."""
-    clean_ok = predict(target, crafted.x) == crafted.y
-    n = int(clean_ok.sum())
-    if n == 0:
+    fooled = transfer_outcomes(target, crafted)
+    if len(fooled) == 0:
         return float("nan"), 0
-    fooled = predict(target, crafted.adv[clean_ok]) != crafted.y[clean_ok]
-    return float(fooled.float().mean()), n
+    return float(fooled.float().mean()), len(fooled)
 
 
 def transfer_matrix(sources: Mapping[str, Crafted], targets: Mapping[str, nn.Module]) -> TransferMatrix:

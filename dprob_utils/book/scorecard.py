@@ -11,7 +11,9 @@ Claims live in one data file, ``dprob_utils/reference/claims.yaml``. Each claim 
   (or a list of intervals, or a dict of them by label: one effect each)
   as the ``{"estimate", "low", "high", ...}`` dict of :class:`~dprob_utils.analysis.intervals.Interval` that a
   chapter stores), with ``direction`` (``">"`` or ``"<"``) and ``threshold`` (default 0): the paper's side of
-  the threshold; ``paper_estimate`` (optional) is the paper's number in the effect's units;
+  the threshold, or ``direction: within`` and ``threshold: [low, high]`` for a magnitude (the band the paper's
+  size allows), or ``thresholds``: one per effect of a list; ``paper_estimate`` (optional) is the paper's number in the effect's units;
+- optionally ``erratum``: how the paper's printed number is wrong (from its reference row), shown beside it;
 - optionally ``inconclusive_if``: an expression that, when true, makes the verdict ``inconclusive`` (e.g. the
   difference is within the sampling noise of the profile), and ``show``: the expression displayed as "ours".
 
@@ -153,6 +155,7 @@ class Verdict:
     n_seeds: int | None = None
     n_points: int | None = None
     interval: list[float] | None = None  # [estimate, low, high] of a single-effect interval rule
+    erratum: str = ""  # how the paper's printed number is wrong, if it is
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -188,7 +191,7 @@ def evaluate_claim(claim: dict, profile: str, cache: dict[str, Any] | None = Non
     cache = {} if cache is None else cache
     names: dict[str, Any] = {}
     base = dict(id=claim["id"], paper=int(claim["paper"]), where=claim["where"], claim=claim["claim"],
-                paper_value=str(claim["paper_value"]), rule=rule_text(claim),
+                paper_value=str(claim["paper_value"]), rule=rule_text(claim), erratum=claim.get("erratum", ""),
                 kind="interval" if "effect" in claim else "point")
     try:
         for name, selector in claim["values"].items():
@@ -219,8 +222,14 @@ def rule_text(claim: dict) -> str:
     if "effect" not in claim:
         return claim["rule"]
     effects = claim["effect"] if isinstance(claim["effect"], list) else [claim["effect"]]
-    side = f"{claim.get('direction', '>')} {claim.get('threshold', 0):g}"
-    return " and ".join(f"{e} {side}" for e in effects) + " (whole 95% interval)"
+    if "thresholds" in claim:
+        sides = [f"{claim.get('direction', '>')} {t:g}" for t in claim["thresholds"]]
+    elif claim.get("direction") == "within":
+        lo, hi = claim["threshold"]
+        sides = [f"within [{lo:g}, {hi:g}]"] * len(effects)
+    else:
+        sides = [f"{claim.get('direction', '>')} {claim.get('threshold', 0):g}"] * len(effects)
+    return " and ".join(f"{e} {side}" for e, side in zip(effects, sides)) + " (whole 95% interval)"
 
 
 def _fmt_interval(iv: intervals.Interval) -> str:
@@ -243,15 +252,19 @@ def _as_interval(d: dict) -> intervals.Interval:
 
 def _interval_verdict(claim: dict, names: dict[str, Any], base: dict) -> Verdict:
     effects = claim["effect"] if isinstance(claim["effect"], list) else [claim["effect"]]
+    if any(v is None for v in names.values()):
+        return Verdict(**base, ours="–", verdict="not run", reason="no interval in this profile")
+    thresholds = claim.get("thresholds") or [claim.get("threshold", 0)] * len(effects)
     try:
-        labelled = [(label, _as_interval(d)) for e in effects for label, d in _labelled(safe_eval(e, names))]
-    except (TypeError, ValueError, KeyError, NameError) as exc:
+        labelled = [(label, _as_interval(d), t) for e, t in zip(effects, thresholds)
+                    for label, d in _labelled(safe_eval(e, names))]
+    except (TypeError, ValueError, KeyError, IndexError, NameError) as exc:
         return Verdict(**base, ours="–", verdict="inconclusive", reason=f"effect could not be evaluated: {exc}")
     if not labelled:
         return Verdict(**base, ours="–", verdict="not run", reason="no effect in this profile")
-    ivs = [iv for _, iv in labelled]
-    direction, threshold = claim.get("direction", ">"), float(claim.get("threshold", 0))
-    each = [intervals.verdict(iv, direction, threshold) for iv in ivs]
+    ivs = [iv for _, iv, _ in labelled]
+    direction = claim.get("direction", ">")
+    each = [intervals.verdict(iv, direction, t) for _, iv, t in labelled]
     if "not run" in each:
         verdict = "not run"
     elif "contradicted" in each:
@@ -262,7 +275,7 @@ def _interval_verdict(claim: dict, names: dict[str, Any], base: dict) -> Verdict
         verdict = "inconclusive"
     paper = claim.get("paper_estimate")
     inside = ivs[0].contains(float(paper)) if paper is not None and len(ivs) == 1 else None
-    ours = "; ".join((f"{label}: " if label else "") + _fmt_interval(iv) for label, iv in labelled)
+    ours = "; ".join((f"{label}: " if label else "") + _fmt_interval(iv) for label, iv, _ in labelled)
     return Verdict(**base, ours=ours, verdict=verdict,
                    reason=", ".join(each) if len(each) > 1 else "", paper_inside=inside,
                    n_seeds=min(iv.n_seeds for iv in ivs), n_points=min(iv.n_points for iv in ivs),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from dprob_utils.book.reference import corrected
+
 Models = dict[str, dict]  # results key -> the model's summary (``experiments.p2.summary``) plus its numbers
 
 
@@ -100,10 +102,10 @@ def p1_released_rows(released: dict, models: dict, keys: Sequence[str], labels: 
 def p1_cifar_distance_rows(res: dict, ref: dict[str, dict]) -> list[dict]:
     """Chapter 07, Figs. 6a, 6b as numbers: mean L∞ and L2 distances and their relative drop, ours (on each
     model's correct images and on the images both classify correctly) beside the paper's (``ref``: the rows of
-    ``reference/paper1_cifar.csv`` by quantity)."""
+    ``reference/paper1_cifar.csv`` by quantity; their erratum applied: the paper's L∞ and L2 labels are swapped)."""
     rows = []
     for name, label in (("linf", "L∞"), ("l2", "L2")):
-        d, r = res["distances"][f"mean_{name}"], ref[f"mean_{name}_distance"]
+        d, r = res["distances"][f"mean_{name}"], corrected(ref[f"mean_{name}_distance"])
         rows.append({"quantity": f"mean {label} distance", "SGD (ours)": d["sgd"], "DP-SGD (ours)": d["dpsgd"],
                      "drop (ours)": d["relative_drop"], "SGD (paper)": r["sgd"], "DP-SGD (paper)": r["dpsgd"],
                      "drop (paper)": ref[f"{name}_distance_relative_drop"]["difference"],

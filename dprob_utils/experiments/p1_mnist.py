@@ -211,30 +211,50 @@ def fgsm_sweep_intervals(s: Setup, panels: dict[str, list[TrainConfig]]) -> dict
     varied parameter (key ``"σ 0.7→1.3"`` or ``"C 0.8→1"``, increasing), a 95% interval (fractions) paired over
     the test images (one seed: the sweeps train one) of
 
-    - ``fig3a`` / ``fig3b``: the increase of the mean FGSM gap to SGD over ε > 0 (accuracy of ``a`` minus ``b``);
-    - ``fig3c``: the increase of the accuracy at ε = 0.12 (``b`` minus ``a``);
-    - ``fig7``: the increase of the accuracy at the largest ε (``b`` minus ``a``).
+    - ``fig3a`` / ``fig3b``: the increase of the mean FGSM gap to SGD over ε > 0 beyond the increase of the clean
+      gap (robustness, not accuracy: per image, its mean correctness over ε > 0 minus its clean correctness, of
+      ``a`` minus ``b``); ``fig3a_raw`` / ``fig3b_raw``: the increase of the mean gap itself (the figure's gap,
+      which includes the clean gap);
+    - ``fig3c``: the increase of the accuracy at ε = 0.12 (``b`` minus ``a``); ``fig3c_clean``: of the clean
+      accuracy;
+    - ``fig7``: the increase of the accuracy at the largest ε (``b`` minus ``a``);
+    - ``fig7_minus_sgd`` (``"C <c>"``): each large-C model's accuracy at the largest ε minus SGD's (first seed).
     """
     eps = [e for e in s.prof.p1_attacks.fgsm_eps if e > 0]
     if not eps:
         return {}
     at = {"fig3c": [PAPER_FGSM_EPS_GAP] if PAPER_FGSM_EPS_GAP in eps else [], "fig7": [max(eps)]}
+
+    def clean(c: TrainConfig) -> np.ndarray:
+        return _correct_under_fgsm(c, s, 0.0).astype(float)
+
     out: dict = {}
-    for panel in ("fig3a", "fig3b", "fig3c", "fig7"):
-        var = "sigma" if panel == "fig3a" else "clip"
-        cfgs = sorted(panels[panel], key=lambda c: getattr(c, var))
-        if panel == "fig3b":
+    for panel in ("fig3a", "fig3a_raw", "fig3b", "fig3b_raw", "fig3c", "fig3c_clean", "fig7"):
+        base = panel.split("_")[0]
+        var = "sigma" if base == "fig3a" else "clip"
+        cfgs = sorted(panels[base], key=lambda c: getattr(c, var))
+        if base == "fig3b":
             cfgs = [c for c in cfgs if c.clip <= 3]
-        grid = at.get(panel, eps)
+        grid = at.get(base, eps)
         out[panel] = {}
         if not grid or len(cfgs) < 2:
             continue
-        points = {c.key(): np.mean([_correct_under_fgsm(c, s, e) for e in grid], axis=0) for c in cfgs}
+        if panel == "fig3c_clean":
+            points = {c.key(): clean(c) for c in cfgs}
+        else:
+            points = {c.key(): np.mean([_correct_under_fgsm(c, s, e) for e in grid], axis=0) for c in cfgs}
+        if panel in ("fig3a", "fig3b"):
+            points = {c.key(): points[c.key()] - clean(c) for c in cfgs}
         for a, b in zip(cfgs, cfgs[1:]):
-            first, second = (a, b) if panel in ("fig3a", "fig3b") else (b, a)
+            first, second = (a, b) if base in ("fig3a", "fig3b") else (b, a)
             samples = {"x": [points[first.key()]], "y": [points[second.key()]]}
             name = f"{'σ' if var == 'sigma' else 'C'} {getattr(a, var):g}→{getattr(b, var):g}"
             out[panel][name] = bootstrap(difference_of("x", "y"), samples, paired=True, seed=s.prof.seed).to_dict()
+    sgd = _correct_under_fgsm(zoo.p1_sgd(s.prof), s, max(eps))
+    out["fig7_minus_sgd"] = {
+        f"C {c.clip:g}": bootstrap(difference_of("dp", "sgd"), {"dp": [_correct_under_fgsm(c, s, max(eps))],
+                                                                "sgd": [sgd]}, paired=True, seed=s.prof.seed).to_dict()
+        for c in sorted(panels["fig7"], key=lambda c: c.clip)}
     return out
 
 
@@ -292,16 +312,15 @@ def _pgd_experiment(s: Setup, sgd: nn.Module, dp: nn.Module, progress: bool) -> 
 
     # Fig. 4: the first fig4_samples test images that both models classify correctly
     both = attacks.correct_under(sgd, None, s.x, s.y) & attacks.correct_under(dp, None, s.x, s.y)
-    idx = torch.nonzero(both).squeeze(1)[: a.fig4_samples].to(s.device)
-    xs, ys = s.x[idx], s.y[idx]
+    ys = s.y[torch.nonzero(both).squeeze(1)[: a.fig4_samples]]
     fig4 = []
     grid = [(e, al) for e in a.pgd_eps for al in a.fig4_alphas]
     for eps, alpha in _bar(grid, "Fig. 4", progress):
         row = {"eps": eps, "alpha": alpha, "max_iters": a.fig4_max_iters, "samples": len(ys)}
-        for name, m in (("sgd", sgd), ("dpsgd", dp)):
-            it = attacks.pgd_iterations_to_fool(m, xs, ys, eps, alpha, a.fig4_max_iters).cpu()
-            row[name] = _iteration_summary(it, a.fig4_max_iters)
-            row[f"_{name}_iters"] = it.numpy()
+        its = _iterations_to_fool(sgd_cfg, dp_cfg, s, eps, alpha)
+        for name, it in (("sgd", its["sgd"]), ("dpsgd", its["dp"])):
+            row[name] = _iteration_summary(torch.from_numpy(np.asarray(it)), a.fig4_max_iters)
+            row[f"_{name}_iters"] = np.asarray(it)
         fig4.append(row)
     return {"clean": {**clean, "gap": clean["sgd"] - clean["dpsgd"]}, "table1": table, "fig4": fig4}
 
@@ -347,21 +366,44 @@ def _iterations_to_fool(sgd: TrainConfig, dp: TrainConfig, s: Setup, eps: float,
 
 
 def fig4_intervals(s: Setup, progress: bool = False) -> dict:
-    """Chapter 03, paper 1 Fig. 4 at α = :data:`FIG4_CLAIM_ALPHA`: per ε (``eps<ε>``), the 95% interval of SGD's
+    """Chapter 03, paper 1 Fig. 4: per ε (``eps<ε>``) at α = :data:`FIG4_CLAIM_ALPHA`, the 95% interval of SGD's
     mean number of PGD iterations to fool an image minus DP-SGD's, paired over the images both classify correctly
     and the headline seeds; an image never fooled counts ``fig4_max_iters + 1`` (so fooling fewer images also
-    counts as needing more iterations)."""
+    counts as needing more iterations). Beside it, two variants:
+
+    - ``sign/eps<ε>``: the whole distributions compared image by image, never fooled as +∞: the share of images
+      SGD needs more iterations for minus the share DP-SGD needs more for (-1 to 1; ties, both never fooled
+      included, count 0), over the same images and seeds;
+    - ``by_alpha/alpha<α>/eps<ε>``: the mean difference at every step size α of the profile (the figure's
+      panels), on the first seed's pair only (the other seeds run α = 0.01 alone).
+    """
     a = s.prof.p1_attacks
-    if FIG4_CLAIM_ALPHA not in a.fig4_alphas:
-        return {}
     pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
-    out = {}
+    out: dict = {"sign": {}, "by_alpha": {}}
+
+    def censor(it: np.ndarray) -> np.ndarray:
+        return np.where(np.asarray(it) < 0, a.fig4_max_iters + 1, it).astype(float)
+
+    def never_inf(it: np.ndarray) -> np.ndarray:
+        return np.where(np.asarray(it) < 0, np.inf, it).astype(float)
+
+    def sign(r: dict) -> np.ndarray:
+        a_, b_ = never_inf(r["sgd"]), never_inf(r["dp"])
+        return (a_ > b_).astype(float) - (a_ < b_).astype(float)
+
     for eps in _bar(list(a.pgd_eps), "Fig. 4 seeds", progress):
-        runs = [_iterations_to_fool(p["sgd"], p["dp"], s, eps, FIG4_CLAIM_ALPHA) for p in pairs]
-        censored = {n: [np.where(r[n] < 0, a.fig4_max_iters + 1, r[n]) for r in runs] for n in ("sgd", "dp")}
-        if any(len(v) == 0 for v in censored["sgd"]):
-            continue
-        out[f"eps{eps:g}"] = bootstrap(difference_of("sgd", "dp"), censored, paired=True, seed=s.prof.seed).to_dict()
+        for alpha in a.fig4_alphas:
+            claim_alpha = alpha == FIG4_CLAIM_ALPHA
+            runs = [_iterations_to_fool(p["sgd"], p["dp"], s, eps, alpha) for p in (pairs if claim_alpha else pairs[:1])]
+            if any(len(r["sgd"]) == 0 for r in runs):
+                continue
+            censored = {n: [censor(r[n]) for r in runs] for n in ("sgd", "dp")}
+            iv = bootstrap(difference_of("sgd", "dp"), censored, paired=True, seed=s.prof.seed).to_dict()
+            out["by_alpha"].setdefault(f"alpha{alpha:g}", {})[f"eps{eps:g}"] = iv
+            if claim_alpha:
+                out[f"eps{eps:g}"] = iv
+                out["sign"][f"eps{eps:g}"] = bootstrap(mean_of("d"), {"d": [sign(r) for r in runs]},
+                                                       seed=s.prof.seed).to_dict()
     return out
 
 
@@ -514,9 +556,10 @@ def _top_eigenvalues(cfg: TrainConfig, s: Setup, method: str) -> np.ndarray:
 
 def curvature_intervals(s: Setup, method: str, progress: bool = False) -> dict:
     """Chapter 04, paper 1 Sec. 3.4 / Fig. 5c: 95% intervals of the ratio DP-SGD / SGD of the mean largest
-    eigenvalue magnitude (``largest_ratio``, as :func:`curvature.largest_ratio`) and of the share of the top-k
-    ranks where DP-SGD's mean magnitude is higher (``share_of_ranks_dp_higher``), paired over the Hessian
-    images and the headline seeds."""
+    eigenvalue magnitude (``largest_ratio``, as :func:`curvature.largest_ratio`), of the mean over images of
+    log |λ₁(DP-SGD)| − log |λ₁(SGD)| (``largest_log_ratio``: the log of the ratio of geometric means, which one
+    heavy-tailed image cannot dominate) and of the share of the top-k ranks where DP-SGD's mean magnitude is
+    higher (``share_of_ranks_dp_higher``), paired over the Hessian images and the headline seeds."""
     seeds = zoo.headline_seeds(s.prof)
     if not len(_hessian_points(s)):
         return {}
@@ -529,7 +572,10 @@ def curvature_intervals(s: Setup, method: str, progress: bool = False) -> dict:
     def higher(d: dict) -> float:
         return float(np.mean([mean_of(f"dp_{r}")(d) > mean_of(f"sgd_{r}")(d) for r in range(k)]))
 
+    logs = {f"{m}_log": [np.log(np.maximum(eigs[(m, seed)][:, 0], 1e-30)) for seed in seeds] for m in ("sgd", "dp")}
     return {"largest_ratio": bootstrap(ratio_of("dp_0", "sgd_0"), samples, paired=True, seed=s.prof.seed).to_dict(),
+            "largest_log_ratio": bootstrap(difference_of("dp_log", "sgd_log"), logs, paired=True,
+                                           seed=s.prof.seed).to_dict(),
             "share_of_ranks_dp_higher": bootstrap(higher, samples, paired=True, seed=s.prof.seed).to_dict()}
 
 

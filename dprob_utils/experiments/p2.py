@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from dprob_utils.analysis.gradients import input_gradient_zero_share
-from dprob_utils.analysis.intervals import bootstrap, mean_of, wilson
+from dprob_utils.analysis.intervals import bootstrap, difference_of, mean_of, wilson
 from dprob_utils.analysis.masking import MaskingEvidence
 from dprob_utils.attacks import (
     MinimalResult,
@@ -560,6 +560,154 @@ def _versus_sgd(prof: Profile, models: list[ChapterModel], values: Callable[[Cha
     return out
 
 
+def _stats(prof: Profile, models: list[ChapterModel], values: Callable[[ChapterModel], dict[str, object]]
+           ) -> dict[str, list[dict]]:
+    """Per model key, ``values`` of each of its headline seeds' models."""
+    return {m.key: [values(sm) for sm in seed_models(prof, m)] for m in models}
+
+
+def per_model_intervals(prof: Profile, models: list[ChapterModel],
+                        values: Callable[[ChapterModel], dict[str, object]],
+                        statistic: Callable[[str], Callable[[dict], float]] | None = None) -> dict:
+    """95% intervals of each model's own statistic (default: mean over seeds of the mean over points) of each
+    quantity of ``values``: a bootstrap over its seeds, then its points. ``{key: {quantity: interval dict}}``."""
+    stat = statistic or mean_of
+    per = _stats(prof, models, values)
+    return {k: {q: bootstrap(stat("m"), {"m": [v[q] for v in runs]}, seed=prof.seed).to_dict() for q in runs[0]}
+            for k, runs in per.items()}
+
+
+def trend_pairs(models: list[ChapterModel]) -> dict[str, dict[str, list[tuple[str, str, str]]]]:
+    """Paper 2's trends (Tables II, III; Figs. 1, 2) as pairs of neighbouring settings of one architecture:
+    ``{arch: {"σ1.3": [(label "C 1→3", key a, key b), ...], "C1": [("σ 0→1.3", a, b), ...], "C10": [...]}}``,
+    C increasing at σ = 1.3 and σ increasing at C = 1 and at C = 10 (only the settings the profile trains)."""
+    out: dict = {}
+    for arch in dict.fromkeys(m.arch for m in models):
+        dp = [m for m in models if m.arch == arch and m.cfg.mode != "sgd" and m.group != "masked"]
+        groups = {"σ1.3": sorted((m for m in dp if m.cfg.sigma == 1.3), key=lambda m: m.cfg.clip)}
+        for c in (1.0, 10.0):
+            groups[f"C{c:g}"] = sorted((m for m in dp if m.cfg.clip == c), key=lambda m: m.cfg.sigma)
+        out[arch] = {}
+        for name, ms in groups.items():
+            var = "C" if name == "σ1.3" else "σ"
+            val = (lambda m: m.cfg.clip) if var == "C" else (lambda m: m.cfg.sigma)
+            out[arch][name] = [(f"{var} {val(a):g}→{val(b):g}", a.key, b.key) for a, b in zip(ms, ms[1:])]
+    return out
+
+
+def trend_intervals(prof: Profile, models: list[ChapterModel], values: Callable[[ChapterModel], dict[str, object]],
+                    statistic: Callable[[str], Callable[[dict], float]] | None = None) -> dict:
+    """95% intervals of the increase ``stat(b) − stat(a)`` of each quantity of ``values`` along every pair of
+    :func:`trend_pairs` (a bootstrap over each model's seeds, then its own points, unpaired).
+    ``{quantity: {arch: {group: {label: interval dict}}}}``."""
+    stat = statistic or mean_of
+    per = _stats(prof, models, values)
+    quantities = list(next(iter(per.values()))[0]) if per else []
+    out: dict = {q: {} for q in quantities}
+    for arch, groups in trend_pairs(models).items():
+        for group, pairs in groups.items():
+            for q in quantities:
+                cell = out[q].setdefault(arch, {}).setdefault(group, {})
+                for label, a, b in pairs:
+                    samples = {"a": [v[q] for v in per[a]], "b": [v[q] for v in per[b]]}
+                    cell[label] = bootstrap(lambda d: stat("b")(d) - stat("a")(d), samples, seed=prof.seed).to_dict()
+    return out
+
+
+def _joint_samples(prof: Profile, models: list[ChapterModel], values: Callable[[ChapterModel], dict[str, object]],
+                   quantity: str) -> dict[str, list]:
+    return {k: [v[quantity] for v in runs] for k, runs in _stats(prof, models, values).items()}
+
+
+def share_below_sgd(prof: Profile, models: list[ChapterModel], values: Callable[[ChapterModel], dict[str, object]],
+                    quantity: str, statistic: Callable[[str], Callable[[dict], float]] | None = None) -> dict:
+    """95% interval of the share of DP models (both architectures, masked ones excluded) whose statistic of
+    ``quantity`` is below their architecture's SGD baseline's (paper 2: "in the majority of cases smaller"), by
+    a bootstrap over every model's seeds and points at once."""
+    stat = statistic or mean_of
+    dp = [m for m in models if m.cfg.mode != "sgd" and m.group != "masked"]
+    sgd = {m.arch: m.key for m in models if m.cfg.mode == "sgd"}
+    dp = [m for m in dp if m.arch in sgd]
+    if not dp:
+        return {}
+    samples = _joint_samples(prof, models, values, quantity)
+    return bootstrap(lambda d: float(np.mean([stat(m.key)(d) < stat(sgd[m.arch])(d) for m in dp])), samples,
+                     seed=prof.seed).to_dict()
+
+
+def most_above_rest(prof: Profile, models: list[ChapterModel], top: list[str],
+                    values: Callable[[ChapterModel], dict[str, object]], quantity: str) -> dict:
+    """95% interval of the smallest mean of ``quantity`` among the ``top`` models minus the largest among all
+    the others (positive: every ``top`` model above every other one), by a bootstrap over every model's seeds and
+    points at once. Empty when a ``top`` model is not in this profile."""
+    keys = [m.key for m in models]
+    if not top or any(t not in keys for t in top):
+        return {}
+    samples = _joint_samples(prof, models, values, quantity)
+
+    def stat(d: dict) -> float:
+        return min(mean_of(t)(d) for t in top) - max(mean_of(k)(d) for k in keys if k not in top)
+    return bootstrap(stat, samples, seed=prof.seed).to_dict()
+
+
+def curve_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
+    """Per attack point, fooled by PGD (``pgd_steps``) at each ε of the profile's grid (``"0"``, ``"1"``, ...: the
+    grid's positions, increasing ε), for :func:`largest_drop`."""
+    c, s = pgd(cm, prof), prof.p2_attacks
+    rows = [c.eps.index(e) for e in sorted(s.pgd_eps)]
+    ff = c.first_fool[rows]
+    fooled = ((ff >= 0) & (ff <= c.steps)).double().numpy()
+    return {str(i): fooled[i] for i in range(len(rows))}
+
+
+def largest_drop(prof: Profile, models: list[ChapterModel]) -> dict:
+    """Per model, the 95% interval of the largest fall of PGD's success between neighbouring ε of the grid (0:
+    the curve never falls; a bootstrap over the seeds, then the points, paired across ε: paper 2 Fig. 1's
+    "success increases with ε")."""
+    out = {}
+    for m in models:
+        runs = [curve_points(sm, prof) for sm in seed_models(prof, m)]
+        n = len(runs[0])
+        if n < 2 or not len(runs[0]["0"]):
+            continue
+        samples = {q: [r[q] for r in runs] for q in runs[0]}
+
+        def stat(d: dict, n: int = n) -> float:
+            curve = [mean_of(str(i))(d) for i in range(n)]
+            return max(0.0, max(a - b for a, b in zip(curve, curve[1:])))
+        out[m.key] = bootstrap(stat, samples, paired=True, seed=prof.seed).to_dict()
+    return out
+
+
+def _half_of(grid: list) -> float:
+    """The largest value of ``grid`` at most half its largest (the start of the upper half of a curve)."""
+    below = [g for g in grid if g <= max(grid) / 2]
+    return max(below) if below else min(grid)
+
+
+def plateau_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
+    """Per attack point, PGD's outcome for the plateau tests of paper 2 Figs. 1, 2 and 7: fooled at the largest
+    iteration budget (``final_iterations``, at ``pgd_iter_eps``) and that minus fooled at half of it
+    (``gain_iterations``); fooled at the largest ε (``final_eps``, ``pgd_steps`` iterations) and that minus
+    fooled at half of it (``gain_eps``). A plateau: the final success below 100% and no gain over the upper half."""
+    c, s = pgd(cm, prof), prof.p2_attacks
+    grid = list(s.pgd_iter_grid)
+    row = c.first_fool[c.eps.index(s.pgd_iter_eps)]
+
+    def by(i: float) -> np.ndarray:
+        return ((row >= 0) & (row <= i)).double().numpy()
+
+    eps = [e for e in c.eps if e in s.pgd_eps]
+
+    def at(e: float) -> np.ndarray:
+        r = c.first_fool[c.eps.index(e)]
+        return ((r >= 0) & (r <= c.steps)).double().numpy()
+
+    top, half = max(grid), _half_of(grid)
+    return {"final_iterations": by(top), "gain_iterations": by(top) - by(half),
+            "final_eps": at(max(eps)), "gain_eps": at(max(eps)) - at(_half_of(eps))}
+
+
 def pooled_rates(prof: Profile, models: list[ChapterModel],
                  counts: Callable[[ChapterModel], tuple[int, int]]) -> dict[str, dict]:
     """Per model of ``models``, the Wilson 95% interval of a success rate pooled over its headline seeds:
@@ -624,6 +772,9 @@ def run_pgd(profile: Profile | str) -> dict:
                          "seeds": zoo.headline_seeds(prof)},
             "models": out,
             "intervals": _versus_sgd(prof, models, lambda m: _mean_success_points(m, prof)),
+            "trend_intervals": trend_intervals(prof, models, lambda m: _mean_success_points(m, prof)),
+            "plateau": per_model_intervals(prof, models, lambda m: plateau_points(m, prof)),
+            "largest_drop": largest_drop(prof, models),
             "rate_intervals": {"success_at_max_iterations": pooled_rates(
                 prof, models, lambda m: _pgd_fooled_at_max_iterations(m, prof))}}
 
@@ -660,11 +811,20 @@ def run_cw_boundary(profile: Profile | str) -> dict:
     intervals = _versus_sgd(prof, models, lambda m: _cw_points(m, prof), _max_of)
     for k, v in _versus_sgd(prof, models, lambda m: _ba_points(m, prof)).items():
         intervals[k] |= v
+    trends = (trend_intervals(prof, models, lambda m: _cw_points(m, prof), _max_of)
+              | trend_intervals(prof, models, lambda m: _ba_points(m, prof)))
+    shares = {"cw_eps_full_success": share_below_sgd(prof, models, lambda m: _cw_points(m, prof),
+                                                     "cw_eps_full_success", _max_of)}
+    top = [k for k in ("p2_custom:s2_c10", "p2_custom:s3_c10") if k in {m.key for m in models}]
+    most = {f"ba_success_{e:g}": most_above_rest(prof, models, top, lambda m: _ba_points(m, prof), f"ba_success_{e:g}")
+            for e in s.boundary_eps}
+    most = {k: v for k, v in most.items() if v}
     return {"profile": prof.name,
             "settings": {"cw_steps": s.cw_steps, "cw_binary_search_steps": s.cw_binary_search_steps,
                          "cw_initial_const": s.cw_initial_const, "boundary_steps": s.boundary_steps,
                          "seeds": zoo.headline_seeds(prof)},
-            "models": out, "intervals": intervals,
+            "models": out, "intervals": intervals, "trend_intervals": trends, "share_dp_below_sgd": shares,
+            "c10_most_vulnerable": most,
             "rate_intervals": {"cw_success_any": pooled_rates(prof, models, lambda m: _cw_fooled(m, prof))}}
 
 
@@ -674,19 +834,111 @@ def transfer_matrices(prof: Profile, arch: str) -> dict:
     return _once(("transfer", prof, arch), lambda: _transfer_matrices(prof, arch))
 
 
-def _transfer_matrices(prof: Profile, arch: str) -> dict:
-    from dprob_utils.analysis.transfer import Crafted, transfer_matrix
+def _transfer_sources(prof: Profile, ms: list[ChapterModel]) -> dict:
+    """``{"cw": {key: Crafted}, "pgd": {key: Crafted}}``: each model's CW₂ examples and PGD∞ examples at
+    ``transfer_eps``, on its own attack points."""
+    from dprob_utils.analysis.transfer import Crafted
 
-    ms = chapter_models(prof, (arch,))
-    targets = {m.label: m.model for m in ms}
-    cw_src, pgd_src = {}, {}
+    out: dict = {"cw": {}, "pgd": {}}
     for m in ms:
         r = cw(m, prof)
         x, y = data_of(m, len(r.dist))
-        cw_src[m.label] = Crafted(x=x, y=y, adv=r.adv)
+        out["cw"][m.key] = Crafted(x=x, y=y, adv=r.adv)
         x, y = data_of(m)
-        pgd_src[m.label] = Crafted(x=x, y=y, adv=pgd(m, prof).adv[prof.p2_attacks.transfer_eps])
-    return {"cw": transfer_matrix(cw_src, targets), "pgd": transfer_matrix(pgd_src, targets)}
+        out["pgd"][m.key] = Crafted(x=x, y=y, adv=pgd(m, prof).adv[prof.p2_attacks.transfer_eps])
+    return out
+
+
+def _transfer_matrices(prof: Profile, arch: str) -> dict:
+    from dprob_utils.analysis.transfer import transfer_matrix
+
+    ms = chapter_models(prof, (arch,))
+    label = {m.key: m.label for m in ms}
+    targets = {m.label: m.model for m in ms}
+    return {att: transfer_matrix({label[k]: c for k, c in src.items()}, targets)
+            for att, src in _transfer_sources(prof, ms).items()}
+
+
+def transfer_cells(prof: Profile, ms: list[ChapterModel], sources: dict | None = None) -> dict[str, np.ndarray]:
+    """Per attack, source and target (``"<attack>|<source key>|<target key>"``, source ≠ target), the transfer
+    outcome of each crafted example the target classifies correctly (1 fooled, 0 not)."""
+    from dprob_utils.analysis.transfer import transfer_outcomes
+
+    sources = sources or _transfer_sources(prof, ms)
+    return {f"{att}|{a}|{t.key}": transfer_outcomes(t.model, c).double().numpy()
+            for att, src in sources.items() for a, c in src.items() for t in ms if t.key != a}
+
+
+def _cells_mean(cells: list[str]) -> Callable[[dict], float]:
+    """The statistic 'mean over ``cells`` of each cell's mean' (cells without points are skipped)."""
+    return lambda d: float(np.mean([d[c][0].mean() for c in cells]))
+
+
+def _group_difference(prof: Profile, cells: dict[str, np.ndarray], a: list[str], b: list[str]) -> dict | None:
+    """95% interval of the mean transfer rate over the cells ``a`` minus over the cells ``b`` (a bootstrap over
+    each cell's examples; ``None`` when a group is empty)."""
+    a, b = [c for c in a if len(cells.get(c, ()))], [c for c in b if len(cells.get(c, ()))]
+    if not a or not b:
+        return None
+    samples = {c: [cells[c]] for c in dict.fromkeys(a + b)}
+    ma, mb = _cells_mean(a), _cells_mean(b)
+    return bootstrap(lambda d: ma(d) - mb(d), samples, seed=prof.seed).to_dict()
+
+
+def _top_minus_rest(cols: dict[str, list[str]], top: list[str], rest: list[str]) -> Callable[[dict], float]:
+    """The statistic 'smallest mean rate of a ``top`` column minus the largest of a ``rest`` column'."""
+    return lambda d: min(_cells_mean(cols[t])(d) for t in top) - max(_cells_mean(cols[t])(d) for t in rest)
+
+
+def transfer_intervals(prof: Profile, arch: str) -> dict:
+    """Chapter 10, paper 2 Sec. V as intervals (one seed; a bootstrap over the examples of every cell of the
+    transfer matrices), per attack (``cw``, ``pgd``) of ``arch``'s models:
+
+    - ``dp_to_dp_minus_sgd_to_dp``: examples transfer better among DP models than from SGD to DP models;
+    - ``sgd_to_dp_minus_dp_to_sgd``: better from SGD to DP models than from DP models to SGD;
+    - ``source_high_c_minus_low_c``: examples crafted on the σ = 1.3 model with the largest C transfer (to every
+      other model) minus those crafted on the one with the smallest C;
+    - ``target_high_c_minus_low_c``: the σ = 1.3 model with the largest C as a target (from every other model)
+      minus the one with the smallest C;
+    - ``plateau_targets_minus_rest`` (custom CNN): the least vulnerable of the σ = 2, 3, C = 10 models as a
+      target minus the most vulnerable other target;
+    and ``pgd_minus_cw``: the mean off-diagonal rate of PGD's examples minus CW₂'s.
+    """
+    ms = chapter_models(prof, (arch,))
+    cells = transfer_cells(prof, ms)
+    sgd = [m.key for m in ms if m.cfg.mode == "sgd"]
+    dp = [m.key for m in ms if m.cfg.mode != "sgd"]
+    by_c = sorted((m for m in ms if m.cfg.mode != "sgd" and m.cfg.sigma == 1.3), key=lambda m: m.cfg.clip)
+    plateau = [k for k in (f"{arch}:s2_c10", f"{arch}:s3_c10") if k in dp] if arch == "p2_custom" else []
+    keys = [m.key for m in ms]
+    out: dict = {}
+    for att in ("cw", "pgd"):
+        def cell(a: str, t: str, att: str = att) -> str:
+            return f"{att}|{a}|{t}"
+
+        def group(srcs: list[str], tgts: list[str]) -> list[str]:
+            return [cell(a, t) for a in srcs for t in tgts if a != t]
+
+        res = {"dp_to_dp_minus_sgd_to_dp": _group_difference(prof, cells, group(dp, dp), group(sgd, dp)),
+               "sgd_to_dp_minus_dp_to_sgd": _group_difference(prof, cells, group(sgd, dp), group(dp, sgd))}
+        if len(by_c) >= 2:
+            lo, hi = by_c[0].key, by_c[-1].key
+            res["source_high_c_minus_low_c"] = _group_difference(prof, cells, group([hi], keys), group([lo], keys))
+            res["target_high_c_minus_low_c"] = _group_difference(prof, cells, group(keys, [hi]), group(keys, [lo]))
+        if plateau:
+            cols = {t: group(keys, [t]) for t in keys}
+            samples = {c: [cells[c]] for cs in cols.values() for c in cs if len(cells[c])}
+            top = [t for t in plateau if all(c in samples for c in cols[t])]
+            rest = [t for t in keys if t not in plateau and all(c in samples for c in cols[t])]
+            if top and rest:
+                res["plateau_targets_minus_rest"] = bootstrap(_top_minus_rest(cols, top, rest), samples,
+                                                              seed=prof.seed).to_dict()
+        out[att] = {k: v for k, v in res.items() if v is not None}
+    off = {att: [c for c in cells if c.startswith(f"{att}|")] for att in ("cw", "pgd")}
+    diff = _group_difference(prof, cells, off["pgd"], off["cw"])
+    if diff is not None:
+        out["pgd_minus_cw"] = diff
+    return out
 
 
 def run_transfer_gradients(profile: Profile | str) -> dict:
@@ -701,6 +953,7 @@ def run_transfer_gradients(profile: Profile | str) -> dict:
     return {
         "profile": prof.name,
         "transfer": {arch: {att: mat.to_dict() for att, mat in mats.items()} for arch, mats in matrices.items()},
+        "transfer_intervals": {arch: transfer_intervals(prof, arch) for arch in ("p2_custom", "p2_lenet")},
         "transfer_eps_pgd": prof.p2_attacks.transfer_eps,
         "gradient": {"of": "sum over the batch of the cross-entropy of the logits with the true labels",
                      "wrt": "each layer's parameters (weights for the first-dense-layer distribution; weights and "
@@ -804,4 +1057,72 @@ def run_masking(profile: Profile | str) -> dict:
         # Table V: each masked model (one seed) against the custom CNN's SGD baseline (the headline seeds)
         "intervals": _versus_sgd(prof, [m for m in table_models if m.arch == "p2_custom"],
                                  lambda m: _ba_points(m, prof)),
+        **masked_model_intervals(prof, table_models),
     }
+
+
+def _masked_cw_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
+    return {"cw_eps_full_success": cw_of(cm, prof).dist.double().numpy()}
+
+
+def ba_vs_pgd_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
+    """On the Boundary attack's points: fooled by it within each L2 ε (``ba_<ε>``) and by PGD∞ at
+    ``pgd_iter_eps`` after the largest iteration budget (``pgd``): paper 2's Table V beside Fig. 7."""
+    s = prof.p2_attacks
+    b, c = boundary(cm, prof), pgd(cm, prof)
+    n = len(b.dist)
+    row = c.first_fool[c.eps.index(s.pgd_iter_eps), :n]
+    out = {f"ba_{e:g}": (b.dist <= float(e)).double().numpy() for e in s.boundary_eps}
+    return out | {"pgd": ((row >= 0) & (row <= max(s.pgd_iter_grid))).double().numpy()}
+
+
+def _fig8_versus_fig4a(prof: Profile, table_models: list[ChapterModel]) -> dict | None:
+    """95% interval of the mean CW₂ transfer rate among the masked models (Fig. 8, their Table IV steps) minus
+    the mean off-diagonal CW₂ rate among the custom CNN's models of Fig. 4a (criterion 7 the paper's way)."""
+    from dprob_utils.analysis.transfer import Crafted
+
+    masked = [m for m in table_models if m.group == "masked"]
+    if len(masked) < 2:
+        return None
+    src = {}
+    for m in masked:
+        r = cw_of(m, prof)
+        x, y = data_of(m, len(r.dist))
+        src[m.key] = Crafted(x=x, y=y, adv=r.adv)
+    fig8 = transfer_cells(prof, masked, {"cw": src})
+    custom = chapter_models(prof, ("p2_custom",))
+    fig4a = transfer_cells(prof, custom, {"cw": _transfer_sources(prof, custom)["cw"]})
+    return _group_difference(prof, fig8 | fig4a, list(fig8), list(fig4a))
+
+
+def masked_model_intervals(prof: Profile, table_models: list[ChapterModel]) -> dict:
+    """Chapter 11, paper 2 Tables IV, V and Fig. 7 as intervals, for each masked model (one seed):
+
+    - ``table4_intervals/<key>/cw_eps_full_success_minus_sgd``: its CW₂ perturbation for 100% success minus the
+      custom CNN SGD baseline's (bootstrap over the baseline's seeds and both models' points);
+    - ``table4_rates/<key>``: Wilson interval of CW₂'s success at any distance (criterion 4);
+    - ``clean_accuracy/<key>``: Wilson interval of its test accuracy (the full MNIST test set);
+    - ``ba_minus_pgd/<key>/ba_<ε>``: the Boundary attack's success within L2 ε minus PGD∞'s after the largest
+      iteration budget, paired on the Boundary attack's points (criteria 2, 3 the paper's way);
+    - ``plateau/<key>``: :func:`plateau_points`'s statistics (Fig. 7's plateaus);
+    - ``fig8_masked_minus_fig4a``: CW₂ transfer among the masked models minus among Fig. 4a's (criterion 7).
+    """
+    masked = [m for m in table_models if m.group == "masked"]
+    custom = [m for m in table_models if m.arch == "p2_custom"]
+    table4 = _versus_sgd(prof, custom, lambda m: _masked_cw_points(m, prof), _max_of)
+    rates, accuracy, ba_pgd = {}, {}, {}
+    n_test = len(test_set().y)
+    for m in masked:
+        r = cw_of(m, prof)
+        rates[m.key] = wilson(int(r.fooled.sum()), len(r.dist)).to_dict() if len(r.dist) else None
+        accuracy[m.key] = wilson(int(round(m.result.summary()["accuracy"] * n_test)), n_test).to_dict()
+        pts = ba_vs_pgd_points(m, prof)
+        if len(pts["pgd"]):
+            ba_pgd[m.key] = {f"ba_{e:g}": bootstrap(difference_of(f"ba_{e:g}", "pgd"),
+                                                    {k: [v] for k, v in pts.items()}, paired=True,
+                                                    seed=prof.seed).to_dict()
+                             for e in prof.p2_attacks.boundary_eps}
+    return {"table4_intervals": {k: v for k, v in table4.items() if k.startswith("masked:")},
+            "table4_rates": rates, "clean_accuracy": accuracy, "ba_minus_pgd": ba_pgd,
+            "fig8_masked_minus_fig4a": _fig8_versus_fig4a(prof, table_models),
+            "plateau": per_model_intervals(prof, masked, lambda m: plateau_points(m, prof))}

@@ -93,3 +93,24 @@ def test_the_shared_statistics_compute_what_they_name():
     assert I.difference_in_differences("a", "b", "c", "d")(s) == pytest.approx((5 - 2) - (2 - 1))
     assert I.ratio_of("a", "b")(s) == pytest.approx(5 / 2)
     assert I.relative_drop_of("a", "b")(s) == pytest.approx((5 - 2) / 5)
+
+
+@pytest.mark.parametrize("low, high, expected", [
+    (0.10, 0.20, "reproduced"),  # wholly inside the band
+    (0.40, 0.50, "contradicted"),  # wholly above it
+    (0.01, 0.05, "contradicted"),  # wholly below it
+    (0.05, 0.12, "inconclusive"),  # straddles its lower edge
+])
+def test_a_magnitude_band_gives_the_four_verdicts(low, high, expected):
+    assert I.verdict(I.Interval((low + high) / 2, low, high), "within", (0.077, 0.308)) == expected
+    assert I.verdict(None, "within", (0.077, 0.308)) == "not run"
+
+
+def test_a_band_needs_two_ordered_edges():
+    iv = I.Interval(0.1, 0.0, 0.2)
+    with pytest.raises(ConfigError):
+        I.verdict(iv, "within", 0.5)
+    with pytest.raises(ConfigError):
+        I.verdict(iv, "within", (0.3, 0.1))
+    with pytest.raises(ConfigError):
+        I.verdict(iv, "about")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 
+import pytest
 import torch
 from p2_models import correct_points, plain_model
 
@@ -54,3 +55,18 @@ def test_unperturbed_examples_do_not_transfer():
     mat = transfer_matrix({"clean": Crafted(x=x, y=y, adv=x.clone())}, {"m": model})
     assert float(mat.rate[0, 0]) == 0.0
     assert mat.to_dict()["rows"] == ["clean"]
+
+
+def test_transfer_outcomes_are_the_points_behind_the_rate():
+    from dprob_utils.analysis.transfer import transfer_outcomes
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+    x = torch.rand(40, 1, 2, 2)
+    y = model(x).argmax(1)
+    y[:5] = (y[:5] + 1) % 3  # five points the target gets wrong when clean: not counted
+    adv = torch.rand(40, 1, 2, 2)
+    src = Crafted(x=x, y=y, adv=adv)
+    out = transfer_outcomes(model, src)
+    rate, n = transfer_success(model, src)
+    assert len(out) == n == 35 and float(out.float().mean()) == pytest.approx(rate)

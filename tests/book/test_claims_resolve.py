@@ -17,10 +17,13 @@ NOT_IN_SMOKE = [
     r"06_p1_mnistc:intervals/drop_(c1_minus_c0\.8|c1\.2_minus_c1|s1\.5_minus_s1\.3)",
     # paper 1 Table 1: smoke runs 5 PGD steps, not 30 and 40
     r"03_p1_pgd:intervals/eps[0-9.]+_steps(30|40)/",
-    # paper 1 Fig. 4: smoke's only step size is 0.02, not 0.01
+    # paper 1 Fig. 4: smoke's only step size is 0.02, not 0.01 (nor 0.005)
     r"03_p1_pgd:intervals/fig4/eps[0-9.]+$",
+    r"03_p1_pgd:intervals/fig4/sign/eps[0-9.]+$",
+    r"03_p1_pgd:intervals/fig4/by_alpha/alpha0\.005$",
     # paper 2's σ/C grid outside smoke's two settings (σ = 1.3, C = 1 and σ = 3, C = 10)
     r"(models|intervals)/p2_(lenet|custom):s(1\.3_c(3|5|10)|0_c1|2_c1|3_c1|0_c10|2_c10)/",
+    r"08_p2_pgd:plateau/p2_custom:s2_c10$",
     # paper 2 Table IV's masked models: smoke trains m1 only
     r"11_p2_masking:\w+/masked:m[23]\b",
 ]

@@ -103,9 +103,17 @@ def test_claims_file_is_valid_and_every_rule_parses():
     for c in claims:
         names = {k: 1.0 for k in c["values"]}
         if "effect" in c:
-            assert c["direction"] in (">", "<")
-            for e in c["effect"] if isinstance(c["effect"], list) else [c["effect"]]:
-                S.safe_eval(e, {k: {} for k in c["values"]})
+            assert c["direction"] in (">", "<", "within")
+            effects = c["effect"] if isinstance(c["effect"], list) else [c["effect"]]
+            if c["direction"] == "within":
+                assert len(c["threshold"]) == 2 and c["threshold"][0] <= c["threshold"][1]
+            if "thresholds" in c:
+                assert len(c["thresholds"]) == len(effects)
+            for e in effects:
+                try:
+                    S.safe_eval(e, {k: {} for k in c["values"]})
+                except (IndexError, KeyError):
+                    pass  # an effect that picks an item of a dict of intervals cannot run on an empty one
             continue
         compile(c["rule"], c["id"], "eval")
         try:
@@ -139,3 +147,35 @@ def test_model_group_rules_leave_the_sgd_baseline_out_of_the_dp_group(tmp_path, 
         "reproduced" if dp_worse else "not reproduced")
     assert evaluate_claim(_claim_by_id("p2-pgd-lenet-sgd-most-robust"), "p").verdict == (
         "reproduced" if dp_worse else "contradicted")
+
+
+def test_magnitude_bands_and_one_threshold_per_effect(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
+    save_json("p", "iv", {"final": _iv(0.5, 0.7), "gain": _iv(0.0, 0.02), "size": _iv(0.10, 0.20)})
+
+    def verdict(**kw):
+        return S.evaluate_claim(_claim(values={"f": "iv:final", "g": "iv:gain", "s": "iv:size"}, rule=None, **kw), "p")
+
+    plateau = verdict(effect=["f", "g"], direction="<", thresholds=[0.99, 0.03])
+    assert plateau.verdict == "reproduced" and plateau.reason == "reproduced, reproduced"
+    assert "f < 0.99 and g < 0.03" in plateau.rule
+    assert verdict(effect=["f", "g"], direction="<", thresholds=[0.99, 0.01]).verdict == "inconclusive"
+    size = verdict(effect="s", direction="within", threshold=[0.077, 0.308], paper_estimate=0.154)
+    assert size.verdict == "reproduced" and size.paper_inside and "within [0.077, 0.308]" in size.rule
+    assert verdict(effect="s", direction="within", threshold=[0.3, 0.6]).verdict == "contradicted"
+
+
+def test_errata_are_applied_to_the_papers_numbers_and_shown():
+    from dprob_utils.book.reference import corrected, erratum_fields, load_reference
+
+    rows = {r["corruption"]: r for r in load_reference("paper1_table2")}
+    noise = corrected(rows["gaussian_noise"])
+    assert noise["sgd"] == 94.54 and noise["printed_sgd"] == 88.05
+    assert noise["sgd"] - noise["dp_s1.3_c1"] == pytest.approx(noise["difference"])  # the printed 13.33 fits
+    assert corrected(rows["brightness"]) == rows["brightness"] | {}  # no erratum: unchanged
+    assert erratum_fields(rows["zoom_blur"]) == {"difference": 6.61}
+    cifar = {r["quantity"]: corrected(r) for r in load_reference("paper1_cifar")}
+    assert cifar["mean_linf_distance"]["sgd"] < cifar["mean_l2_distance"]["sgd"]  # L∞ <= L2 after the swap
+    claims = {c["id"]: c for c in S.load_claims()}
+    assert "erratum" in claims["p1-mnistc-gaussian_noise"] and "erratum" in claims["p1-cifar-distance-linf"]
+    assert claims["p1-cifar-distance-linf"]["paper_estimate"] == pytest.approx(0.178 - 0.158)

@@ -11,7 +11,8 @@ VERDICT_COLORS = {"reproduced": "#2e7d32", "contradicted": "#c62828", "inconclus
 
 def forest(rows: list[dict], claims: dict[str, dict], title: str = "") -> Figure | None:
     """One line per interval claim with a single effect: our estimate and 95% interval, coloured by verdict,
-    the paper's estimate as a cross, the threshold as a dotted line at 0 (effects in their own units).
+    the paper's estimate as a cross, each claim's threshold as a grey bar on its line (a magnitude claim's band
+    as a grey span), 0 dotted (effects in their own units).
     ``rows``: ``run_scorecard(...)["claims"]``; ``claims``: the claims of ``claims.yaml`` by id."""
     shown = [r for r in rows if r.get("interval") and r["verdict"] != "not run"]
     if not shown:
@@ -20,7 +21,12 @@ def forest(rows: list[dict], claims: dict[str, dict], title: str = "") -> Figure
     for i, r in enumerate(shown):
         est, lo, hi = r["interval"]
         ax.errorbar(est, i, xerr=[[est - lo], [hi - est]], fmt="o", color=VERDICT_COLORS[r["verdict"]], capsize=3)
-        paper = claims[r["id"]].get("paper_estimate")
+        c = claims[r["id"]]
+        if c.get("direction") == "within":
+            ax.plot(c["threshold"], [i, i], color="0.75", lw=6, solid_capstyle="butt", zorder=0)
+        elif float(c.get("threshold", 0)) != 0:
+            ax.plot(float(c["threshold"]), i, "|", color="0.5", ms=14)
+        paper = c.get("paper_estimate")
         if paper is not None:
             ax.plot(paper, i, "x", color="k")
     ax.axvline(0, ls=":", color="gray")

@@ -2,7 +2,9 @@
 
 They appear only as the reference column of tables and of the scorecard, never in place of ours. Every file
 is a CSV whose rows carry their source: ``paper`` (1 = Tursynbek et al. 2020, 2 = Boenisch et al. 2021),
-``where`` (table / figure / section) and the value as printed in the paper.
+``where`` (table / figure / section) and the value as printed in the paper. Where the paper slipped, the row's
+``erratum`` says how (``field=value; ...: why``): :func:`corrected` applies it, and the claims and the
+scorecard use the corrected value while showing the printed one.
 """
 
 from __future__ import annotations
@@ -31,3 +33,24 @@ def load_reference(name: str) -> list[dict]:
             except (TypeError, ValueError):
                 pass
     return rows
+
+
+def erratum_fields(row: dict) -> dict[str, float]:
+    """The corrections of a row's ``erratum`` (``"sgd=94.54; difference=6.84: why"`` -> ``{"sgd": 94.54, ...}``;
+    empty when the row has none)."""
+    text = str(row.get("erratum") or "")
+    if not text:
+        return {}
+    head = text.split(":", 1)[0]
+    out = {}
+    for part in head.split(";"):
+        name, _, value = part.partition("=")
+        out[name.strip()] = float(value)
+    return out
+
+
+def corrected(row: dict) -> dict:
+    """``row`` with its erratum applied (a copy; the printed values of the corrected fields under
+    ``printed_<field>``)."""
+    fixes = erratum_fields(row)
+    return row | fixes | {f"printed_{k}": row[k] for k in fixes}
