@@ -45,11 +45,12 @@ show_profile(profile)
 # Each corruption follows MNIST-C's code at the severity MNIST-C uses (the default of each function in its
 # `corruptions.py`). Where MNIST-C calls a tool or an asset we do not have, the table says what replaces it:
 #
-# - **frost** blends the digit with a crop of one of ImageNet-C's frost photographs; those photographs are
-#   not available, so procedural frost textures (a plasma-fractal haze crossed by long, branching ice
-#   needles) stand in for them. MNIST-C's blend (0.6·x + 0.75·frost) is kept, but the textures' statistics
-#   are our guess: frost is the one corruption whose strength is not fixed by MNIST-C's code;
-# - **pessimal noise** uses a 196 × 196 matrix that MNIST-C learned by SGD to maximise a CNN's loss; we learn
+# - **frost** blends the digit with a random 28 × 28 crop of one of ImageNet-C's first five frost photographs
+#   (0.6·x + 0.75·frost), read as grayscale as MNIST-C reads them. The photographs come from the
+#   `imagecorruptions` wheel on PyPI, which ships the very files (`scripts/install.sh` installs it; dprob only
+#   reads its image files). Without it, procedural textures stand in, with a warning;
+# - **pessimal noise** uses a 196 × 196 matrix that MNIST-C learned by SGD to maximise a CNN's loss. Name MNIST-C's
+#   released matrix with `DPROB_PESSIMAL_MATRIX=<path to pessimal_noise_matrix>` to use it; otherwise we learn
 #   one the same way (SGD, learning rate 1000, batches of 100) against a reference CNN that is *not* one of
 #   the models evaluated below (paper 2's SGD custom CNN), so, as in the paper, every evaluated model meets
 #   the noise as a transfer attack;
@@ -97,7 +98,7 @@ display(Markdown(
 # |---|---|---|
 # | models | SGD and DP-SGD (σ, C) = (1.3, 1), (1.3, 0.8), (1.3, 1.2), (0.7, 1), (1.5, 1); 50 epochs, lr 0.05, batch 256 | the same models from `dprob_utils.models.zoo` with the profile's training settings (see the profile box above) |
 # | test images | the 10,000 MNIST test images | the profile's `mnistc.test_samples` (stratified subset; all 10,000 under `paper`) |
-# | corruptions | 15 released by MNIST-C, 16 more presumably generated with MNIST-C's code | all 31 generated here (frost textures and pessimal matrix are stand-ins) |
+# | corruptions | 15 released by MNIST-C, 16 more presumably generated with MNIST-C's code | all 31 generated here (the pessimal matrix learned here unless the released one is named) |
 # | average | mean over the 31 corruptions (the baseline row excluded) | the same |
 #
 # The paper's numbers are read from `dprob_utils/reference/paper1_table2.csv` (copied from its Table 2).

@@ -19,9 +19,10 @@ from dprob_utils.analysis.intervals import bootstrap, difference_in_differences
 from dprob_utils.attacks import correct_under
 from dprob_utils.book.reference import corrected
 from dprob_utils.config.profiles import Profile, get_profile
-from dprob_utils.data.corruptions.pessimal import pessimal_matrix
+from dprob_utils.data.corruptions.pessimal import pessimal_matrix, pessimal_source
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, SPECS, TABLE2
 from dprob_utils.data.corruptions.store import corrupted, load_released, released_available
+from dprob_utils.data.corruptions.weather import frost_source
 from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
 from dprob_utils.dp.training import TrainConfig, evaluate
 from dprob_utils.models import zoo
@@ -74,7 +75,8 @@ def run_table2(profile: Profile | str, names: Sequence[str] = NAMES, progress: b
                      "epsilon": eps}
     # the accuracy table is stored per set of models, corruptions and settings (a warm re-run only reads it)
     parts = {"models": [cfg.key() for _, cfg in table2_models(prof)], "names": list(names),
-             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": versions.MNISTC_TABLE_VERSION}
+             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": versions.MNISTC_TABLE_VERSION,
+             "frost": frost_source(), "pessimal": pessimal_source()}
     table = stored("p1_mnistc_accuracy", parts, lambda: _accuracy_table(prof, models, names, progress))
     ds = test_set(prof)
     return {"profile": prof.name, "n_test": len(ds), "test_source": ds.source,
@@ -143,7 +145,8 @@ def _correct_per_corruption(prof: Profile, cfg: TrainConfig, names: Sequence[str
     """``{corruption: bool [n_test]}``: which test images ``cfg``'s model classifies correctly under each
     corruption (stored per model)."""
     parts = {"model": cfg.key(), "names": list(names), "mnistc": asdict(prof.mnistc), "seed": prof.seed,
-             "version": versions.MNISTC_TABLE_VERSION}
+             "version": versions.MNISTC_TABLE_VERSION, "frost": frost_source(),
+             "pessimal": pessimal_source()}
 
     def compute() -> dict[str, np.ndarray]:
         model = zoo.load(cfg, prof)[0]

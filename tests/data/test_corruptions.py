@@ -228,3 +228,52 @@ def test_pessimal_matrix_is_learned_once_and_stored(tmp_path, monkeypatch):
     entry.write_bytes(b"damaged")
     third, info3 = pessimal_matrix(SMOKE, progress=False)
     assert not info3["cached"] and np.array_equal(first, third)
+
+
+def test_frost_reads_the_photographs_mnist_c_reads_and_falls_back_with_a_warning(monkeypatch):
+    from dprob_utils.data.corruptions import weather
+
+    x = np.zeros((6, 28, 28))
+    photos = weather.frost_photographs()
+    if photos is not None:  # installed by scripts/install.sh
+        assert len(photos) == 5 and all(p.ndim == 2 and 0 <= p.min() and p.max() <= 1 for p in photos)
+        assert weather.frost_source().startswith("photographs:")
+        out = weather.frost(x, np.random.default_rng(0))
+        # a black image becomes 0.75 times a 28 x 28 crop of one photograph
+        crop = out[0] / 0.75
+        assert any(_holds_crop(p, crop) for p in photos)
+    monkeypatch.setattr(weather, "frost_photograph_dir", lambda: None)
+    weather.frost_photographs.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="stand-in"):
+            out = weather.frost(x, np.random.default_rng(0))
+        assert out.shape == x.shape and weather.frost_source() == "stand-in"
+    finally:
+        weather.frost_photographs.cache_clear()
+
+
+def _holds_crop(photo: np.ndarray, crop: np.ndarray) -> bool:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    windows = sliding_window_view(photo, crop.shape)
+    return bool(np.isclose(windows, crop, atol=1e-6).all(axis=(2, 3)).any())
+
+
+def test_a_released_pessimal_matrix_named_by_path_is_used_and_a_bad_one_is_one_clear_error(tmp_path, monkeypatch):
+    import pickle
+
+    from dprob_utils.data.corruptions import pessimal
+
+    m = np.random.default_rng(0).normal(size=(196, 196))
+    path = tmp_path / "pessimal_noise_matrix"
+    path.write_bytes(pickle.dumps(m))
+    monkeypatch.setenv("DPROB_PESSIMAL_MATRIX", str(path))
+    a, info = pessimal.pessimal_matrix("smoke")
+    assert np.array_equal(a, m) and info["source"] == "released"
+    assert pessimal.pessimal_source().startswith("released:")
+    path.write_bytes(pickle.dumps(np.eye(3)))
+    with pytest.raises(DataError, match="196 x 196"):
+        pessimal.pessimal_matrix("smoke")
+    monkeypatch.setenv("DPROB_PESSIMAL_MATRIX", str(tmp_path / "absent"))
+    with pytest.raises(DataError, match="no such file"):
+        pessimal.pessimal_matrix("smoke")

@@ -3,19 +3,26 @@
 MNIST-C draws ``z ~ N(0, I_196)``, maps it through a 196 x 196 matrix ``A``, rescales the result to L2 norm
 ``10.63 / 4`` and tiles it 2 x 2 over the image. ``A`` starts at the identity and is trained by plain SGD
 (learning rate 1000, batch 100) to *maximise* the cross-entropy of a trained CNN on noisy training images,
-so the noise concentrates on the directions that hurt that CNN most. The released matrix is a binary
-pickle that is not available offline; :func:`pessimal_matrix` learns one the same way against a
+so the noise concentrates on the directions that hurt that CNN most. The released matrix (the binary pickle
+``pessimal_noise_matrix`` of MNIST-C's repository) is used when a user names it (``DPROB_PESSIMAL_MATRIX``, a
+path: :func:`released_matrix`); otherwise :func:`pessimal_matrix` learns one the same way against a
 reference model that is *not* one of the models evaluated (paper 2's SGD-trained custom CNN by default), so
 every evaluated model sees the noise as a transfer attack, as in the paper.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+from pathlib import Path
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dprob_utils.config.errors import DataError
 from dprob_utils.config.paths import cache_dir
 from dprob_utils.data.corruptions.noise import PESSIMAL_EPS
 from dprob_utils.store.core import content_key, stored_at
@@ -57,8 +64,38 @@ def fit_pessimal_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step
     return a.detach().cpu().numpy().astype(np.float64)
 
 
+def released_matrix(path: Path) -> tuple[np.ndarray, dict]:
+    """MNIST-C's released 196 x 196 matrix from ``path`` (its ``pessimal_noise_matrix`` pickle, or a ``.npy``),
+    and its description; :class:`DataError` in one line when the file is missing or is not such a matrix."""
+    if not path.is_file():
+        raise DataError(f"DPROB_PESSIMAL_MATRIX={path}: no such file (MNIST-C's pessimal_noise_matrix pickle)")
+    try:
+        if path.suffix == ".npy":
+            a = np.load(path, allow_pickle=False)
+        else:
+            with open(path, "rb") as fh:  # a file the user named: MNIST-C released the matrix as a pickle
+                a = pickle.load(fh, encoding="latin1")  # noqa: S301
+        a = np.asarray(a, dtype=np.float64)
+    except (OSError, ValueError, pickle.UnpicklingError, EOFError, TypeError) as exc:
+        raise DataError(f"DPROB_PESSIMAL_MATRIX={path}: not a readable matrix ({exc})") from None
+    if a.shape != (196, 196) or not np.all(np.isfinite(a)):
+        raise DataError(f"DPROB_PESSIMAL_MATRIX={path}: expected a finite 196 x 196 matrix, got shape {a.shape}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return a, {"source": "released", "path": str(path), "sha256": digest, "cached": True}
+
+
+def pessimal_source() -> str:
+    """Which matrix :func:`pessimal_matrix` gives, for cache keys: ``"released:<sha256>"`` or ``"learned"``."""
+    named = os.environ.get("DPROB_PESSIMAL_MATRIX")
+    if not named:
+        return "learned"
+    path = Path(named)
+    return f"released:{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}" if path.is_file() else f"missing:{named}"
+
+
 def pessimal_matrix(profile, progress: bool | None = None) -> tuple[np.ndarray, dict]:
-    """The learned matrix for ``profile`` (a name or :class:`~dprob_utils.config.profiles.Profile`) and a description
+    """The matrix for ``profile``: MNIST-C's released one when ``DPROB_PESSIMAL_MATRIX`` names it
+    (:func:`released_matrix`), else the learned matrix for ``profile`` (a name or :class:`~dprob_utils.config.profiles.Profile`) and a description
     of how it was made; learned once and cached under ``<cache>/mnistc``.
 
     The reference model is the SGD model of ``profile.mnistc.pessimal_reference_arch`` of paper 2's chapters
@@ -70,6 +107,9 @@ def pessimal_matrix(profile, progress: bool | None = None) -> tuple[np.ndarray, 
     from dprob_utils.models import zoo
 
     prof = get_profile(profile)
+    named = os.environ.get("DPROB_PESSIMAL_MATRIX")
+    if named:
+        return released_matrix(Path(named))
     mc = prof.mnistc
     cfg = zoo.p2_model(prof, mc.pessimal_reference_arch)
     info = {"reference_model": f"{cfg.arch} {cfg.label()}", "reference_key": cfg.key(),

@@ -52,9 +52,10 @@ _SPECS = [
     Spec("stripe", "Stripe", digital.stripe, "digital", None, False, True),
     Spec("contrast", "Contrast", digital.contrast, "digital", 4, False, False),
     Spec("defocus_blur", "Defocus Blur", blur.defocus_blur, "blur", 1, False, False),
-    Spec("frost", "Frost", weather.frost, "weather", 5, True, False, "stand-in",
-         "ImageNet-C's frost photographs are not available: procedural frost textures (plasma haze plus "
-         "branching ice needles) take their place; MNIST-C's blend 0.6 x + 0.75 frost is kept."),
+    Spec("frost", "Frost", weather.frost, "weather", 5, True, False, "code",
+         "ImageNet-C's frost photographs, read from the imagecorruptions wheel (the files MNIST-C reads); without "
+         "that package, procedural frost textures (plasma haze plus branching ice needles) stand in, with a "
+         "warning. MNIST-C's blend 0.6 x + 0.75 frost."),
     Spec("gaussian_blur", "Gaussian Blur", blur.gaussian_blur, "blur", 2, False, False),
     Spec("gaussian_noise", "Gaussian Noise", noise.gaussian_noise, "noise", 5, True, False),
     Spec("pessimal_noise", "Pessimal Noise", noise.pessimal_noise, "noise", 1, True, False, "stand-in",

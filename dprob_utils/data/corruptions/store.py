@@ -20,6 +20,7 @@ import torch
 from dprob_utils.config.errors import DataError
 from dprob_utils.config.paths import cache_dir
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, spec
+from dprob_utils.data.corruptions.weather import frost_source
 from dprob_utils.data.datasets import ImageDataset
 from dprob_utils.store import versions
 from dprob_utils.store.core import content_key, stored_at
@@ -73,6 +74,8 @@ def _fingerprint(ds: ImageDataset) -> str:
 def cache_path(name: str, ds: ImageDataset, seed: int, pessimal_matrix: np.ndarray | None = None) -> Path:
     """Where :func:`corrupted` keeps corruption ``name`` of ``ds`` at ``seed``."""
     parts = {"name": name, "seed": seed, "version": versions.CORRUPTION_CODE_VERSION, "data": _fingerprint(ds)}
+    if name == "frost":
+        parts["frost"] = frost_source()
     if name == "pessimal_noise":
         m = np.eye(196) if pessimal_matrix is None else np.asarray(pessimal_matrix, dtype=np.float64)
         parts["matrix"] = hashlib.sha256(np.ascontiguousarray(m).tobytes()).hexdigest()

@@ -3,13 +3,19 @@
 Each function maps a batch ``x`` of shape ``[N, 28, 28]`` (float, values in [0, 1]) and a
 :class:`numpy.random.Generator` to a float32 batch of the same shape in [0, 1].
 
-Frost needs ImageNet-C's six frost photographs, which are not available offline; :func:`frost_textures`
-generates procedural stand-ins (see there). Everything else follows MNIST-C's code.
+Frost blends the digit with a crop of one of ImageNet-C's frost photographs, read from the ``imagecorruptions``
+wheel on PyPI, which ships the files MNIST-C's ``frost()`` reads (:func:`frost_photographs`; the package is
+located, never imported, and nothing is copied into this repository). Without that package, procedural stand-ins
+take their place (:func:`frost_textures`) and a warning says so. Everything else follows MNIST-C's code.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import warnings
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from skimage.draw import line_aa
@@ -41,7 +47,8 @@ FROST_TEXTURE_SEED = 20190605  # fixed: the textures are assets, the same for ev
 @lru_cache(maxsize=2)
 def frost_textures(n: int = 5, size: int = FROST_TEXTURE_SIZE, seed: int = FROST_TEXTURE_SEED) -> np.ndarray:
     """``n`` procedural frost textures ``[n, size, size]`` in [0, 1], stand-ins for ImageNet-C's frost
-    photographs (MNIST-C draws one of the first five, reads it as grayscale and crops 28 x 28 at random).
+    photographs when the ``imagecorruptions`` package is not installed (MNIST-C draws one of the first five,
+    reads it as grayscale and crops 28 x 28 at random).
 
     A frost photograph is a grey haze of ice crossed by bright, branching crystal needles that are large
     compared with a 28-pixel crop. We draw a plasma-fractal haze (``plasma_fractal``) and long needles
@@ -79,17 +86,71 @@ def frost_textures(n: int = 5, size: int = FROST_TEXTURE_SIZE, seed: int = FROST
     return out
 
 
+# the photographs MNIST-C's frost() draws from (np.random.randint(5): the first five of ImageNet-C's six)
+FROST_FILES = ("frost1.png", "frost2.png", "frost3.png", "frost4.jpg", "frost5.jpg")
+
+
+def frost_photograph_dir() -> Path | None:
+    """The ``frost/`` folder of the installed ``imagecorruptions`` package, if it holds :data:`FROST_FILES`
+    (found with ``importlib.util.find_spec``, which does not import the package or its OpenCV dependency)."""
+    try:
+        spec = importlib.util.find_spec("imagecorruptions")
+    except (ImportError, ValueError):
+        return None
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        folder = Path(base) / "frost"
+        if all((folder / f).is_file() for f in FROST_FILES):
+            return folder
+    return None
+
+
+@lru_cache(maxsize=1)
+def frost_photographs() -> tuple[np.ndarray, ...] | None:
+    """The five frost photographs as grayscale images in [0, 1] (each its own size), read as MNIST-C reads them
+    (``cv2.imread(f, 0)``: ITU-R 601 luma, the weights PIL's ``"L"`` uses); ``None`` without the package."""
+    folder = frost_photograph_dir()
+    if folder is None:
+        return None
+    from PIL import Image
+
+    out = []
+    for f in FROST_FILES:
+        with Image.open(folder / f) as im:
+            a = np.asarray(im.convert("RGB").convert("L"), dtype=np.float64) / 255.0
+        a.setflags(write=False)
+        out.append(a)
+    return tuple(out)
+
+
+def frost_source() -> str:
+    """What frost is made from here, for the cache keys of the corrupted images and of what is computed from
+    them: ``"photographs:<sha256 of the files>"`` or ``"stand-in"``."""
+    folder = frost_photograph_dir()
+    if folder is None:
+        return "stand-in"
+    h = hashlib.sha256()
+    for f in FROST_FILES:
+        h.update((folder / f).read_bytes())
+    return f"photographs:{h.hexdigest()[:16]}"
+
+
 def frost(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Frost (severity 5): ``0.6 x + 0.75 f`` with ``f`` a random 28 x 28 crop of one of five frost textures
-    (procedural stand-ins, :func:`frost_textures`)."""
+    """Frost (severity 5): ``0.6 x + 0.75 f`` with ``f`` a random 28 x 28 crop of one of the five frost
+    photographs (:func:`frost_photographs`), or of the procedural stand-ins (:func:`frost_textures`, with a
+    warning) when the ``imagecorruptions`` package is not installed."""
     n = x.shape[0]
-    textures = frost_textures()
-    which = rng.integers(0, len(textures), n)
-    r0 = rng.integers(0, textures.shape[1] - SIZE, n)
-    c0 = rng.integers(0, textures.shape[2] - SIZE, n)
-    rows = r0[:, None, None] + np.arange(SIZE)[None, :, None]
-    cols = c0[:, None, None] + np.arange(SIZE)[None, None, :]
-    crops = textures[which[:, None, None], rows, cols]
+    photos = frost_photographs()
+    if photos is None:
+        warnings.warn("frost: the imagecorruptions package (ImageNet-C's frost photographs) is not installed; "
+                      "using procedural stand-in textures (pip install --no-deps imagecorruptions)", stacklevel=2)
+        photos = tuple(frost_textures())
+    which = rng.integers(0, len(photos), n)
+    heights = np.array([p.shape[0] for p in photos])[which]
+    widths = np.array([p.shape[1] for p in photos])[which]
+    r0 = rng.integers(0, heights - SIZE)
+    c0 = rng.integers(0, widths - SIZE)
+    crops = np.stack([photos[k][r:r + SIZE, c:c + SIZE] for k, r, c in zip(which, r0, c0)]) if n else \
+        np.zeros((0, SIZE, SIZE))
     return clip01(0.6 * np.asarray(x, dtype=np.float64) + 0.75 * crops)
 
 
