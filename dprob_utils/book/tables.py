@@ -267,16 +267,17 @@ def p2_table4(res: dict) -> list[dict]:
              "n": t["cw_n"]} for k, t in res["table4"].items()]
 
 
-MARK = {True: "✓", False: "✗ violated", None: "–"}
+MARK = {"holds": "✓", "violated": "✗ violated", "inconclusive": "?", "not measured": "–"}
 
 
 def p2_masking_rows(res: dict) -> list[dict]:
-    """Chapter 11: the seven criteria of the gradient-masking check on every model, one row per model."""
+    """Chapter 11: the seven criteria of the gradient-masking check on every model (paper 2's way, then the
+    variant rows, e.g. ``2 (Square)``), one row per model: ✓ holds, ✗ violated, ? inconclusive (95% intervals)."""
     rows = []
     for k, r in res["masking_check"].items():
         m, ev = res["models"][k], r["evidence"]
         row = {"arch": "masked" if k.startswith("masked:") else m["arch"], "model": m["label"]}
-        row |= {f"{c['number']}": MARK[c["holds"]] for c in r["criteria"]}
+        row |= {c.get("label", f"{c['number']}"): MARK[c["verdict"]] for c in r["criteria"]}
         row |= {"PGD ε=0.3": _pct(ev["pgd"]), "AutoAttack ε=0.3": _pct(ev["autoattack"]),
                 "zero input grad.": _pct(ev["input_grad_zero"]),
                 "verdict": "masking suspected" if r["suspected"] else "no sign"}
@@ -287,5 +288,5 @@ def p2_masking_rows(res: dict) -> list[dict]:
 def p2_masking_detail(res: dict) -> list[dict]:
     """Chapter 11: the numbers behind every verdict of the masking check, one row per model and criterion."""
     return [{"model": f"{'masked' if k.startswith('masked:') else res['models'][k]['arch']} "
-                      f"{res['models'][k]['label']}", "criterion": c["number"], "verdict": c["verdict"],
+                      f"{res['models'][k]['label']}", "criterion": c.get("label", c["number"]), "verdict": c["verdict"],
              "evidence": c["detail"]} for k, r in res["masking_check"].items() for c in r["criteria"]]

@@ -296,9 +296,9 @@ def autoattack_fooled(cm: ChapterModel, prof: Profile) -> torch.Tensor:
                                                        s.autoattack_square_queries, prof.seed))
 
 
-def transfer_success_from(source: ChapterModel, target: ChapterModel, prof: Profile) -> float:
-    """Success against ``target`` of the PGD examples (``masking_eps``) crafted on ``source``'s attack points,
-    counting the points ``target`` classifies correctly when clean."""
+def transfer_success_from(source: ChapterModel, target: ChapterModel, prof: Profile) -> tuple[float, int]:
+    """(success, points) against ``target`` of the PGD examples (``masking_eps``) crafted on ``source``'s attack
+    points, counting the points ``target`` classifies correctly when clean."""
     from dprob_utils.analysis.transfer import Crafted, transfer_success
 
     s = prof.p2_attacks
@@ -306,13 +306,33 @@ def transfer_success_from(source: ChapterModel, target: ChapterModel, prof: Prof
     x, y = data_of(source)
     if s.masking_eps != s.transfer_eps:
         raise ValueError("the stored PGD examples are those at transfer_eps; set masking_eps = transfer_eps")
-    return transfer_success(target.model, Crafted(x=x, y=y, adv=c.adv[s.transfer_eps]))[0]
+    return transfer_success(target.model, Crafted(x=x, y=y, adv=c.adv[s.transfer_eps]))
+
+
+def cw_transfer_into(target: ChapterModel, group: list[ChapterModel], prof: Profile) -> tuple[float, int] | None:
+    """(success, points) against ``target`` of the CW₂ examples of every other model of ``group``, pooled
+    (paper 2's criterion 7: Fig. 4a's transfer among the models of one architecture, Fig. 8's among the masked
+    models); ``None`` without another model."""
+    from dprob_utils.analysis.transfer import Crafted, transfer_outcomes
+
+    outcomes = []
+    for m in group:
+        if m.key == target.key:
+            continue
+        r = cw_of(m, prof)
+        x, y = data_of(m, len(r.dist))
+        outcomes.append(transfer_outcomes(target.model, Crafted(x=x, y=y, adv=r.adv)))
+    fooled = torch.cat(outcomes) if outcomes else torch.zeros(0, dtype=torch.bool)
+    return (float(fooled.float().mean()), len(fooled)) if len(fooled) else None
 
 
 def masking_evidence(cm: ChapterModel, prof: Profile, substitute: ChapterModel | None = None,
-                     cw_steps: int | None = None, autoattack: bool = True) -> MaskingEvidence:
+                     cw_steps: int | None = None, autoattack: bool = True,
+                     group: list[ChapterModel] | None = None) -> MaskingEvidence:
     """The measurements of the masking check for ``cm`` from the stored runs (each on its own prefix of the
-    attack points; comparisons are made on the common prefix)."""
+    attack points; comparisons are made on the common prefix), with paper 2's own measurements of criteria 2, 3
+    (the Boundary attack against PGD on the Boundary attack's points) and, given the model's ``group``, 7 (CW₂
+    examples of the group's other models transferred to it)."""
     s = prof.p2_attacks
     eps = s.masking_eps
     curves = pgd(cm, prof)
@@ -332,9 +352,17 @@ def masking_evidence(cm: ChapterModel, prof: Profile, substitute: ChapterModel |
     ev.cw_at = [cwr.success(e, slice(0, k)) for e in s.boundary_eps]
     ev.ba_at = [bar.success(e, slice(0, k)) for e in s.boundary_eps]
     ev.unbounded = float(cwr.fooled.float().mean())
+    ev.n_l2, ev.n_cw, ev.n_all = k, len(cwr.dist), len(cm.points)
+    pts = ba_vs_pgd_points(cm, prof)
+    if len(pts["pgd"]):
+        ev.ba_vs_pgd = {name: float(np.mean(v)) for name, v in pts.items()}
+        ev.n_ba = len(pts["pgd"])
     if substitute is not None:
-        ev.transfer = transfer_success_from(substitute, cm, prof)
+        ev.transfer, ev.n_transfer = transfer_success_from(substitute, cm, prof)
         # the transfer rate uses all of the substitute's points: compare with the white-box rate on all of ours
+        ev.pgd_all = full[curves.eps.index(eps)]
+    if group is not None and (cwt := cw_transfer_into(cm, group, prof)) is not None:
+        ev.cw_transfer, ev.n_cw_transfer = cwt
         ev.pgd_all = full[curves.eps.index(eps)]
     if autoattack:
         ev.autoattack = float(autoattack_fooled(cm, prof).float().mean())
@@ -921,10 +949,13 @@ def transfer_intervals(prof: Profile, arch: str) -> dict:
 
         res = {"dp_to_dp_minus_sgd_to_dp": _group_difference(prof, cells, group(dp, dp), group(sgd, dp)),
                "sgd_to_dp_minus_dp_to_sgd": _group_difference(prof, cells, group(sgd, dp), group(dp, sgd))}
+        res["source_high_c_minus_low_c"] = res["target_high_c_minus_low_c"] = None
         if len(by_c) >= 2:
             lo, hi = by_c[0].key, by_c[-1].key
             res["source_high_c_minus_low_c"] = _group_difference(prof, cells, group([hi], keys), group([lo], keys))
             res["target_high_c_minus_low_c"] = _group_difference(prof, cells, group(keys, [hi]), group(keys, [lo]))
+        if arch == "p2_custom":
+            res["plateau_targets_minus_rest"] = None
         if plateau:
             cols = {t: group(keys, [t]) for t in keys}
             samples = {c: [cells[c]] for cs in cols.values() for c in cs if len(cells[c])}
@@ -933,11 +964,9 @@ def transfer_intervals(prof: Profile, arch: str) -> dict:
             if top and rest:
                 res["plateau_targets_minus_rest"] = bootstrap(_top_minus_rest(cols, top, rest), samples,
                                                               seed=prof.seed).to_dict()
-        out[att] = {k: v for k, v in res.items() if v is not None}
+        out[att] = res  # None where a group has no counted example (the claim is then "not run")
     off = {att: [c for c in cells if c.startswith(f"{att}|")] for att in ("cw", "pgd")}
-    diff = _group_difference(prof, cells, off["pgd"], off["cw"])
-    if diff is not None:
-        out["pgd_minus_cw"] = diff
+    out["pgd_minus_cw"] = _group_difference(prof, cells, off["pgd"], off["cw"])
     return out
 
 
@@ -1009,11 +1038,34 @@ def _masking_reports(prof: Profile) -> dict:
     subs = {arch: substitute_model(prof, arch) for arch in ("p2_lenet", "p2_custom")}
     everyone = [*chapter_models(prof, ("p2_lenet",)), *chapter_models(prof, ("p2_custom",)),
                 *chapter_models(prof, ("masked",))]
+    groups = {g: [m for m in everyone if m.group == g] for g in ("p2_lenet", "p2_custom", "masked")}
+    p1 = p1_masking_models(prof)
+    if p1:
+        subs["p1_mnist_cnn"] = p1_substitute(prof)
+        groups["p1_mnist_cnn"] = p1
     reports = {}
-    for m in everyone:
-        ev = masking_evidence(m, prof, subs[m.arch], cw_steps=s.cw_masked_steps if m.group == "masked" else None)
+    for m in everyone + p1:
+        ev = masking_evidence(m, prof, subs[m.arch], cw_steps=s.cw_masked_steps if m.group == "masked" else None,
+                              group=groups[m.group])
         reports[m.key] = judge(ev, s.masking_tolerance, s.masking_full_success)
-    return {"models": everyone, "reports": reports, "substitutes": subs}
+    return {"models": everyone + p1, "reports": reports, "substitutes": subs}
+
+
+def p1_masking_models(prof: Profile) -> list[ChapterModel]:
+    """Beyond both papers, paper 2's critique applied to paper 1: paper 1's MNIST CNN, SGD and DP-SGD at the
+    large clipping bounds of its Fig. 7 (σ = 1.3; the first seed), as models of the masking check (group
+    ``p1_mnist_cnn``, keys ``p1:sgd``, ``p1:s1.3_c<C>``)."""
+    out = [_load(prof, "p1_mnist_cnn", zoo.p1_sgd(prof), key="p1:sgd", label="paper 1 SGD")]
+    for c in prof.p1_grid.fig7_clips:
+        cfg = zoo.p1_dp(prof, 1.3, c)
+        out.append(_load(prof, "p1_mnist_cnn", cfg, key=f"p1:s1.3_c{c:g}", label=f"paper 1 σ=1.3, C={c:g}"))
+    return out
+
+
+def p1_substitute(prof: Profile) -> ChapterModel:
+    """Criterion 7's substitute for paper 1's models: its SGD model with the next seed (a headline seed)."""
+    cfg = replace(zoo.p1_sgd(prof), seed=prof.seed + prof.p2_attacks.substitute_seed_offset)
+    return _load(prof, "p1_mnist_cnn", cfg, key="p1:sgd-substitute", label=f"paper 1 SGD (seed {cfg.seed})")
 
 
 BLACK = 0.05  # a CW₂ image whose brightest pixel is below this counts as black (paper 2, Table IV's remark)
