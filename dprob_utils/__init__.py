@@ -83,7 +83,7 @@ ARTEFACTS: tuple[Artefact, ...] = (
     Artefact(2, "Sec. V, Figs. 4, 5 (transferability)", "10_p2_transfer_gradients",
              "experiments.p2.run_transfer_gradients", "10_p2_transfer_gradients:transfer_intervals"),
     Artefact(2, "Sec. VI, Fig. 6 (gradient statistics)", "10_p2_transfer_gradients",
-             "experiments.p2.run_transfer_gradients", "10_p2_transfer_gradients:zero_gradient_pct"),
+             "experiments.p2.run_transfer_gradients", "10_p2_transfer_gradients:gradient_intervals"),
     Artefact(2, "Table IV (masked models, CW₂)", "11_p2_masking", "experiments.p2.run_masking", "11_p2_masking:table4_intervals"),
     Artefact(2, "Table V (masked models, Boundary attack)", "11_p2_masking", "experiments.p2.run_masking",
              "11_p2_masking:intervals"),

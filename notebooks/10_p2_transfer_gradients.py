@@ -111,6 +111,16 @@ for ax, (arch, z) in zip(axes, zero.items()):
 plt.show()
 pd.concat({arch: pd.DataFrame(z).T for arch, z in zero.items()}).round(1)
 
+# %% [markdown]
+# ### Figs. 5 and 6 as intervals
+#
+# Per DP model against its SGD baseline, and along neighbouring settings (C at σ = 1.3; σ at C = 1 and 10): the log
+# of the ratio of the mean |∂L/∂W| at the first dense layer (`log_mean_abs`) and each layer's % of zero gradients
+# (`zero_<layer>`, % points). One gradient batch per model, so the interval is over the headline seeds only.
+
+# %%
+pd.DataFrame(tables.interval_rows(res["gradient_intervals"])).set_index("quantity").round(3)
+
 # %%
 save_json(profile, "10_p2_transfer_gradients", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")

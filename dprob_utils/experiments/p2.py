@@ -526,6 +526,27 @@ def zero_gradients(cm: ChapterModel, prof: Profile) -> dict:
                  lambda: gradients.zero_gradient_percentage(cm.model, *gradient_batch(prof)))
 
 
+def gradient_values(cm: ChapterModel, prof: Profile) -> dict[str, np.ndarray]:
+    """One value per model for the gradient claims (paper 2 Sec. VI): ``log_mean_abs``, the log of the mean
+    |∂L/∂W| of the first dense layer, and ``zero_<layer>``, the % of zero gradients of each layer."""
+    from dprob_utils.analysis import gradients
+
+    g = gradients.summary(dense_gradients(cm, prof))
+    out = {"log_mean_abs": np.array([np.log(max(g["mean_abs"], 1e-30))])}
+    return out | {f"zero_{layer}": np.array([float(v)]) for layer, v in zero_gradients(cm, prof).items()}
+
+
+def gradient_intervals(prof: Profile, models: list[ChapterModel]) -> dict:
+    """Chapter 10, paper 2 Sec. VI (Figs. 5, 6) as intervals over the headline seeds (one gradient batch per
+    model: the seeds are the resampled unit): ``versus_sgd/<key>/<quantity>_minus_sgd`` for every DP model and
+    ``trend/<quantity>/<arch>/<group>/<pair>`` along :func:`trend_pairs`, for ``log_mean_abs`` (a difference of
+    logs: the log of the ratio of the mean gradient magnitudes) and each layer's ``zero_<layer>`` (% points)."""
+    def values(m: ChapterModel) -> dict[str, np.ndarray]:
+        return gradient_values(m, prof)
+
+    return {"versus_sgd": _versus_sgd(prof, models, values), "trend": trend_intervals(prof, models, values)}
+
+
 def dense_gradients_by_label(prof: Profile, models: list[ChapterModel],
                              label: Callable[[ChapterModel], str] = lambda m: m.label) -> dict[str, torch.Tensor]:
     """Chapters 10, 11 (paper 2 Figs. 5, 10): :func:`dense_gradients` of each model, by its figure label."""
@@ -989,6 +1010,7 @@ def run_transfer_gradients(profile: Profile | str) -> dict:
                             "biases for the zero percentage)", "batch": len(yb)},
         "first_dense_summary": {m.key: gradients.summary(dense_gradients(m, prof)) for m in models},
         "zero_gradient_pct": {m.key: zero_gradients(m, prof) for m in models},
+        "gradient_intervals": gradient_intervals(prof, models),
         "keys": {m.label + " " + m.arch: m.key for m in models},
         "models": {m.key: summary(m) for m in models},
     }

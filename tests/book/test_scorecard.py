@@ -141,10 +141,12 @@ def test_model_group_rules_leave_the_sgd_baseline_out_of_the_dp_group(tmp_path, 
     ivs = {"p2_lenet:s1.3_c1": {"mean_success_minus_sgd": d}, "p2_lenet:s3_c10": {"mean_success_minus_sgd": d},
            "p2_custom:s1.3_c1": {"mean_success_minus_sgd": _iv(-0.3, -0.2)}}  # another architecture: left out
     save_json("p", "08_p2_pgd", {"intervals": ivs})
-    grads = {"p2_custom:sgd": {"mean_abs": sgd}, "p2_custom:s1.3_c1": {"mean_abs": dp}}
-    save_json("p", "10_p2_transfer_gradients", {"first_dense_summary": grads})
+    vs = {"p2_custom:s1.3_c1": {"log_mean_abs_minus_sgd": _iv(0.5, 0.9) if dp_worse else _iv(-0.9, -0.5),
+                                "zero_dense1_minus_sgd": _iv(1, 2)},
+          "p2_lenet:s1.3_c1": {"log_mean_abs_minus_sgd": _iv(-0.9, -0.5)}}  # another architecture: left out
+    save_json("p", "10_p2_transfer_gradients", {"gradient_intervals": {"versus_sgd": vs}})
     assert evaluate_claim(_claim_by_id("p2-gradients-larger"), "p").verdict == (
-        "reproduced" if dp_worse else "not reproduced")
+        "reproduced" if dp_worse else "contradicted")
     assert evaluate_claim(_claim_by_id("p2-pgd-lenet-sgd-most-robust"), "p").verdict == (
         "reproduced" if dp_worse else "contradicted")
 
