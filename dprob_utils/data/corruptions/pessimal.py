@@ -64,6 +64,19 @@ def fit_pessimal_matrix(model: nn.Module, x: torch.Tensor, y: torch.Tensor, step
     return a.detach().cpu().numpy().astype(np.float64)
 
 
+class _ArrayUnpickler(pickle.Unpickler):
+    """An unpickler that rebuilds numpy arrays and refuses every other class (a pickle can run any code)."""
+
+    ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+               ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a numpy array part")
+        return super().find_class(module, name)
+
+
 def released_matrix(path: Path) -> tuple[np.ndarray, dict]:
     """MNIST-C's released 196 x 196 matrix from ``path`` (its ``pessimal_noise_matrix`` pickle, or a ``.npy``),
     and its description; :class:`DataError` in one line when the file is missing or is not such a matrix."""
@@ -73,8 +86,8 @@ def released_matrix(path: Path) -> tuple[np.ndarray, dict]:
         if path.suffix == ".npy":
             a = np.load(path, allow_pickle=False)
         else:
-            with open(path, "rb") as fh:  # a file the user named: MNIST-C released the matrix as a pickle
-                a = pickle.load(fh, encoding="latin1")  # noqa: S301
+            with open(path, "rb") as fh:  # MNIST-C released the matrix as a pickle: numpy arrays only, nothing else
+                a = _ArrayUnpickler(fh, encoding="latin1").load()
         a = np.asarray(a, dtype=np.float64)
     except (OSError, ValueError, pickle.UnpicklingError, EOFError, TypeError) as exc:
         raise DataError(f"DPROB_PESSIMAL_MATRIX={path}: not a readable matrix ({exc})") from None
