@@ -74,6 +74,12 @@ display(Markdown(f"Mean share of the plotted square in the correct class: SGD "
 # measure the same distance, along each model's own normal on the same grid step, and compare the means of SGD
 # and DP-SGD (σ = 1.3, C = 1) over the headline seeds. An image whose class never changes within the span counts
 # as span + one step.
+#
+# The paper also says DP-SGD's boundary "looks more curved". As a number (`bend_dp_minus_sgd`): shift each image
+# sideways in its cross-section's plane (along the figure's random x-axis) by its own distance to the boundary, on
+# both sides, and measure the distance along the same normal again; the mean relative change,
+# |b± − b₀| / b₀, is 0 for a flat boundary and grows with its bending. DP-SGD's mean minus SGD's, same images and
+# seeds.
 
 # %%
 iv = res["intervals"]["normal_distance_sgd_minus_dp"]

@@ -129,19 +129,55 @@ def distance_along_normal(model: nn.Module, x: torch.Tensor, y: torch.Tensor, sp
         raise ConfigError(f"span and step must be > 0, got {span} and {step}")
     dev = model_device(model)
     x, y = x.to(dev), y.to(dev)
-    normal = boundary_normal(model, x, y)
-    coords = torch.arange(1, int(math.floor(span / step + 1e-9)) + 1, device=dev, dtype=x.dtype) * step
+    return _first_change_along(model, x, boundary_normal(model, x, y), y, span, step, batch_size)
+
+
+def _first_change_along(model: nn.Module, x: torch.Tensor, direction: torch.Tensor, y: torch.Tensor, span: float,
+                        step: float, batch_size: int = 4096, start: int = 1) -> torch.Tensor:
+    """The first ``b`` in ``start * step, (start + 1) * step, ... <= span`` at which the class at
+    ``x + b * direction`` is not ``y`` (``[N]`` on the CPU, ``inf`` where there is none)."""
+    dev = x.device
+    coords = torch.arange(start, int(math.floor(span / step + 1e-9)) + 1, device=dev, dtype=x.dtype) * step
     out = torch.full((len(x),), math.inf, dtype=x.dtype)
+    chunk = max(1, batch_size // max(1, len(coords)))
     with eval_mode(model), torch.no_grad():
-        for start in range(0, len(x), max(1, batch_size // len(coords))):
-            xb, nb, yb = (t[start : start + max(1, batch_size // len(coords))] for t in (x, normal, y))
+        for first_row in range(0, len(x), chunk):
+            xb, nb, yb = (t[first_row : first_row + chunk] for t in (x, direction, y))
             pts = xb.unsqueeze(1) + coords.view(1, -1, *[1] * (x.dim() - 1)) * nb.unsqueeze(1)
             pred = model(pts.flatten(0, 1)).argmax(1).view(len(xb), len(coords))
             changed = pred != yb.unsqueeze(1)
             first = torch.where(changed.any(1), changed.float().argmax(1), -1).cpu()
             hit = first >= 0
-            out[start : start + len(xb)][hit] = coords.cpu()[first[hit]]
+            out[first_row : first_row + len(xb)][hit] = coords.cpu()[first[hit]]
     return out
+
+
+def boundary_bend(model: nn.Module, x: torch.Tensor, y: torch.Tensor, span: float, step: float, seed: int = 0,
+                  batch_size: int = 4096) -> torch.Tensor:
+    """Paper 1 Fig. 1's "looks more curved", for many samples. With ``b0`` the distance along the normal
+    (:func:`distance_along_normal`) and ``u`` a random unit direction orthogonal to the normal (the cross-section's
+    x-axis; :func:`random_orthogonal` with ``seed + i`` for sample ``i``), ``b±`` is the distance along the same
+    normal from the laterally shifted points ``x ± b0 u`` (0 when a shifted point already lies in another class).
+    Returns ``(|b+ − b0| + |b− − b0|) / (2 b0)`` per sample, ``[N]`` on the CPU: 0 for a flat boundary orthogonal
+    to the normal, larger the more the boundary bends within one distance of the sample. A distance beyond
+    ``span`` counts as ``span + step``; a sample without a boundary within ``span`` along the normal counts 0."""
+    if not (span > 0 and step > 0):
+        raise ConfigError(f"span and step must be > 0, got {span} and {step}")
+    dev = model_device(model)
+    x, y = x.to(dev), y.to(dev)
+    normal = boundary_normal(model, x, y)
+    b0 = _first_change_along(model, x, normal, y, span, step, batch_size)
+    cap = span + step
+    u = torch.stack([random_orthogonal(normal[i], seed + i) for i in range(len(x))]) if len(x) else normal
+    found = torch.isfinite(b0)
+    shift = torch.where(found, b0, torch.zeros_like(b0)).to(dev).view(-1, *[1] * (x.dim() - 1))
+    sides = []
+    for sign in (1.0, -1.0):
+        b = _first_change_along(model, x + sign * shift * u, normal, y, span, step, batch_size, start=0)
+        sides.append(torch.where(torch.isfinite(b), b, torch.full_like(b, cap)))
+    base = torch.where(found, b0, torch.ones_like(b0))
+    bend = ((sides[0] - base).abs() + (sides[1] - base).abs()) / (2 * base)
+    return torch.where(found, bend, torch.zeros_like(bend))
 
 
 @dataclass

@@ -641,7 +641,8 @@ def run_cross_sections(profile: str | Profile, samples: tuple[int, ...] | None =
         rows.append(row)
     return {"profile": s.prof.name, "device": str(s.device), "span": a.cross_section_span,
             "resolution": a.cross_section_resolution, "seed": seed, "samples": rows,
-            "intervals": {"normal_distance_sgd_minus_dp": normal_distance_interval(s)},
+            "intervals": {"normal_distance_sgd_minus_dp": normal_distance_interval(s),
+                          "bend_dp_minus_sgd": normal_bend_interval(s)},
             "mean_fraction_correct": {n: float(np.mean([r[n]["fraction_correct"] for r in rows])) if rows else None
                                       for n in models},
             "seconds": round(time.perf_counter() - start, 1)}
@@ -669,6 +670,36 @@ def _normal_distances(sgd: TrainConfig, dp: TrainConfig, s: Setup) -> dict:
         return out
 
     return stored("p1_normal_distances", parts, compute)
+
+
+def _normal_bends(sgd: TrainConfig, dp: TrainConfig, s: Setup) -> dict:
+    """Fig. 1's "looks more curved" (:func:`geometry.boundary_bend`, the cross-sections' grid step) on the images
+    of :func:`_normal_distances`: ``{"sgd": [n], "dp": [n]}``, stored."""
+    a = s.prof.p1_attacks
+    step = 2 * a.cross_section_span / (a.cross_section_resolution - 1)
+    parts = {"sgd": sgd.key(), "dp": dp.key(), "span": a.cross_section_span, "step": step, "seed": s.prof.seed,
+             "samples": a.cross_section_distance_samples, "test_samples": len(s.y), "device": str(s.device),
+             "version": versions.P1_EXPERIMENT_VERSION}
+
+    def compute() -> dict:
+        ms, md = load_model(sgd, s)[0], load_model(dp, s)[0]
+        both = attacks.correct_under(ms, None, s.x, s.y) & attacks.correct_under(md, None, s.x, s.y)
+        idx = torch.nonzero(both).squeeze(1)[: a.cross_section_distance_samples].to(s.device)
+        return {name: geometry.boundary_bend(m, s.x[idx], s.y[idx], a.cross_section_span, step,
+                                             seed=s.prof.seed).numpy() for name, m in (("sgd", ms), ("dp", md))}
+
+    return stored("p1_normal_bends", parts, compute)
+
+
+def normal_bend_interval(s: Setup) -> dict:
+    """Chapter 05, paper 1 Fig. 1's "more curved" as a number: DP-SGD's mean :func:`geometry.boundary_bend` minus
+    SGD's, with its 95% interval, paired over the images both models of a seed classify correctly and the seeds."""
+    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
+    runs = [_normal_bends(p["sgd"], p["dp"], s) for p in pairs]
+    samples = {m: [r[m] for r in runs] for m in ("sgd", "dp")}
+    if any(len(a) == 0 for v in samples.values() for a in v):
+        return {}
+    return bootstrap(difference_of("dp", "sgd"), samples, paired=True, seed=s.prof.seed).to_dict()
 
 
 def normal_distance_interval(s: Setup) -> dict:

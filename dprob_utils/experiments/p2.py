@@ -651,12 +651,13 @@ def trend_intervals(prof: Profile, models: list[ChapterModel], values: Callable[
     ``{quantity: {arch: {group: {label: interval dict}}}}``."""
     stat = statistic or mean_of
     per = _stats(prof, models, values)
-    quantities = list(next(iter(per.values()))[0]) if per else []
-    out: dict = {q: {} for q in quantities}
+    out: dict = {}
     for arch, groups in trend_pairs(models).items():
+        # the quantities of this architecture's models (a layer name, for example, belongs to one architecture)
+        quantities = list(next(per[m.key][0] for m in models if m.arch == arch))
         for group, pairs in groups.items():
             for q in quantities:
-                cell = out[q].setdefault(arch, {}).setdefault(group, {})
+                cell = out.setdefault(q, {}).setdefault(arch, {}).setdefault(group, {})
                 for label, a, b in pairs:
                     samples = {"a": [v[q] for v in per[a]], "b": [v[q] for v in per[b]]}
                     cell[label] = bootstrap(lambda d: stat("b")(d) - stat("a")(d), samples, seed=prof.seed).to_dict()

@@ -175,3 +175,27 @@ def test_distance_along_normal_rejects_bad_grid(linear):
     model, x, y = linear
     with pytest.raises(Exception, match="span and step"):
         geometry.distance_along_normal(model, x, y, 1.0, 0.0)
+
+
+def test_the_bend_of_a_flat_boundary_is_zero_and_of_a_round_one_is_not():
+    from dprob_utils.analysis.geometry import boundary_bend
+
+    class Flat(torch.nn.Module):  # class 1 beyond the plane x_0 = 0.7, class 0 before it
+        def forward(self, x):
+            v = x.flatten(1)[:, 0] - 0.7
+            return torch.stack([-v, v], 1)
+
+    class Ball(torch.nn.Module):  # class 0 inside the L2 ball of radius 1 around c, class 1 outside
+        def forward(self, x):
+            v = (x.flatten(1) - 0.5).norm(dim=1) - 1.0
+            return torch.stack([-v, v], 1)
+
+    x = torch.full((3, 1, 4, 4), 0.5)
+    x[:, 0, 0, 0] = torch.tensor([0.3, 0.4, 0.5])
+    y = torch.zeros(3, dtype=torch.long)
+    flat = boundary_bend(Flat(), x, y, span=2.0, step=0.01)
+    assert torch.allclose(flat, torch.zeros(3), atol=0.02)
+    c = torch.full((3, 1, 4, 4), 0.5)
+    c[:, 0, 0, 0] = torch.tensor([0.6, 0.7, 0.8])  # off-centre points inside the ball
+    round_ = boundary_bend(Ball(), c, y, span=2.0, step=0.01)
+    assert (round_ > 0.1).all()

@@ -57,3 +57,15 @@ def test_transfer_group_differences_compare_cell_means():
     iv = p2._group_difference(SMOKE, cells, ["pgd|a|b", "pgd|a|c"], ["pgd|b|a", "pgd|c|a"])
     assert iv["estimate"] == pytest.approx(0.75)  # (1 + 0.5) / 2 - 0; the empty cell is left out
     assert p2._group_difference(SMOKE, cells, ["pgd|a|b"], ["pgd|c|a"]) is None
+
+
+def test_trends_take_each_architectures_own_quantities(monkeypatch):
+    ms = [_model("a:s1.3_c1", "a"), _model("a:s1.3_c10", "a", clip=10.0),
+          _model("b:s1.3_c1", "b"), _model("b:s1.3_c10", "b", clip=10.0)]
+    layers = {"a": ("conv1", "dense3"), "b": ("conv1",)}  # a layer only architecture a has
+    monkeypatch.setattr(p2, "seed_models", lambda prof, m: [m, m])
+    values = {m.key: {f"zero_{layer}": np.full(4, 10.0 if m.cfg.clip > 1 else 5.0) for layer in layers[m.arch]}
+              for m in ms}
+    out = p2.trend_intervals(SMOKE, ms, lambda m: values[m.key])
+    assert out["zero_dense3"]["a"]["σ1.3"]["C 1→10"]["estimate"] == pytest.approx(5.0)
+    assert "b" not in out["zero_dense3"] and out["zero_conv1"]["b"]["σ1.3"]["C 1→10"]["estimate"] == 5.0
