@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -41,7 +41,7 @@ from dprob_utils.data.datasets import ImageDataset, load_dataset
 from dprob_utils.dp.training import TrainConfig, TrainResult
 from dprob_utils.models import zoo
 from dprob_utils.store import versions
-from dprob_utils.store.core import content_key, stored_at
+from dprob_utils.store.core import content_key, stored, stored_at
 
 
 @dataclass
@@ -952,9 +952,17 @@ def transfer_intervals(prof: Profile, arch: str) -> dict:
       minus the one with the smallest C;
     - ``plateau_targets_minus_rest`` (custom CNN): the least vulnerable of the σ = 2, 3, C = 10 models as a
       target minus the most vulnerable other target;
-    and ``pgd_minus_cw``: the mean off-diagonal rate of PGD's examples minus CW₂'s.
+    and ``pgd_minus_cw``: the mean off-diagonal rate of PGD's examples minus CW₂'s. Stored (a function of the
+    stored attack runs), so a warm chapter does not redo the bootstraps.
     """
     ms = chapter_models(prof, (arch,))
+    s = prof.p2_attacks
+    parts = {"models": [m.cfg.key() for m in ms], "attacks": asdict(s), "seed": prof.seed,
+             "version": versions.ATTACK_CODE_VERSION}
+    return stored("p2_transfer_intervals", parts, lambda: _transfer_intervals(prof, arch, ms))
+
+
+def _transfer_intervals(prof: Profile, arch: str, ms: list[ChapterModel]) -> dict:
     cells = transfer_cells(prof, ms)
     sgd = [m.key for m in ms if m.cfg.mode == "sgd"]
     dp = [m.key for m in ms if m.cfg.mode != "sgd"]
