@@ -447,6 +447,17 @@ for m in ("m1", "m2", "m3"):
           "criteria (2), (3), (5), (6), (7) violated",
           {"check": f"11_p2_masking:masking_check/{mk}"}, "check['suspected'] is True",
           show="check['verdict']", inconclusive_if=UNSETTLED)
+claim("p2-fig9-masked-mostly-zero", 2, "Sec. VI, Fig. 9", "For every masked model, most gradients at the first dense "
+      "layer (the largest layer) are exactly zero (one seed, one gradient batch: a point rule)", "the majority is zero",
+      {"z": "11_p2_masking:fig9_zero_gradient_pct"},
+      "all(v['dense1'] > 50 for k, v in zip(z, values(z)) if startswith(k, 'masked:'))",
+      show="[(k, round(v['dense1'], 1)) for k, v in zip(z, values(z))]")
+claim("p2-fig10-masked-huge", 2, "Sec. VI, Fig. 10", "For every masked model, the non-zero gradients at the first "
+      "dense layer are larger than the SGD custom CNN's (largest |∂L/∂W|; one seed, one batch: a point rule)",
+      "extremely high magnitudes", {"g": "11_p2_masking:fig10_first_dense_summary"},
+      "all(max(abs(v['min']), abs(v['max'])) > max(abs(g['p2_custom:sgd']['min']), abs(g['p2_custom:sgd']['max'])) "
+      "for k, v in zip(g, values(g)) if startswith(k, 'masked:'))",
+      show="[(k, round(max(abs(v['min']), abs(v['max'])), 3)) for k, v in zip(g, values(g))]")
 claim("p2-masking-check-sgd", 2, "Sec. II-G (beyond the paper)", "The SGD custom CNN passes the gradient-masking "
       "check (every criterion, measured the paper's way, holds or is inconclusive, none violated)",
       "(not in the paper: SGD is the unmasked baseline)",

@@ -9,8 +9,7 @@ import dprob_utils
 from dprob_utils.book.runner import list_notebooks
 
 # Artefacts whose results the scorecard does not read yet (shown in their chapter, no claim of their own).
-WITHOUT_CLAIMS = {"Figs. 9, 10 (masked models, gradients)",
-                  "Table I (clean accuracy)"}  # paper 2 reports no accuracies: nothing to claim
+WITHOUT_CLAIMS = {"Table I (clean accuracy)"}  # paper 2 reports no accuracies: nothing to claim
 
 
 def test_every_artefact_resolves():
