@@ -204,10 +204,10 @@ def recorded_runs(profile: str) -> list[dict]:
 
 # Seconds of each chapter in a cold quick build on the 2-core machine (two side by side, one thread each): the
 # order in which a first build of a profile starts its chapters, longest first, before any run is recorded.
-# (2026-12-02; chapter 11's cold time, with paper 1's models in its masking check, is an estimate.)
-COLD_SECONDS = {"09_p2_cw_boundary": 600, "03_p1_pgd": 337, "11_p2_masking": 200, "07_p1_cifar": 175,
-                "08_p2_pgd": 120, "02_p1_fgsm": 118, "06_p1_mnistc": 108, "04_p1_boundary": 87, "90_explorer": 62,
-                "10_p2_transfer_gradients": 40, "05_p1_cross_sections": 23}
+# (2026-12-02, 2202 s in all.)
+COLD_SECONDS = {"09_p2_cw_boundary": 593, "03_p1_pgd": 329, "11_p2_masking": 188, "07_p1_cifar": 175,
+                "02_p1_fgsm": 120, "06_p1_mnistc": 112, "04_p1_boundary": 90, "08_p2_pgd": 78, "90_explorer": 65,
+                "05_p1_cross_sections": 58, "10_p2_transfer_gradients": 36}
 
 
 def _longest_timings(profile: str) -> dict[str, float]:
