@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -311,13 +312,11 @@ def _pgd_experiment(s: Setup, sgd: nn.Module, dp: nn.Module, progress: bool) -> 
                       "difference": acc_s - acc_d, "gap_exceeds_clean_gap": acc_s - acc_d > clean["sgd"] - clean["dpsgd"]})
 
     # Fig. 4: the first fig4_samples test images that both models classify correctly
-    both = attacks.correct_under(sgd, None, s.x, s.y) & attacks.correct_under(dp, None, s.x, s.y)
-    ys = s.y[torch.nonzero(both).squeeze(1)[: a.fig4_samples]]
     fig4 = []
     grid = [(e, al) for e in a.pgd_eps for al in a.fig4_alphas]
     for eps, alpha in _bar(grid, "Fig. 4", progress):
-        row = {"eps": eps, "alpha": alpha, "max_iters": a.fig4_max_iters, "samples": len(ys)}
         its = _iterations_to_fool(sgd_cfg, dp_cfg, s, eps, alpha)
+        row = {"eps": eps, "alpha": alpha, "max_iters": a.fig4_max_iters, "samples": len(its["sgd"])}
         for name, it in (("sgd", its["sgd"]), ("dpsgd", its["dp"])):
             row[name] = _iteration_summary(torch.from_numpy(np.asarray(it)), a.fig4_max_iters)
             row[f"_{name}_iters"] = np.asarray(it)
@@ -347,6 +346,29 @@ def pgd_gap_intervals(s: Setup, progress: bool = False) -> dict:
 FIG4_CLAIM_ALPHA = 0.01  # the step size of the claims on Fig. 4 (paper 1 plots several)
 
 
+def _on_common_images(sgd: TrainConfig, dp: TrainConfig, s: Setup, n: int,
+                      measure: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]) -> dict:
+    """``{"sgd": [n], "dp": [n]}``: ``measure(model, x, y)`` of each model of a pair on the first ``n`` of the
+    chapter's test images that both classify correctly (numpy arrays)."""
+    ms, md = load_model(sgd, s)[0], load_model(dp, s)[0]
+    both = attacks.correct_under(ms, None, s.x, s.y) & attacks.correct_under(md, None, s.x, s.y)
+    idx = torch.nonzero(both).squeeze(1)[:n].to(s.device)
+    return {name: measure(m, s.x[idx], s.y[idx]).cpu().numpy() for name, m in (("sgd", ms), ("dp", md))}
+
+
+def _pair_difference(s: Setup, runs_of: Callable[[TrainConfig, TrainConfig, Setup], dict], a: str, b: str,
+                     empty_ok: bool = False) -> dict:
+    """95% interval of ``mean(a) − mean(b)`` (``a``, ``b``: ``"sgd"`` / ``"dp"``) of the per-image values that
+    ``runs_of(sgd, dp, s)`` gives for the pair of each headline seed, paired over the images and the seeds
+    (``{}`` when a seed has no image and ``empty_ok``)."""
+    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
+    runs = [runs_of(p["sgd"], p["dp"], s) for p in pairs]
+    samples = {m: [r[m] for r in runs] for m in ("sgd", "dp")}
+    if empty_ok and any(len(v) == 0 for arrs in samples.values() for v in arrs):
+        return {}
+    return bootstrap(difference_of(a, b), samples, paired=True, seed=s.prof.seed).to_dict()
+
+
 def _iterations_to_fool(sgd: TrainConfig, dp: TrainConfig, s: Setup, eps: float, alpha: float) -> dict:
     """Fig. 4 for one SGD / DP-SGD pair: ``{"sgd": [n], "dp": [n]}`` PGD iterations to fool each of the first
     ``fig4_samples`` test images both classify correctly (``-1``: never within ``fig4_max_iters``), stored."""
@@ -356,11 +378,8 @@ def _iterations_to_fool(sgd: TrainConfig, dp: TrainConfig, s: Setup, eps: float,
              "version": versions.P1_EXPERIMENT_VERSION}
 
     def compute() -> dict:
-        ms, md = load_model(sgd, s)[0], load_model(dp, s)[0]
-        both = attacks.correct_under(ms, None, s.x, s.y) & attacks.correct_under(md, None, s.x, s.y)
-        idx = torch.nonzero(both).squeeze(1)[: a.fig4_samples].to(s.device)
-        return {n: attacks.pgd_iterations_to_fool(m, s.x[idx], s.y[idx], eps, alpha, a.fig4_max_iters).cpu().numpy()
-                for n, m in (("sgd", ms), ("dp", md))}
+        return _on_common_images(sgd, dp, s, a.fig4_samples, lambda m, x, y: attacks.pgd_iterations_to_fool(
+            m, x, y, eps, alpha, a.fig4_max_iters))
 
     return stored("p1_fig4_iterations", parts, compute)
 
@@ -659,15 +678,12 @@ def _normal_distances(sgd: TrainConfig, dp: TrainConfig, s: Setup) -> dict:
              "samples": a.cross_section_distance_samples, "test_samples": len(s.y), "device": str(s.device),
              "version": versions.P1_EXPERIMENT_VERSION}
 
+    def measure(m: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        d = geometry.distance_along_normal(m, x, y, a.cross_section_span, step)
+        return torch.where(torch.isinf(d), torch.tensor(a.cross_section_span + step), d)
+
     def compute() -> dict:
-        ms, md = load_model(sgd, s)[0], load_model(dp, s)[0]
-        both = attacks.correct_under(ms, None, s.x, s.y) & attacks.correct_under(md, None, s.x, s.y)
-        idx = torch.nonzero(both).squeeze(1)[: a.cross_section_distance_samples].to(s.device)
-        out = {}
-        for name, m in (("sgd", ms), ("dp", md)):
-            d = geometry.distance_along_normal(m, s.x[idx], s.y[idx], a.cross_section_span, step)
-            out[name] = torch.where(torch.isinf(d), torch.tensor(a.cross_section_span + step), d).numpy()
-        return out
+        return _on_common_images(sgd, dp, s, a.cross_section_distance_samples, measure)
 
     return stored("p1_normal_distances", parts, compute)
 
@@ -682,11 +698,8 @@ def _normal_bends(sgd: TrainConfig, dp: TrainConfig, s: Setup) -> dict:
              "version": versions.P1_EXPERIMENT_VERSION}
 
     def compute() -> dict:
-        ms, md = load_model(sgd, s)[0], load_model(dp, s)[0]
-        both = attacks.correct_under(ms, None, s.x, s.y) & attacks.correct_under(md, None, s.x, s.y)
-        idx = torch.nonzero(both).squeeze(1)[: a.cross_section_distance_samples].to(s.device)
-        return {name: geometry.boundary_bend(m, s.x[idx], s.y[idx], a.cross_section_span, step,
-                                             seed=s.prof.seed).numpy() for name, m in (("sgd", ms), ("dp", md))}
+        return _on_common_images(sgd, dp, s, a.cross_section_distance_samples, lambda m, x, y: geometry.boundary_bend(
+            m, x, y, a.cross_section_span, step, seed=s.prof.seed))
 
     return stored("p1_normal_bends", parts, compute)
 
@@ -694,22 +707,14 @@ def _normal_bends(sgd: TrainConfig, dp: TrainConfig, s: Setup) -> dict:
 def normal_bend_interval(s: Setup) -> dict:
     """Chapter 05, paper 1 Fig. 1's "more curved" as a number: DP-SGD's mean :func:`geometry.boundary_bend` minus
     SGD's, with its 95% interval, paired over the images both models of a seed classify correctly and the seeds."""
-    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
-    runs = [_normal_bends(p["sgd"], p["dp"], s) for p in pairs]
-    samples = {m: [r[m] for r in runs] for m in ("sgd", "dp")}
-    if any(len(a) == 0 for v in samples.values() for a in v):
-        return {}
-    return bootstrap(difference_of("dp", "sgd"), samples, paired=True, seed=s.prof.seed).to_dict()
+    return _pair_difference(s, _normal_bends, "dp", "sgd", empty_ok=True)
 
 
 def normal_distance_interval(s: Setup) -> dict:
     """Chapter 05, paper 1 Fig. 1 as a number: the SGD − DP-SGD (σ = 1.3, C = 1) difference of the mean
     distance to the boundary along the normal (L2), with its 95% interval, paired over the images both models
     of a seed classify correctly and over the headline seeds."""
-    pairs = [zoo.p1_pair(s.prof, seed) for seed in zoo.headline_seeds(s.prof)]
-    runs = [_normal_distances(p["sgd"], p["dp"], s) for p in pairs]
-    samples = {m: [r[m] for r in runs] for m in ("sgd", "dp")}
-    return bootstrap(difference_of("sgd", "dp"), samples, paired=True, seed=s.prof.seed).to_dict()
+    return _pair_difference(s, _normal_distances, "sgd", "dp")
 
 
 def _first_change(cs: geometry.CrossSection) -> float | None:

@@ -594,7 +594,7 @@ def _versus_sgd(prof: Profile, models: list[ChapterModel], values: Callable[[Cha
     it classifies correctly). ``statistic(name)`` defaults to the mean over seeds of the mean over points.
     Returns ``{dp key: {"<quantity>_minus_sgd": interval dict}}``."""
     stat = statistic or mean_of
-    per = {m.key: [values(sm) for sm in seed_models(prof, m)] for m in models}
+    per = _stats(prof, models, values)
     out: dict = {}
     for m in models:
         sgd = next((b for b in models if b.arch == m.arch and b.cfg.mode == "sgd"), None)
@@ -613,6 +613,12 @@ def _stats(prof: Profile, models: list[ChapterModel], values: Callable[[ChapterM
            ) -> dict[str, list[dict]]:
     """Per model key, ``values`` of each of its headline seeds' models."""
     return {m.key: [values(sm) for sm in seed_models(prof, m)] for m in models}
+
+
+def _per_model(values: Callable[[ChapterModel], dict[str, object]]) -> Callable[[ChapterModel], dict[str, object]]:
+    """``values`` computed once per model key (a chapter's interval helpers each read every seed's stored run)."""
+    seen: dict[str, dict[str, object]] = {}
+    return lambda m: seen[m.key] if m.key in seen else seen.setdefault(m.key, values(m))
 
 
 def per_model_intervals(prof: Profile, models: list[ChapterModel],
@@ -704,10 +710,7 @@ def curve_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
     """Per attack point, fooled by PGD (``pgd_steps``) at each ε of the profile's grid (``"0"``, ``"1"``, ...: the
     grid's positions, increasing ε), for :func:`largest_drop`."""
     c, s = pgd(cm, prof), prof.p2_attacks
-    rows = [c.eps.index(e) for e in sorted(s.pgd_eps)]
-    ff = c.first_fool[rows]
-    fooled = ((ff >= 0) & (ff <= c.steps)).double().numpy()
-    return {str(i): fooled[i] for i in range(len(rows))}
+    return {str(i): _fooled_at(c, e) for i, e in enumerate(sorted(s.pgd_eps))}
 
 
 def largest_drop(prof: Profile, models: list[ChapterModel]) -> dict:
@@ -748,14 +751,9 @@ def plateau_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
         return ((row >= 0) & (row <= i)).double().numpy()
 
     eps = [e for e in c.eps if e in s.pgd_eps]
-
-    def at(e: float) -> np.ndarray:
-        r = c.first_fool[c.eps.index(e)]
-        return ((r >= 0) & (r <= c.steps)).double().numpy()
-
     top, half = max(grid), _half_of(grid)
     return {"final_iterations": by(top), "gain_iterations": by(top) - by(half),
-            "final_eps": at(max(eps)), "gain_eps": at(max(eps)) - at(_half_of(eps))}
+            "final_eps": _fooled_at(c, max(eps)), "gain_eps": _fooled_at(c, max(eps)) - _fooled_at(c, _half_of(eps))}
 
 
 def pooled_rates(prof: Profile, models: list[ChapterModel],
@@ -785,13 +783,17 @@ def _cw_fooled(cm: ChapterModel, prof: Profile) -> tuple[int, int]:
     return int(c.fooled.sum()), len(c.dist)
 
 
+def _fooled_at(c: PGDCurves, e: float) -> np.ndarray:
+    """Per attack point, 1 if PGD at ε = ``e`` fooled it within the sweep's ``steps`` iterations, else 0."""
+    r = c.first_fool[c.eps.index(e)]
+    return ((r >= 0) & (r <= c.steps)).double().numpy()
+
+
 def _mean_success_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
     """Per attack point, the share of the profile's PGD ε grid at which PGD (``pgd_steps``) fools it: its mean
     over points is the mean of the success-vs-ε curve (paper 2 Fig. 1)."""
     c, s = pgd(cm, prof), prof.p2_attacks
-    rows = [c.eps.index(e) for e in c.eps if e in s.pgd_eps]
-    ff = c.first_fool[rows]
-    return {"mean_success": ((ff >= 0) & (ff <= c.steps)).double().mean(0).numpy()}
+    return {"mean_success": np.mean([_fooled_at(c, e) for e in c.eps if e in s.pgd_eps], axis=0)}
 
 
 def _max_of(name: str) -> Callable[[dict], float]:
@@ -816,13 +818,14 @@ def run_pgd(profile: Profile | str) -> dict:
     s = prof.p2_attacks
     models = _lenet_and_custom(prof)
     out = {m.key: summary(m) | _pgd_curve_entry(pgd(m, prof), s) for m in models}
+    mean_success = _per_model(lambda m: _mean_success_points(m, prof))
     return {"profile": prof.name,
             "settings": {"samples": s.samples, "steps": s.pgd_steps, "rel_stepsize": s.pgd_rel_stepsize,
                          "random_start": s.pgd_random_start, "iter_eps": s.pgd_iter_eps,
                          "seeds": zoo.headline_seeds(prof)},
             "models": out,
-            "intervals": _versus_sgd(prof, models, lambda m: _mean_success_points(m, prof)),
-            "trend_intervals": trend_intervals(prof, models, lambda m: _mean_success_points(m, prof)),
+            "intervals": _versus_sgd(prof, models, mean_success),
+            "trend_intervals": trend_intervals(prof, models, mean_success),
             "plateau": per_model_intervals(prof, models, lambda m: plateau_points(m, prof)),
             "largest_drop": largest_drop(prof, models),
             "rate_intervals": {"success_at_max_iterations": pooled_rates(
@@ -858,15 +861,14 @@ def run_cw_boundary(profile: Profile | str) -> dict:
             "ba_success_any": float(b.fooled.float().mean()),
             "ba_n": len(b.dist)}
     models = _lenet_and_custom(prof)
-    intervals = _versus_sgd(prof, models, lambda m: _cw_points(m, prof), _max_of)
-    for k, v in _versus_sgd(prof, models, lambda m: _ba_points(m, prof)).items():
+    cw_pts, ba_pts = _per_model(lambda m: _cw_points(m, prof)), _per_model(lambda m: _ba_points(m, prof))
+    intervals = _versus_sgd(prof, models, cw_pts, _max_of)
+    for k, v in _versus_sgd(prof, models, ba_pts).items():
         intervals[k] |= v
-    trends = (trend_intervals(prof, models, lambda m: _cw_points(m, prof), _max_of)
-              | trend_intervals(prof, models, lambda m: _ba_points(m, prof)))
-    shares = {"cw_eps_full_success": share_below_sgd(prof, models, lambda m: _cw_points(m, prof),
-                                                     "cw_eps_full_success", _max_of)}
+    trends = trend_intervals(prof, models, cw_pts, _max_of) | trend_intervals(prof, models, ba_pts)
+    shares = {"cw_eps_full_success": share_below_sgd(prof, models, cw_pts, "cw_eps_full_success", _max_of)}
     top = [k for k in ("p2_custom:s2_c10", "p2_custom:s3_c10") if k in {m.key for m in models}]
-    most = {f"ba_success_{e:g}": most_above_rest(prof, models, top, lambda m: _ba_points(m, prof), f"ba_success_{e:g}")
+    most = {f"ba_success_{e:g}": most_above_rest(prof, models, top, ba_pts, f"ba_success_{e:g}")
             for e in s.boundary_eps}
     most = {k: v for k, v in most.items() if v}
     return {"profile": prof.name,

@@ -126,12 +126,17 @@ def frost_source() -> str:
     """What frost is made from here, for the cache keys of the corrupted images and of what is computed from
     them: ``"photographs:<sha256 of the files>"`` or ``"stand-in"``."""
     folder = frost_photograph_dir()
-    if folder is None:
-        return "stand-in"
+    return "stand-in" if folder is None else f"photographs:{_digest(str(folder))}"
+
+
+@lru_cache(maxsize=4)
+def _digest(folder: str) -> str:
+    """sha256 (16 hex digits) of :data:`FROST_FILES` in ``folder``, read once per process (every cache key of a
+    frost image and of what is computed from it asks)."""
     h = hashlib.sha256()
     for f in FROST_FILES:
-        h.update((folder / f).read_bytes())
-    return f"photographs:{h.hexdigest()[:16]}"
+        h.update((Path(folder) / f).read_bytes())
+    return h.hexdigest()[:16]
 
 
 def frost(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
