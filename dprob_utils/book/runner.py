@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from dprob_utils.config.errors import ConfigError, DprobError
@@ -77,31 +77,124 @@ def stages(paths: list[Path]) -> list[list[Path]]:
     return [stage for stage in (first, middle, last) if stage]
 
 
-def _execute(path: Path, out_dir: Path, profile: str, progress: bool) -> float:
-    """Execute one notebook; returns its wall-clock seconds. Raises DprobError naming the failed cell."""
+def logs_dir() -> Path:
+    """Where each chapter's log (``<chapter>.log``: cell outputs, kernel messages) and its progress events
+    (``<chapter>.status.jsonl``, :mod:`dprob_utils.config.status`) go: ``_build/logs/``."""
+    return project_root() / "_build" / "logs"
+
+
+@contextmanager
+def _stderr_to(f) -> Iterator[None]:
+    """Point file descriptor 2 at ``f`` (the kernel inherits it: its start-up warnings land in the log)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(f.fileno(), 2)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _execute(path: Path, out_dir: Path, profile: str, log_dir: Path) -> float:
+    """Execute one notebook, its outputs and kernel messages into ``log_dir/<stem>.log`` and its progress events
+    into ``log_dir/<stem>.status.jsonl``; returns its wall-clock seconds. Raises DprobError naming the failed
+    cell and the log."""
     import papermill as pm
 
+    from dprob_utils.config import status
+
     start = time.perf_counter()
-    try:
-        pm.execute_notebook(
-            str(path), str(out_dir / path.name), parameters={"profile": profile},
-            cwd=str(path.parent), progress_bar=progress, kernel_name="python3",
-        )
-    except pm.PapermillExecutionError as exc:
-        raise DprobError(f"notebook {path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}") \
-            from exc
+    log = log_dir / f"{path.stem}.log"
+    with _environ(**{status.STATUS_ENV: str(log_dir / f"{path.stem}.status.jsonl")}), \
+            open(log, "w", encoding="utf-8") as f, _stderr_to(f):
+        status.report("chapter", name=path.stem, state="start")
+        try:
+            pm.execute_notebook(
+                str(path), str(out_dir / path.name), parameters={"profile": profile},
+                cwd=str(path.parent), progress_bar=False, log_output=True, stdout_file=f, stderr_file=f,
+                kernel_name="python3",
+            )
+        except pm.PapermillExecutionError as exc:
+            raise DprobError(f"notebook {path.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} "
+                             f"(log: {log})") from exc
+        finally:
+            status.report("chapter", name=path.stem, state="done")
     hide_default_parameters(out_dir / path.name)
     return time.perf_counter() - start
 
 
+PROGRESS_INTERVAL_S = (2.0, 20.0)  # between progress lines: on a terminal, in a log (CI)
+
+
+class _Monitor:
+    """Prints, every ``interval`` seconds, one line per running chapter whose progress changed (read from its
+    status file): chapters done of total, the chapter's elapsed time, then :func:`status.summarise`."""
+
+    def __init__(self, log_dir: Path, names: list[str], previous: dict[str, float], interval: float):
+        import threading
+
+        self.log_dir, self.names, self.previous, self.interval = log_dir, names, previous, interval
+        self.events: dict[str, list[dict]] = {n: [] for n in names}
+        self.offsets = dict.fromkeys(names, 0)
+        self.printed: dict[str, str] = {}
+        self.done = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> _Monitor:
+        # a copy of the terminal's stderr: a chapter executed in this process points descriptor 2 at its log
+        try:
+            self._out = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1, encoding="utf-8")
+        except (OSError, ValueError, AttributeError):  # a stderr without a descriptor (pytest's capsys)
+            self._out = None
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        if self._out is not None:
+            self._out.close()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            for line in self.lines():
+                print(line, file=self._out or sys.stderr, flush=True)
+
+    def lines(self, now: float | None = None) -> list[str]:
+        """The progress lines to print now (those of running chapters that changed since last printed)."""
+        from dprob_utils.config import status
+
+        now = time.time() if now is None else now
+        out = []
+        for name in self.names:
+            new, self.offsets[name] = status.read_events(self.log_dir / f"{name}.status.jsonl", self.offsets[name])
+            self.events[name] += new
+            ev = self.events[name]
+            if not ev or any(e.get("kind") == "chapter" and e.get("state") == "done" for e in ev):
+                continue
+            text = status.summarise([e for e in ev if e.get("kind") != "chapter"], now) or "starting"
+            if text == self.printed.get(name):
+                continue
+            self.printed[name] = text
+            elapsed = status.clock(now - ev[0]["t"])
+            last = f", last run {status.clock(self.previous[name])}" if name in self.previous else ""
+            out.append(f"      [{self.done}/{len(self.names)} done] {name} {elapsed}{last} · {text}")
+        return out
+
+
 def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = None,
-                  progress: bool = True, jobs: int | None = None) -> list[dict]:
+                  progress: bool = True, jobs: int | None = None, log_dir: Path | None = None) -> list[dict]:
     """Execute notebooks with papermill (parameter ``profile``) into ``out_dir``; returns per-notebook timings.
 
     ``jobs`` (default :func:`default_jobs`) notebooks of the same :func:`stages` stage run side by side, each
     kernel with ``cpu_count // jobs`` torch threads (kernel start-up, imports and plotting are single-threaded,
-    so two half-machine kernels finish sooner than one whole-machine kernel after another). Raises
-    :class:`DprobError` naming the notebook whose execution failed.
+    so two half-machine kernels finish sooner than one whole-machine kernel after another). With ``progress``,
+    one line per chapter as it starts and finishes and, while it runs, a progress line when it changes (models
+    training, experiments computing; every 2 s on a terminal, every 20 s otherwise). Each chapter's log is
+    ``<log_dir>/<chapter>.log`` (default :func:`logs_dir`). Raises :class:`DprobError` naming the notebook whose execution failed.
     """
     get_profile(profile)
     jobs = default_jobs() if jobs is None else jobs
@@ -110,44 +203,49 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     paths = execution_order(resolve_notebooks(names))
     out_dir = out_dir or chapters_dir()
     out_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = log_dir or logs_dir()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for p in paths:
+        (log_dir / f"{p.stem}.status.jsonl").unlink(missing_ok=True)
     # The executed notebooks are rendered into static HTML, where progress widgets would only show as noise.
     os.environ["DPROB_PROGRESS"] = "0"
     seconds: dict[str, float] = {}
-    done = 0
+    monitor = _Monitor(log_dir, [p.stem for p in paths], _read_timings(profile),
+                       interval=PROGRESS_INTERVAL_S[0 if sys.stderr.isatty() else 1])
+    if progress:
+        print(f"      executing {len(paths)} chapters (profile {profile}); logs in {log_dir}", file=sys.stderr,
+              flush=True)
 
     def report(path: Path, secs: float) -> None:
-        nonlocal done
-        done += 1
         seconds[path.stem] = round(secs, 1)
+        monitor.done += 1
         if progress:
-            print(f"[{done}/{len(paths)}] {path.stem} (profile {profile}) done in {secs:.1f} s", file=sys.stderr,
-                  flush=True)
+            print(f"[{monitor.done}/{len(paths)}] {path.stem} (profile {profile}) done in {secs:.1f} s",
+                  file=sys.stderr, flush=True)
 
     # the training chapter trains its models `jobs` side by side (zoo.train_missing)
     # glibc's malloc setting for the kernels from their start (dprob_utils.dp.fast.allocator): applied later, after
     # torch's import, it does not keep their attack and evaluation tensors from page-faulting
-    with _environ(DPROB_JOBS=str(jobs), **malloc_environment()):
+    with _environ(DPROB_JOBS=str(jobs), **malloc_environment()), (monitor if progress else nullcontext()):
         for stage in stages(paths):
             if jobs == 1 or len(stage) == 1:
                 for path in stage:
-                    if progress:
-                        print(f"      running {path.stem} ...", file=sys.stderr, flush=True)
-                    report(path, _execute(path, out_dir, profile, progress))
+                    report(path, _execute(path, out_dir, profile, log_dir))
                 continue
-            _run_side_by_side(stage, out_dir, profile, jobs, report)
+            _run_side_by_side(stage, out_dir, profile, jobs, log_dir, report)
     timings = [{"notebook": p.stem, "seconds": seconds[p.stem]} for p in paths]
     _write_timings(profile, timings)
     return timings
 
 
-def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, report) -> None:
+def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, log_dir: Path, report) -> None:
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
     with _environ(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads):  # inherited by the kernels
         # the longest notebooks first, so that none is left running alone at the end: by the longest time recorded
         # for each (a warm run's times would put a chapter that is long when cold last)
         longest = _longest_timings(profile)
         order = sorted(stage, key=lambda p: -longest.get(p.stem, 0.0))
-        for (path, *_), secs in map_processes(_execute, [(p, out_dir, profile, False) for p in order], jobs):
+        for (path, *_), secs in map_processes(_execute, [(p, out_dir, profile, log_dir) for p in order], jobs):
             report(path, secs)
 
 

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field, replace
 import torch
 from torch import nn
 
+from dprob_utils.config import status
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.dp.privacy import privacy_spent
 from dprob_utils.models.architectures import ARCHITECTURES, DATASET_OF, build_model
@@ -260,6 +261,8 @@ def fit(
                leave=False)
     module.train()
     start = time.perf_counter()
+    status.report("train", arch=cfg.arch, mode=cfg.mode, sigma=cfg.sigma, clip=cfg.clip, seed=cfg.seed, epoch=0,
+                  epochs=cfg.epochs)
     for epoch in bar:
         total, count = 0.0, 0
         perm = None if cfg.private else torch.randperm(n, generator=gen, device=dev)
@@ -286,7 +289,10 @@ def fit(
             module.train()
         history.append(entry)
         bar.set_postfix(loss=f"{entry['loss']:.3f}")
+        status.report("train", arch=cfg.arch, mode=cfg.mode, sigma=cfg.sigma, clip=cfg.clip, seed=cfg.seed,
+                      epoch=epoch + 1, epochs=cfg.epochs)
     seconds = time.perf_counter() - start
+    status.report("trained")
     if cfg.private and hasattr(module, "_close"):
         module._close()  # remove Opacus hooks; ``model`` is a plain nn.Module again
     if cfg.private and hasattr(criterion, "close"):

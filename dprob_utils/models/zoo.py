@@ -6,12 +6,14 @@ Every chapter asks this module for its models, so a model trained by the trainin
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 
+from dprob_utils.config import status
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.parallel import default_jobs, map_processes
 from dprob_utils.config.profiles import Profile
@@ -145,14 +147,20 @@ def train_missing(configs: list[TrainConfig], prof: Profile, jobs: int | None = 
     cache = cache or ModelCache()
     missing = list({c.key(): c for c in configs if c not in cache}.values())
     jobs = min(training_jobs(jobs), len(missing))
+    start = time.time()
+    if missing:
+        status.report("models", done=0, total=len(missing), start=start)
     if jobs <= 1:
-        for cfg in bar(missing, desc="training"):
+        for i, cfg in enumerate(bar(missing, desc="training")):
             train_or_load(cfg, delta=prof.delta, progress=progress, cache=cache)
-        return {c.key() for c in missing}
+            status.report("models", done=i + 1, total=len(missing), start=start)
+    return {c.key() for c in missing}
     missing.sort(key=lambda c: -_relative_cost(c))  # longest first: no long training left running alone at the end
     threads = max(1, torch.get_num_threads() // jobs)
     done = map_processes(_train_in_worker, [(c, prof.delta, str(cache.root)) for c in missing], jobs, threads)
-    for (cfg, _, _), messages in bar(done, desc=f"training ({jobs} side by side)", total=len(missing)):
+    for i, ((cfg, _, _), messages) in enumerate(bar(done, desc=f"training ({jobs} side by side)",
+                                                    total=len(missing))):
+        status.report("models", done=i + 1, total=len(missing), start=start)
         for msg in messages:
             warnings.warn(f"{cfg.label()} ({cfg.arch}): {msg}", stacklevel=2)
     return {c.key() for c in missing}

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from dprob_utils.config import status
 from dprob_utils.config.paths import atomic_write_bytes, cache_dir
 
 T = TypeVar("T")
@@ -155,6 +156,7 @@ def stored_at(path: Path, compute: Callable[[], T]) -> T:
             return _decode(_load_tensors(path))
         except ValueError:
             pass
+    status.report("experiment", name=path.parent.name)
     out = compute()
     atomic_write_bytes(path, _tensor_bytes(_encode(out)))
     return out

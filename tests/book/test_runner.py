@@ -82,3 +82,24 @@ def test_a_first_build_starts_the_longest_cold_chapter_first(tmp_path, monkeypat
     monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
     longest = _longest_timings("quick")
     assert max(longest, key=longest.get) == "09_p2_cw_boundary"
+
+
+@pytest.mark.slow
+def test_progress_lines_in_the_terminal_kernel_messages_in_the_chapter_log(tmp_path, capfd, monkeypatch):
+    import dprob_utils.book.runner as runner
+
+    src, out, logs = tmp_path / "src", tmp_path / "out", tmp_path / "logs"
+    src.mkdir()
+    code = ("import time\nfrom dprob_utils.config import status\nprint('cell output here')\n"
+            "status.report('models', done=1, total=4, start=time.time() - 10)\n"
+            "status.report('experiment', name='p1_pgd')\ntime.sleep(1.5)")
+    nb = _notebook(src / "02_chapter.ipynb", code)
+    monkeypatch.setattr(runner, "PROGRESS_INTERVAL_S", (0.2, 0.2))
+    run_notebooks([str(nb)], "smoke", out_dir=out, progress=True, jobs=1, log_dir=logs)
+    err = capfd.readouterr().err
+    assert "without encryption" not in err
+    assert f"logs in {logs}" in err
+    assert "02_chapter" in err and "models 1/4 (~" in err
+    assert "[1/1] 02_chapter (profile smoke) done" in err
+    log = (logs / "02_chapter.log").read_text()
+    assert "cell output here" in log
