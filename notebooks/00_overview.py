@@ -81,7 +81,7 @@ if pgd2:
     axes[1].legend(fontsize=7)
 else:
     axes[1].text(0.5, 0.5, "chapter 08 not run for this profile", ha="center")
-plt.show()
+plots.show(profile, "headline")
 
 # %% [markdown]
 # ## How long each chapter took

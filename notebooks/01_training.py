@@ -114,7 +114,7 @@ display(pd.DataFrame(tables.p1_accuracy_rows(res, baseline)).set_index("label")
 
 # %%
 training_plots.accuracy_bars(res["models"])
-plt.show()
+plots.show(profile, "training_accuracy")
 
 # %% [markdown]
 # ## How loose is paper 1's equation (1)?
@@ -136,7 +136,7 @@ ax.set_xlabel("ε from paper 1 eq. (1)")
 ax.set_ylabel("ε from the accountant")
 ax.set_title(f"ε at δ = {prof.delta:g}")
 ax.legend()
-plt.show()
+plots.show(profile, "training_epsilon")
 eq1_1e6 = res["eq1_sigma1.3_delta1e-6"]
 display(Markdown(f"Eq. (1) for σ = 1.3 and δ = 10⁻⁶ gives ε = {eq1_1e6:.2f} (paper 1: \"ε < 5\")."))
 

@@ -79,7 +79,7 @@ ax[1].set_xlabel("ε")
 ax[1].set_ylabel("SGD − DP-SGD accuracy (points)")
 ax[1].set_title("accuracy gap")
 ax[1].legend()
-plt.show()
+plots.show(profile, "p1_fig2")
 summary = pd.DataFrame([
     {"quantity": "clean gap (points)", "paper 1": ref["fgsm_clean_gap"]["difference"], "ours": f2["clean_gap"]},
     {"quantity": "gap at ε = 0.12 (points)" + (" (interpolated)" if f2["gap_at_0.12_interpolated"] else ""),
@@ -100,7 +100,7 @@ fig, axes = plt.subplots(1, 3, figsize=(15, 4))
 p1plots.fgsm_panel(axes[0], res, res["panels"]["fig3a"], "sigma", "Fig. 3a: σ varied (C = 1)")
 p1plots.fgsm_panel(axes[1], res, res["panels"]["fig3b"], "clip", "Fig. 3b: C varied, noise σC")
 p1plots.fgsm_panel(axes[2], res, res["panels"]["fig3c"], "clip", "Fig. 3c: C varied, noise σ (fixed)")
-plt.show()
+plots.show(profile, "p1_fig3")
 for panel in ("fig3a", "fig3b", "fig3c"):
     t = pd.DataFrame(res[panel]["rows"]).drop(columns="key").set_index(res[panel]["varied"])
     display(Markdown(f"**{panel}**: gaps to SGD in points (mean over ε > 0), accuracy in %"))
@@ -114,7 +114,7 @@ for panel in ("fig3a", "fig3b", "fig3c"):
 # %%
 fig, ax = plt.subplots(figsize=(6, 4))
 p1plots.fgsm_panel(ax, res, res["panels"]["fig7"], "clip", "Fig. 7: large C (σ = 1.3, noise σC)")
-plt.show()
+plots.show(profile, "p1_fig7")
 display(pd.DataFrame(res["fig7"]["rows"]).drop(columns="key").set_index("clip").round(2))
 
 # %% [markdown]

@@ -89,7 +89,7 @@ eps_list, alphas = list(a.pgd_eps), list(a.fig4_alphas)
 fig, axes = plt.subplots(len(eps_list), len(alphas), figsize=(4.2 * len(alphas), 3.2 * len(eps_list)), squeeze=False)
 for i, e in enumerate(eps_list):
     p1plots.pgd_iterations(axes[i], res, e)
-plt.show()
+plots.show(profile, "p1_fig4")
 t4 = pd.DataFrame([{"ε": r["eps"], "α": r["alpha"],
                     "SGD mean iters": r["sgd"]["mean_iterations"], "DP-SGD mean iters": r["dpsgd"]["mean_iterations"],
                     "SGD never fooled": r["sgd"]["never_fooled"], "DP-SGD never fooled": r["dpsgd"]["never_fooled"],

@@ -70,7 +70,7 @@ p1plots.distance_hist(axes[0], dist, "linf")
 axes[0].set_title("Fig. 5a: L∞ (eq. (6))")
 p1plots.distance_hist(axes[1], dist, "l2")
 axes[1].set_title("Fig. 5b: L2 (eq. (5))")
-plt.show()
+plots.show(profile, "p1_fig5ab")
 t = pd.DataFrame([
     {"quantity": "mean L∞ distance", "SGD (ours)": dist["mean_linf"]["sgd"], "DP-SGD (ours)": dist["mean_linf"]["dpsgd"],
      "drop (ours)": dist["mean_linf"]["relative_drop"], "SGD (paper)": ref["mean_linf_distance"]["sgd"],
@@ -94,7 +94,7 @@ display(Markdown(f"Samples: SGD {dist['models']['sgd']['samples']:,}, DP-SGD {di
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
 p1plots.deepfool_scatter(axes[0], dist, "linf")
 p1plots.deepfool_scatter(axes[1], dist, "l2")
-plt.show()
+plots.show(profile, "p1_fig5ab_deepfool")
 display(pd.DataFrame([{"model": n, "norm": norm, **{k: v for k, v in dist["models"][n]["deepfool"][norm].items()
                                                     if not k.startswith("_")}}
                       for n in ("sgd", "dpsgd") for norm in ("linf", "l2")]).set_index(["model", "norm"]).round(3))
@@ -113,7 +113,7 @@ curv = P.run_curvature(profile)
 fig, ax = plt.subplots(figsize=(6, 4))
 p1plots.curvature_profile(ax, curv)
 ax.set_title(f"Fig. 5c: top {curv['k']} eigenvalues, mean over {curv['samples']} images")
-plt.show()
+plots.show(profile, "p1_fig5c")
 display(pd.DataFrame([{"model": curv["models"][n]["label"], "largest (mean |λ₁|)": curv["models"][n]["mean_profile"][0],
                        "median |λ₁|": curv["models"][n]["median_largest"], "seconds": curv["models"][n]["seconds"],
                        "exact vs Jᵀ(diag p − ppᵀ)J (rel. diff.)": curv["models"][n]["exact_vs_gauss_newton_rel_diff"]}

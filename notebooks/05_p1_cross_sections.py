@@ -53,7 +53,7 @@ for i, row in enumerate(res["samples"]):
         title = (f"{'SGD' if name == 'sgd' else 'DP-SGD'}: test image {row['test_index']} (class {row['label']}), "
                  f"{r['fraction_correct']:.0f}% correct")
         p1plots.cross_section(axes[i, j], r["_section"], title)
-plt.show()
+plots.show(profile, "p1_fig1")
 
 # %%
 table = pd.DataFrame([{"test image": row["test_index"], "class": row["label"],

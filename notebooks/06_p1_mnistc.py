@@ -20,7 +20,6 @@ mnistc_dir = None  # the released MNIST-C directory (with <name>/test_images.npy
 # %%
 import time
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -85,7 +84,7 @@ generation_seconds = time.perf_counter() - t0
 i = prof.mnistc.gallery_index
 fig = mplots.gallery({n: corrupted[n][i].numpy() for n in C.NAMES}, {n: C.SPECS[n].label for n in C.NAMES},
                      title=f"test image {int(ds.indices[i])} (label {int(ds.y[i])}) under the 31 corruptions")
-plt.show()
+plots.show(profile, "p1_mnistc_gallery")
 display(Markdown(
     f"{len(ds)} test images × {len(C.NAMES)} versions generated or loaded in {generation_seconds:.1f} s "
     f"(test set: {ds.source}). Pessimal-noise matrix: {pessimal_info['steps']} SGD steps against "
@@ -124,7 +123,7 @@ acc = run["accuracy"]
 fig = mplots.accuracy_bars(labels=labels, names=names, sgd=[acc[n]["sgd"] for n in names],
                            dp=[acc[n][dp_key] for n in names], dp_label=models[dp_key]["label"],
                            ref_sgd=[ref[n]["sgd"] for n in names], ref_dp=[ref[n]["dp_s1.3_c1"] for n in names])
-plt.show()
+plots.show(profile, "p1_table2")
 
 # %% [markdown]
 # The gap between SGD and DP-SGD per corruption, ours against the paper's. Points above the dashed line are
@@ -133,12 +132,12 @@ plt.show()
 # %%
 fig = mplots.gap_scatter(labels, [ours["difference"][n] for n in names], [ref[n]["difference"] for n in names],
                          ours["baseline_gap"], ref["identity"]["difference"])
-plt.show()
+plots.show(profile, "p1_table2_gap")
 
 # %%
 dp_keys = [k for k in models if k != "sgd"]
 fig = mplots.setting_lines(names, labels, {models[k]["label"]: [acc[n][k] for n in names] for k in dp_keys})
-plt.show()
+plots.show(profile, "p1_table2_settings")
 
 # %% [markdown]
 # The table: our accuracy (%) beside the paper's for every model, and the SGD − DP-SGD (σ = 1.3, C = 1)

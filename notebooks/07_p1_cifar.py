@@ -93,7 +93,7 @@ display(Markdown(
     f"{summary['steps']:,} DP-SGD steps."))
 ax = cplots.training_curves(summary["history_sgd"], summary["history_dp"])
 ax.set_title("dense layers on frozen features")
-plt.show()
+plots.show(profile, "p1_cifar_accuracy")
 
 # %% [markdown]
 # ## Distance to the closest decision boundary (Figs. 6a, 6b)
@@ -117,7 +117,7 @@ cplots.distance_histogram(dist["linf"], "linf", axes[0])
 axes[0].set_title("Fig. 6a: L∞ (eq. (6))")
 cplots.distance_histogram(dist["l2"], "l2", axes[1])
 axes[1].set_title("Fig. 6b: L2 (eq. (5))")
-plt.show()
+plots.show(profile, "p1_fig6ab")
 display(pd.DataFrame(tables.p1_cifar_distance_rows(res, ref)).set_index("quantity").round(4))
 display(Markdown(f"Images: {dist['samples']:,} test images; correctly classified by SGD "
                  f"{dist['linf']['sgd']['n']:,}, by DP-SGD {dist['linf']['dpsgd']['n']:,}, by both "
@@ -140,7 +140,7 @@ display(Markdown(f"Images: {dist['samples']:,} test images; correctly classified
 # %%
 ax = cplots.curvature_profile(curv)
 ax.set_title(f"Fig. 6c: top {curv['k']} eigenvalues, " + ax.get_title())
-plt.show()
+plots.show(profile, "p1_fig6c")
 c = res["curvature"]
 display(pd.DataFrame({"rank": range(1, curv["k"] + 1), "SGD (mean |λ|)": c["mean_profile"]["sgd"],
                       "DP-SGD (mean |λ|)": c["mean_profile"]["dpsgd"]}).set_index("rank"))
@@ -155,7 +155,7 @@ display(Markdown(f"Largest eigenvalue, DP-SGD / SGD: **{c['largest_ratio_dp_over
 # %%
 fig = cplots.figure6(dist, curv)
 fig.suptitle(f"Figure 6 reproduced (profile {profile}, pre-training source {models.data.source})")
-plt.show()
+plots.show(profile, "p1_fig6")
 
 
 # %% [markdown]

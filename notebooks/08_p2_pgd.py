@@ -23,11 +23,10 @@ profile = "quick"
 # %%
 import time
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import tables
+from dprob_utils.book import plots, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.reference import load_reference
@@ -90,7 +89,7 @@ eps_grid = next(iter(models.values()))["eps"]
 for arch, title in (("p2_custom", "(a) custom architecture"), ("p2_lenet", "(b) LeNet architecture")):
     p2plot.curve_panels(eps_grid, tables.p2_curve_panels(models, arch, lambda m: m["success_vs_eps"]),
                         xlabel="ε (L∞)", suptitle=f"Fig. 1{title[1:3]} PGD∞, {S.pgd_steps} iterations: {title[4:]}")
-    plt.show()
+    plots.show(profile, f"p2_fig1{title[1]}")
 
 # %% [markdown]
 # ## Fig. 2: success rate against the number of iterations (ε = 0.3)
@@ -101,7 +100,7 @@ for arch, title in (("p2_custom", "(a) custom architecture"), ("p2_lenet", "(b) 
                                                                       lambda m: m["success_vs_iterations"]),
                         xlabel="iterations", logx=True,
                         suptitle=f"Fig. 2{title[1:3]} PGD∞ at ε = {S.pgd_iter_eps}: {title[4:]}")
-    plt.show()
+    plots.show(profile, f"p2_fig2{title[1]}")
 
 # %% [markdown]
 # ## The numbers

@@ -24,10 +24,9 @@ profile = "quick"
 # %%
 import time
 
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from dprob_utils.book import tables
+from dprob_utils.book import plots, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -76,7 +75,7 @@ pd.DataFrame(tables.p2_cw_table(res)).pivot_table(index="model", columns="arch",
 for arch, title in (("p2_custom", "custom architecture"), ("p2_lenet", "LeNet architecture")):
     p2plot.curve_panels(p2.CW_CURVE_GRID, tables.p2_curve_panels(models, arch, lambda m: m["cw_curve"]["success"]),
                         xlabel="ε (L2)", suptitle=f"CW₂ success against ε: {title}")
-    plt.show()
+    plots.show(profile, f"p2_cw_{arch[3:]}")
 
 # %% [markdown]
 # ## Table III: Boundary attack L2 at ε = 1 and ε = 2
@@ -93,7 +92,7 @@ pd.DataFrame(tables.p2_boundary_table(models, S.boundary_eps))
 for arch, title in (("p2_custom", "custom architecture"), ("p2_lenet", "LeNet architecture")):
     p2plot.curve_panels(p2.BA_CURVE_GRID, tables.p2_curve_panels(models, arch, lambda m: m["ba_curve"]["success"]),
                         xlabel="ε (L2)", suptitle=f"BA₂ success against ε: {title}")
-    plt.show()
+    plots.show(profile, f"p2_table3_ba_{arch[3:]}")
 
 # %% [markdown]
 # ## Fig. 3: adversarial examples
@@ -106,7 +105,7 @@ for arch, title in (("p2_custom", "custom architecture"), ("p2_lenet", "LeNet ar
 # %%
 images, captions, title = p2.fig3_examples(prof)
 p2plot.gallery(images, captions, title=title)
-plt.show()
+plots.show(profile, "p2_fig3")
 
 
 # %% [markdown]

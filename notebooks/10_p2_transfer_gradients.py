@@ -26,7 +26,7 @@ import time
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from dprob_utils.book import tables
+from dprob_utils.book import plots, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -61,7 +61,7 @@ for arch, mats in res["transfer"].items():
     p2plot.transfer_heatmap(axes[0], cw_m["rate"], cw_m["rows"], cw_m["cols"], "(a) CW₂")
     p2plot.transfer_heatmap(axes[1], pgd_m["rate"], pgd_m["rows"], pgd_m["cols"], f"(b) PGD∞, ε = {S.transfer_eps}")
     fig.suptitle(f"Fig. 4: transferability between {arch} models (success %, rows: crafted on)")
-    plt.show()
+    plots.show(profile, f"p2_fig4_{arch[3:]}")
 print(f"transfer and gradients: {time.perf_counter() - t_start:.0f} s")
 
 
@@ -92,7 +92,7 @@ for arch in ("p2_custom", "p2_lenet"):
     p2plot.gradient_histograms(p2.dense_gradients_by_label(prof, ms),
                                title=f"Fig. 5: ∂L/∂W of the first dense layer, {arch} "
                                f"(L = summed cross-entropy over {res['gradient']['batch']} test images)")
-    plt.show()
+    plots.show(profile, f"p2_fig5_{arch[3:]}")
 pd.DataFrame(tables.p2_gradient_rows(res)).round(4)
 
 # %% [markdown]
@@ -108,7 +108,7 @@ zero = {arch: tables.by_label(res["zero_gradient_pct"], models, arch) for arch i
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 for ax, (arch, z) in zip(axes, zero.items()):
     p2plot.zero_gradient_bars(ax, z, title=f"Fig. 6: zero gradients, {arch}")
-plt.show()
+plots.show(profile, "p2_fig6")
 pd.concat({arch: pd.DataFrame(z).T for arch, z in zero.items()}).round(1)
 
 # %% [markdown]

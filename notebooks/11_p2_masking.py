@@ -23,7 +23,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from dprob_utils.analysis.masking import STATEMENTS
-from dprob_utils.book import tables
+from dprob_utils.book import plots, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -88,7 +88,7 @@ p2plot.success_curves(axes[2], next(iter(ba.values()))["ba_curve"]["eps"],
                       {label[k]: t["ba_curve"]["success"] for k, t in ba.items()},
                       xlabel="ε (L2)", title="BA₂ (decision-based)")
 fig.suptitle("Fig. 7: masked models and baselines")
-plt.show()
+plots.show(profile, "p2_fig7")
 
 # %% [markdown]
 # ## Fig. 8: CW₂ transfer between baselines and masked models
@@ -97,7 +97,7 @@ plt.show()
 mat8 = res["fig8_cw_transfer"]
 fig, ax = plt.subplots(figsize=(5.5, 4.6))
 p2plot.transfer_heatmap(ax, mat8["rate"], mat8["rows"], mat8["cols"], "Fig. 8: CW₂ transfer (success %)")
-plt.show()
+plots.show(profile, "p2_fig8")
 
 # %% [markdown]
 # ## Figs. 9 and 10: zero gradients and gradient values of the masked models
@@ -109,10 +109,10 @@ plt.show()
 zero = {label[k]: z for k, z in res["fig9_zero_gradient_pct"].items()}
 fig, ax = plt.subplots(figsize=(8, 3.6))
 p2plot.zero_gradient_bars(ax, zero, title="Fig. 9: zero gradients per layer")
-plt.show()
+plots.show(profile, "p2_fig9")
 p2plot.gradient_histograms(p2.dense_gradients_by_label(prof, p2.masking_table_models(prof), lambda m: label[m.key]),
                            title="Fig. 10: ∂L/∂W at the first dense layer")
-plt.show()
+plots.show(profile, "p2_fig10")
 display(pd.DataFrame(zero).T.round(1))
 
 # %% [markdown]

@@ -58,7 +58,7 @@ for ax, res in zip(axes.flat, results):
     plot_explore(res, ax=ax)
 for ax in list(axes.flat)[len(results):]:
     ax.set_visible(False)
-plt.show()
+plots.show(profile, "explorer_settings")
 
 # %% [markdown]
 # ## Browse every cached model

@@ -20,11 +20,10 @@
 profile = "quick"
 
 # %%
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import scorecard
+from dprob_utils.book import plots, scorecard
 from dprob_utils.book.plots import scorecard as score_plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
@@ -67,7 +66,7 @@ claims = {c["id"]: c for c in scorecard.load_claims()}
 for paper in (1, 2):
     fig = score_plots.forest([r for r in res["claims"] if r["paper"] == paper], claims, title=f"Paper {paper}")
     if fig is not None:
-        plt.show()
+        plots.show(profile, f"scorecard_paper{paper}")
 
 # %%
 save_json(profile, "99_scorecard", res)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import matplotlib
 
 SGD_COLOR = "#1f77b4"
@@ -14,3 +17,31 @@ def setup() -> None:
         "figure.dpi": 110, "savefig.dpi": 110, "font.size": 10, "axes.grid": True, "grid.alpha": 0.3,
         "axes.spines.top": False, "axes.spines.right": False, "figure.autolayout": True,
     })
+
+
+FIGURE_FORMATS = ("svg", "png")
+
+
+def save(fig, profile: str, name: str) -> list[Path]:
+    """Write ``fig`` as ``results/<profile>/figures/<name>.svg`` and ``.png`` (200 dpi), named after the paper's
+    figure or table it shows (``p1_fig3``, ``p2_table3``), so that a reader can put it in a paper."""
+    from dprob_utils.config.paths import results_dir
+
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
+        raise ValueError(f"figure name must be letters, digits, '_', '.', '-': {name!r}")
+    out = results_dir(profile) / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [out / f"{name}.{ext}" for ext in FIGURE_FORMATS]
+    for path in paths:
+        fig.savefig(path, dpi=200 if path.suffix == ".png" else None, bbox_inches="tight")
+    return paths
+
+
+def show(profile: str, name: str, fig=None) -> None:
+    """:func:`save` the current figure (or ``fig``), then show it in the notebook and close it."""
+    import matplotlib.pyplot as plt
+
+    fig = fig or plt.gcf()
+    save(fig, profile, name)
+    plt.show()
+    plt.close(fig)
