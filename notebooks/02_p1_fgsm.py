@@ -22,9 +22,9 @@ profile = "quick"
 # %%
 import matplotlib.pyplot as plt
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import interactive, plots, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
@@ -116,6 +116,17 @@ fig, ax = plt.subplots(figsize=(6, 4))
 p1plots.fgsm_panel(ax, res, res["panels"]["fig7"], "clip", "Fig. 7: large C (σ = 1.3, noise σC)")
 plots.show(profile, "p1_fig7")
 display(pd.DataFrame(res["fig7"]["rows"]).drop(columns="key").set_index("clip").round(2))
+
+# %% [markdown]
+# ## Every FGSM curve, one setting at a time
+#
+# Choose the mode, σ and C among the models this profile trained for Figs. 2, 3 and 7: the chart redraws that
+# model's accuracy under FGSM beside SGD's, and the line above it gives its clean accuracy and privacy ε. (It
+# works in the static page, offline; to train a setting of your own, run `dprob explore`.)
+
+# %%
+display(HTML(interactive.setting_view(interactive.p1_fgsm_curves(res), view_id="p1-fgsm-view",
+                                      title="Accuracy under FGSM", x_title="ε (L∞)", y_title="test accuracy (%)")))
 
 # %% [markdown]
 # ## What we find

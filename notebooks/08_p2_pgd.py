@@ -24,9 +24,9 @@ profile = "quick"
 import time
 
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import interactive, plots, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.reference import load_reference
@@ -90,6 +90,15 @@ for arch, title in (("p2_custom", "(a) custom architecture"), ("p2_lenet", "(b) 
     p2plot.curve_panels(eps_grid, tables.p2_curve_panels(models, arch, lambda m: m["success_vs_eps"]),
                         xlabel="ε (L∞)", suptitle=f"Fig. 1{title[1:3]} PGD∞, {S.pgd_steps} iterations: {title[4:]}")
     plots.show(profile, f"p2_fig1{title[1]}")
+
+# %% [markdown]
+# Each PGD curve of Fig. 1 on its own: choose the architecture, σ and C (the chart redraws the model's success
+# rate beside its architecture's SGD model; it works offline, in the static page).
+
+# %%
+display(HTML(interactive.setting_view(interactive.p2_pgd_curves(res), view_id="p2-pgd-view",
+                                      title=f"PGD∞ success, {S.pgd_steps} iterations", x_title="ε (L∞)",
+                                      y_title="success rate (%)")))
 
 # %% [markdown]
 # ## Fig. 2: success rate against the number of iterations (ε = 0.3)

@@ -9,4 +9,4 @@ python -m pip install -q --no-deps "torchattacks==3.5.1"
 # imagecorruptions ships ImageNet-C's frost photographs, which MNIST-C's frost corruption reads; dprob reads only
 # those image files (it never imports the package), so its OpenCV dependency is not needed.
 python -m pip install -q --no-deps "imagecorruptions==1.1.2"
-python -m pip install -q -e ".[dev]"
+python -m pip install -q -e ".[dev,interactive]"

@@ -45,7 +45,8 @@ def book_root(tmp_path_factory) -> Path:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(src / name, root / name)
     shutil.copytree(src / "book", root / "book", ignore=shutil.ignore_patterns("chapters", "_build"))
-    run_notebooks(None, "smoke", out_dir=root / "book" / "chapters", progress=False)
+    run_notebooks(None, "smoke", out_dir=root / "book" / "chapters", progress=False,
+                  log_dir=root / "_build" / "logs")
     return root
 
 

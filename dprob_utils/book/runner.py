@@ -121,7 +121,7 @@ def _execute(path: Path, out_dir: Path, profile: str, log_dir: Path) -> float:
                              f"(log: {log})") from exc
         finally:
             status.report("chapter", name=path.stem, state="done")
-    hide_default_parameters(out_dir / path.name)
+    tag_cells(out_dir / path.name)
     return time.perf_counter() - start
 
 
@@ -207,8 +207,10 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     log_dir.mkdir(parents=True, exist_ok=True)
     for p in paths:
         (log_dir / f"{p.stem}.status.jsonl").unlink(missing_ok=True)
-    # The executed notebooks are rendered into static HTML, where progress widgets would only show as noise.
+    # The executed notebooks are rendered into static HTML, where progress bars would only show as noise and
+    # widgets would be dead (no kernel): chapters leave both out (dprob_utils.book.explorer.live)
     os.environ["DPROB_PROGRESS"] = "0"
+    os.environ["DPROB_STATIC"] = "1"
     seconds: dict[str, float] = {}
     monitor = _Monitor(log_dir, [p.stem for p in paths], _read_timings(profile),
                        interval=PROGRESS_INTERVAL_S[0 if sys.stderr.isatty() else 1])
@@ -264,16 +266,20 @@ def _environ(**values: str) -> Iterator[None]:
                 os.environ[k] = v
 
 
-def hide_default_parameters(path: Path) -> None:
-    """Tag the notebook's default ``parameters`` cell ``remove-cell``: the rendered page then shows only the
-    cell papermill injected, with the profile actually used, instead of two ``profile = ...`` cells."""
+def tag_cells(path: Path) -> None:
+    """Tag the executed notebook's cells for the rendered page: the default ``parameters`` cell
+    ``remove-cell`` (the page then shows only the cell papermill injected, with the profile actually used) and
+    every other code cell ``hide-input`` (its code behind a "show" toggle, its outputs shown)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         tags = cell.metadata.setdefault("tags", [])
-        if "parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
+        tag = "remove-cell" if "parameters" in tags else "hide-input"
+        if tag not in tags:
+            tags.append(tag)
     nbformat.write(nb, path)
 
 

@@ -1,4 +1,4 @@
-"""The ``dprob`` command: train, epsilon, run, book.
+"""The ``dprob`` command: train, epsilon, run, book, explore, explain, bench.
 
 Bad input (unknown profile or architecture, sigma < 0, C <= 0, epochs <= 0, a missing notebook, missing data)
 prints one clear line on stderr and exits with status 2; it never shows a traceback.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -105,6 +106,57 @@ def cmd_book(args: argparse.Namespace) -> int:
     return 0
 
 
+def free_port(start: int = 8866, tries: int = 100) -> int:
+    """The first port from ``start`` on that nothing listens on at 127.0.0.1."""
+    import socket
+
+    for port in range(start, start + tries):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise ConfigError(f"no free port in {start}-{start + tries - 1}; pass --port")
+
+
+def explore_command(profile: str, port: int) -> list[str]:
+    """The Voilà command that serves the explorer app (``dprob_utils/book/app/explore.ipynb``) on localhost."""
+    from importlib.resources import files
+
+    app = files("dprob_utils.book") / "app" / "explore.ipynb"
+    return [sys.executable, "-m", "voila", str(app), f"--port={port}", "--no-browser", "--Voila.ip=127.0.0.1",
+            "--show_tracebacks=False", "--template=dprob",
+            '--VoilaConfiguration.extension_denylist=["jupyterlab-jupytext", "jupyterlab-plotly"]']
+
+
+def explore_environment(profile: str) -> dict[str, str]:
+    """The app's environment: its profile, no terminal progress bars, and the ``dprob`` Voilà template (local
+    style sheets only) on Jupyter's search path."""
+    from importlib.resources import files
+
+    share = str(files("dprob_utils.book") / "app" / "jupyter")
+    path = os.pathsep.join(p for p in (share, os.environ.get("JUPYTER_PATH", "")) if p)
+    return dict(os.environ, DPROB_EXPLORE_PROFILE=profile, DPROB_PROGRESS="0", JUPYTER_PATH=path)
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    import importlib.util
+    import subprocess
+
+    from dprob_utils.config.profiles import get_profile
+
+    get_profile(args.profile)
+    if importlib.util.find_spec("voila") is None:
+        raise ConfigError("the explorer app needs Voilà: pip install -e '.[interactive]' (scripts/setup.sh does)")
+    if args.port is not None and not 0 < args.port < 65536:
+        raise ConfigError(f"--port must be in 1-65535, got {args.port}")
+    port = args.port or free_port()
+    print(f"dprob explore: the explorer (profile {args.profile}) at http://127.0.0.1:{port}/ (Ctrl-C stops it)",
+          flush=True)
+    return subprocess.call(explore_command(args.profile, port), env=explore_environment(args.profile))
+
+
 def _cached_models() -> int:
     from dprob_utils.store.model_cache import ModelCache
 
@@ -184,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
     b.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
     b.set_defaults(func=cmd_book)
+    ex = sub.add_parser("explore", help="serve the σ/C explorer app (Voilà) on localhost and print its address")
+    ex.add_argument("--profile", default="quick", help="smoke, quick or paper (default quick)")
+    ex.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: the first free from 8866)")
+    ex.set_defaults(func=cmd_explore)
     x = sub.add_parser("explain", help="which per-example gradient path DP-SGD takes for each layer of a model")
     x.add_argument("arch", help="p1_mnist_cnn, p2_lenet, p2_custom or p1_cifar_net")
     x.add_argument("--batch-size", type=int, default=256)

@@ -15,18 +15,34 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 STATUS_ENV = "DPROB_STATUS_FILE"
+_listeners: list[Callable[[dict], None]] = []
+
+
+@contextmanager
+def listening(fn: Callable[[dict], None]) -> Iterator[None]:
+    """Also pass every event reported in this process to ``fn`` while inside (the explorer's progress bar)."""
+    _listeners.append(fn)
+    try:
+        yield
+    finally:
+        _listeners.remove(fn)
 
 
 def report(kind: str, **fields) -> None:
-    """Append one event to ``$DPROB_STATUS_FILE`` (no-op when unset). One short line per ``write``: appends of
-    that size from several processes do not interleave on a local file system."""
+    """Hand one event to the :func:`listening` callbacks and append it to ``$DPROB_STATUS_FILE`` (when set). One
+    short line per ``write``: appends of that size from several processes do not interleave on a local disk."""
+    event = {"t": time.time(), "pid": os.getpid(), "kind": kind, **fields}
+    for fn in list(_listeners):
+        fn(event)
     path = os.environ.get(STATUS_ENV)
     if not path:
         return
-    line = json.dumps({"t": time.time(), "pid": os.getpid(), "kind": kind, **fields}, default=str)
+    line = json.dumps(event, default=str)
     try:
         with open(path, "a", encoding="utf-8") as f:
             f.write(line + "\n")

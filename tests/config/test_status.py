@@ -51,3 +51,12 @@ def test_summary_shows_the_experiment_when_nothing_trains():
 
 def test_clock():
     assert [status.clock(s) for s in (5, 185, 3720)] == ["5s", "3m05s", "1h02m"]
+
+
+def test_listeners_see_events_only_while_listening(monkeypatch):
+    monkeypatch.delenv(status.STATUS_ENV, raising=False)
+    seen = []
+    with status.listening(seen.append):
+        status.report("train", epoch=1)
+    status.report("train", epoch=2)
+    assert [e["epoch"] for e in seen] == [1]
