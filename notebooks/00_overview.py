@@ -37,14 +37,12 @@ display(Markdown(f"**The numbers in this book were produced with profile `{profi
 # %% [markdown]
 # ## What we find
 #
-# Verdicts of the scorecard (each decided by the explicit rule written next to the claim on the scorecard page):
+# In words, from the scorecard's verdicts (each decided from a 95% interval where the claim has one):
 
 # %%
 verdicts = scorecard.evaluate(profile)
 counts = scorecard.summary(verdicts)
-display(Markdown(scorecard.summary_line(counts) + "."))
-by_paper = pd.DataFrame([v.to_dict() for v in verdicts]).groupby(["paper", "verdict"]).size().unstack(fill_value=0)
-display(by_paper)
+display(Markdown(scorecard.summary_line(counts) + ".\n\n" + scorecard.in_words(verdicts)))
 
 # %% [markdown]
 # ## Headline figure
@@ -124,3 +122,10 @@ else:
 # experiments), `smoke` (seconds, for tests). Trained models are cached, so a second build only re-runs the
 # attacks. Every chapter also writes its numbers as JSON under `results/<profile>/`; the papers' numbers are in
 # `dprob_utils/reference/`.
+
+# %% [markdown]
+# ## Verdicts by paper
+
+# %%
+by_paper = pd.DataFrame([v.to_dict() for v in verdicts]).groupby(["paper", "verdict"]).size().unstack(fill_value=0)
+display(by_paper)

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import training as training_plots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
@@ -149,3 +149,11 @@ display(Markdown(f"Eq. (1) for σ = 1.3 and δ = 10⁻⁶ gives ε = {eq1_1e6:.2
 path = save_json(profile, "01_training", res)
 print(path)
 
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "01_training")))

@@ -24,7 +24,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from dprob_utils.book import interactive, plots, tables
+from dprob_utils.book import interactive, plots, scorecard, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
@@ -129,7 +129,7 @@ display(HTML(interactive.setting_view(interactive.p1_fgsm_curves(res), view_id="
                                       title="Accuracy under FGSM", x_title="ε (L∞)", y_title="test accuracy (%)")))
 
 # %% [markdown]
-# ## What we find
+# ## Our numbers against the paper's
 #
 # The cell below states our numbers against the paper's claims; the replication scorecard reads them from
 # `results/<profile>/02_p1_fgsm.json`.
@@ -159,3 +159,12 @@ display(Markdown("\n".join(lines)))
 
 # %%
 pd.DataFrame(tables.interval_rows(res["intervals"])).set_index("quantity").round(4)
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "02_p1_fgsm")))

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
@@ -97,7 +97,7 @@ t4 = pd.DataFrame([{"ε": r["eps"], "α": r["alpha"],
 display(t4.round(2))
 
 # %% [markdown]
-# ## What we find
+# ## Our numbers against the paper's
 
 # %%
 clean_gap = res["clean"]["gap"]
@@ -118,3 +118,12 @@ display(Markdown("\n".join([
 
 # %%
 pd.DataFrame(tables.interval_rows(res["intervals"])).set_index("quantity").round(4)
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "03_p1_pgd")))

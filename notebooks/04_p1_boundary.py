@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
@@ -124,7 +124,7 @@ save_json(profile, "04_p1_boundary", {"profile": profile, "distances": P.public(
                                       "seconds": dist["seconds"] + curv["seconds"]})
 
 # %% [markdown]
-# ## What we find
+# ## Our numbers against the paper's
 
 # %%
 ratio = curv["largest_ratio_dp_over_sgd"]
@@ -147,3 +147,12 @@ display(Markdown("\n".join([
 
 # %%
 pd.DataFrame(tables.interval_rows({"distances": dist["intervals"], "curvature": curv["intervals"]})).set_index("quantity").round(4)
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "04_p1_boundary")))

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
@@ -89,3 +89,12 @@ display(Markdown(f"SGD − DP-SGD mean distance to the boundary along the normal
                  + ("The whole interval is above 0: the boundary is closer for DP-SGD, as Fig. 1 shows."
                     if iv["low"] > 0 else "The interval reaches 0 or below: on this measure DP-SGD's boundary is "
                     "not shown to be closer.")))
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "05_p1_cross_sections")))

@@ -23,20 +23,31 @@ import time
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import mnistc as mplots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_csv, save_json
-from dprob_utils.config.profiles import get_profile
+from dprob_utils.config.profiles import PAPER, get_profile
 from dprob_utils.data import corruptions as C
 from dprob_utils.data.corruptions.pessimal import pessimal_matrix
+from dprob_utils.experiments import p1_mnist as P
 from dprob_utils.experiments import p1_mnistc as experiment
 
 plots.setup()
 prof = get_profile(profile)
 start = time.perf_counter()
 show_profile(profile)
+
+# %%
+m, pm = prof.mnistc, PAPER.mnistc
+display(pd.DataFrame(P.settings_rows(prof, P.common_settings(prof)[:3] + [
+    ("models (Table 2 columns)", "SGD; DP-SGD (σ, C) = (1.3, 1), and others",
+     ", ".join(f"({s:g}, {c:g})" for s, c in (prof.p1_grid.main, *prof.p1_grid.table2))),
+    ("test images per corruption", f"{pm.test_samples or 10000:,} (all)", f"{m.test_samples or 10000:,}"),
+    ("corruption seed", "MNIST-C's released files", m.corruption_seed),
+    ("pessimal noise: SGD steps against the reference CNN", f"{pm.pessimal_steps:,}", f"{m.pessimal_steps:,}"),
+])).set_index("setting"))
 
 # %% [markdown]
 # ## The corruptions
@@ -218,3 +229,12 @@ display(Markdown(f"Results written to `results/{profile}/06_p1_mnistc.json` and 
 
 # %%
 pd.DataFrame(tables.interval_rows(results["intervals"])).set_index("quantity").round(4)
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "06_p1_mnistc")))

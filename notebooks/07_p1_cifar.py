@@ -40,7 +40,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import cifar as cplots
 from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
@@ -173,7 +173,7 @@ save_json(profile, "07_p1_cifar", res)
 _ = save_csv(profile, "07_p1_cifar_distances", cifar.distance_rows(dist))
 
 # %% [markdown]
-# ## What we find
+# ## Our numbers against the paper's
 
 # %%
 dl, d2 = res["distances"]["mean_linf"], res["distances"]["mean_l2"]
@@ -192,3 +192,12 @@ display(Markdown("\n".join([
     "pre-training (not described), and, under the `quick` and `smoke` profiles, the sizes and epochs listed at the "
     "top of the chapter.",
 ])))
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "07_p1_cifar")))

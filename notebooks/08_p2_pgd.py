@@ -26,7 +26,7 @@ import time
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from dprob_utils.book import interactive, plots, tables
+from dprob_utils.book import interactive, plots, scorecard, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.reference import load_reference
@@ -167,3 +167,12 @@ pd.DataFrame(tables.interval_rows({"trend": res["trend_intervals"], "plateau": r
 # %%
 save_json(profile, "08_p2_pgd", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "08_p2_pgd")))

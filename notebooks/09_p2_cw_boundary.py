@@ -25,8 +25,9 @@ profile = "quick"
 import time
 
 import pandas as pd
+from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -143,3 +144,12 @@ pd.DataFrame(tables.interval_rows({"trend": res["trend_intervals"], "share below
 # %%
 save_json(profile, "09_p2_cw_boundary", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "09_p2_cw_boundary")))

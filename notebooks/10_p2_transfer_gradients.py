@@ -25,8 +25,9 @@ import time
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, tables
+from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
@@ -124,3 +125,12 @@ pd.DataFrame(tables.interval_rows(res["gradient_intervals"])).set_index("quantit
 # %%
 save_json(profile, "10_p2_transfer_gradients", res | {"seconds": time.perf_counter() - t_start})
 print(f"done in {time.perf_counter() - t_start:.0f} s")
+
+# %% [markdown]
+# ## What we find
+#
+# Each claim this chapter's results decide, with the paper's number and ours (with its 95% interval where the
+# claim has one) and the verdict; each links to its row of the scorecard.
+
+# %%
+display(Markdown(scorecard.findings_markdown(profile, "10_p2_transfer_gradients")))

@@ -42,7 +42,9 @@ for paper in (1, 2):
     display(Markdown(f"## Paper {paper}"))
     sub = table[table.paper == paper][["id", "where", "claim", "paper_value", "ours", "n_seeds", "n_points",
                                        "paper_inside", "rule", "verdict", "reason", "erratum"]]
-    display(sub.style.map(lambda v: colors.get(v, ""), subset=["verdict"]).hide(axis="index"))
+    # each id carries an anchor: the chapters' "What we find" lines link to their rows
+    display(sub.style.map(lambda v: colors.get(v, ""), subset=["verdict"]).hide(axis="index")
+            .format({"id": lambda v: f'<span id="{v}">{v}</span>'}))
 
 # %% [markdown]
 # ## The papers' own slips

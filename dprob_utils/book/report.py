@@ -1,4 +1,5 @@
-"""Text blocks that every chapter shows: the profile it ran with and how that differs from the papers."""
+"""Text blocks of the chapters: the profile a chapter ran with (:func:`show_profile`, a few lines linking to the
+settings page) and, on that page (chapter 98), every difference from the papers' settings."""
 
 from __future__ import annotations
 
@@ -29,8 +30,48 @@ def profile_markdown(profile: str) -> str:
     return "\n".join(lines)
 
 
+SETTINGS_PAGE = "98_settings"
+
+
+def profile_line(profile: str) -> str:
+    """Markdown, one paragraph: the profile, its description, the hardware, and a link to the settings page
+    (the full list of differences from the papers lives there, not in every chapter)."""
+    prof = get_profile(profile)
+    n = len(prof.differences())
+    where = (f"its {n} differences from the papers' settings are listed on [the settings page]({SETTINGS_PAGE}"
+             ".html); this chapter's own settings are in its table below" if n else "these are the papers' settings")
+    return f"**Profile `{prof.name}`**: {prof.description} *Hardware*: {hardware()}; {where}."
+
+
 def show_profile(profile: str) -> None:
-    """Display :func:`profile_markdown` in a notebook."""
+    """Display :func:`profile_line` in a notebook."""
     from IPython.display import Markdown, display
 
-    display(Markdown(profile_markdown(profile)))
+    display(Markdown(profile_line(profile)))
+
+
+def settings_frame(profile: str):
+    """Every setting of the profile beside the ``paper`` profile's: a DataFrame indexed by the dotted setting
+    name, columns ``paper`` and the profile's name, and ``differs``."""
+    from dataclasses import fields
+
+    import pandas as pd
+
+    from dprob_utils.config.profiles import PAPER
+
+    prof = get_profile(profile)
+    rows = []
+
+    def walk(a, b, prefix: str) -> None:
+        for f in fields(a):
+            if f.name in ("name", "description", "notes"):
+                continue
+            va, vb = getattr(a, f.name), getattr(b, f.name)
+            if hasattr(va, "__dataclass_fields__"):
+                walk(va, vb, f"{prefix}{f.name}.")
+            else:
+                rows.append({"setting": prefix + f.name, "paper": repr(va), prof.name: repr(vb),
+                             "differs": va != vb})
+
+    walk(PAPER, prof, "")
+    return pd.DataFrame(rows).set_index("setting")

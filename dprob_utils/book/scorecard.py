@@ -288,6 +288,71 @@ def evaluate(profile: str, claims: list[dict] | None = None) -> list[Verdict]:
     return [evaluate_claim(c, profile, cache) for c in (claims if claims is not None else load_claims())]
 
 
+def claim_chapter(claim: dict) -> str | None:
+    """The chapter whose results a claim reads (its first selector's results file), e.g. ``02_p1_fgsm``."""
+    for sel in (claim.get("values") or {}).values():
+        return str(sel).split(":", 1)[0]
+    return None
+
+
+def findings_markdown(profile: str, chapter: str, scorecard_page: str = "99_scorecard.html") -> str:
+    """Markdown for a chapter's "What we find": how many of its claims each verdict got, then one line per
+    claim (where, the finding, the paper's number, ours with its interval, the verdict), each linked to its
+    row on the scorecard page."""
+    claims = [c for c in load_claims() if claim_chapter(c) == chapter]
+    if not claims:
+        return "This chapter's results feed no claim of the scorecard."
+    verdicts = evaluate(profile, claims)
+    lines = [f"Of this chapter's {len(verdicts)} claims: {summary_line(summary(verdicts))}.", ""]
+    for v in verdicts:
+        lines.append(f"- [{v.id}]({scorecard_page}#{v.id}) ({v.where}): {v.claim}. Paper: {v.paper_value}; "
+                     f"ours: {v.ours} → **{v.verdict}**")
+    return "\n".join(lines)
+
+
+FAMILIES = {
+    "p1-eq1": "equation (1)'s privacy bound", "p1-clean": "clean accuracy (Table 2's first row)",
+    "p1-fgsm": "the FGSM gap (Fig. 2)", "p1-fig3a": "more noise, larger FGSM gap (Fig. 3a)",
+    "p1-fig3b": "larger C, larger FGSM gap (Fig. 3b)", "p1-fig3c": "fixed noise: smaller C less robust (Fig. 3c)",
+    "p1-fig7": "the large-C plateau (Fig. 7)", "p1-large": "large C masks gradients", "p1-table1": "PGD (Table 1)",
+    "p1-fig4": "PGD iterations to fool (Fig. 4)", "p1-distance": "distance to the boundary (Fig. 5)",
+    "p1-curvature": "curvature (Fig. 5c)", "p1-cross": "boundary cross-sections (Fig. 1)",
+    "p1-mnistc": "MNIST-C corruptions (Table 2)", "p1-cifar": "CIFAR-10 (Fig. 6)",
+    "p2-pgd": "PGD success (Figs. 1, 2)", "p2-table2": "CW₂ distances (Table II)",
+    "p2-cw": "CW₂ success", "p2-table3": "Boundary attack (Table III)", "p2-transfer": "transfer (Fig. 4)",
+    "p2-gradients": "gradient values (Fig. 5)", "p2-zero": "zero gradients (Fig. 6)",
+    "p2-table4": "masked models (Table IV)", "p2-table5": "the masking check (Table V)",
+    "p2-masking": "gradient masking", "p2-fig7": "masked models under attack (Fig. 7)",
+    "p2-fig8": "masked-model transfer (Fig. 8)", "p2-fig9": "masked zero gradients (Fig. 9)",
+    "p2-fig10": "masked gradient values (Fig. 10)",
+}
+
+
+def family(claim_id: str) -> str:
+    """The claim's family: its id's first two parts (``p1-fgsm-gap-012`` → ``p1-fgsm``)."""
+    return "-".join(claim_id.split("-")[:2])
+
+
+def in_words(verdicts: list[Verdict]) -> str:
+    """Markdown, per paper: which findings hold (every decided claim of the family reproduced), which do not
+    (more contradicted than reproduced), and which are mixed or too noisy to tell, each with its counts."""
+    out = []
+    for paper in sorted({v.paper for v in verdicts}):
+        groups: dict[str, list[Verdict]] = {}
+        for v in verdicts:
+            if v.paper == paper:
+                groups.setdefault(family(v.id), []).append(v)
+        holds, fails, open_ = [], [], []
+        for fam, vs in groups.items():
+            c = summary(vs)
+            ok, bad = c.get("reproduced", 0), c.get("contradicted", 0) + c.get("not reproduced", 0)
+            text = f"{FAMILIES.get(fam, fam)} ({ok} of {len(vs)} reproduced" + (f", {bad} not" if bad else "") + ")"
+            (holds if ok and not bad else fails if bad > ok else open_).append(text)
+        out.append(f"**Paper {paper}.** Holds: {'; '.join(holds) or 'none'}. Does not hold: "
+                   f"{'; '.join(fails) or 'none'}. Mixed or too noisy to tell: {'; '.join(open_) or 'none'}.")
+    return "\n\n".join(out)
+
+
 def summary(verdicts: list[Verdict]) -> dict[str, int]:
     """Counts of each verdict, plus the total."""
     out = {v: sum(1 for x in verdicts if x.verdict == v) for v in VERDICTS}

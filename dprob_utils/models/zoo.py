@@ -154,7 +154,7 @@ def train_missing(configs: list[TrainConfig], prof: Profile, jobs: int | None = 
         for i, cfg in enumerate(bar(missing, desc="training")):
             train_or_load(cfg, delta=prof.delta, progress=progress, cache=cache)
             status.report("models", done=i + 1, total=len(missing), start=start)
-    return {c.key() for c in missing}
+        return {c.key() for c in missing}
     missing.sort(key=lambda c: -_relative_cost(c))  # longest first: no long training left running alone at the end
     threads = max(1, torch.get_num_threads() // jobs)
     done = map_processes(_train_in_worker, [(c, prof.delta, str(cache.root)) for c in missing], jobs, threads)

@@ -1,20 +1,18 @@
 """The built book in a real browser (headless Chromium via Selenium): every page loads, every image loads,
-no executed cell shows an error or a traceback, and the scorecard page has all its rows.
+no executed cell shows an error or a traceback, the scorecard page has all its rows, and the interactive views
+work offline without a request leaving the machine.
 
 Runs when Chromium and ChromeDriver are installed (``.ci/run`` installs Debian's packages); skipped otherwise.
 """
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import CHROMEDRIVER, CHROMIUM, artefact, chromium, console_errors, requested_urls
 
 from dprob_utils.book.scorecard import load_claims
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 pytestmark = [
     pytest.mark.slow,
@@ -25,17 +23,7 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    driver.set_page_load_timeout(60)
+    driver = chromium()
     yield driver
     driver.quit()
 
@@ -83,3 +71,38 @@ def test_scorecard_page_has_every_claim(built_book, browser):
     text = browser.execute_script("return document.body.innerText")
     missing = [c["id"] for c in load_claims() if c["id"] not in text]
     assert not missing, f"claims missing from the scorecard page: {missing[:5]}"
+
+
+# jupyter-book's own pages: its thebe script is declared twice and its theme switcher logs a reset
+BOOK_CONSOLE_NOISE = ("THEBE_JS_URL", "Got invalid theme mode")
+
+
+def test_interactive_view_redraws_offline_and_loads_nothing(built_book):
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    page = built_book / "_build" / "html" / "book" / "chapters" / "90_explorer.html"
+    driver = chromium(offline=True)
+    try:
+        driver.get(page.as_uri())
+        WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        read = ("const r = document.getElementById('explorer-view'); const p = r.querySelector('.dprob-plot');"
+                "return {shown: r.dataset.shown, summary: r.querySelector('.dprob-summary').textContent,"
+                "        y: (p.data || []).map(t => t.y)};")
+        WebDriverWait(driver, 30).until(lambda d: d.execute_script(read)["y"])
+        before = driver.execute_script(read)
+        sigma = driver.find_element("css selector", "#explorer-view select.dprob-sigma")
+        driver.execute_script("arguments[0].scrollIntoView()", sigma)
+        choice = Select(sigma)
+        other = next(o.text for o in choice.options if o.get_attribute("selected") is None)
+        choice.select_by_visible_text(other)
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script(read)["shown"] != before["shown"])
+        after = driver.execute_script(read)
+        driver.save_screenshot(str(artefact("book_offline_view.png")))
+        assert f"σ={other}" in after["shown"] and after["summary"] != before["summary"]
+        assert after["y"][0] == before["y"][0], "the SGD baseline stays"
+        assert after["y"][1] != before["y"][1], "the chosen model's curve is redrawn"
+        left = [u for u in requested_urls(driver) if not u.startswith(("file:", "data:", "about:", "blob:"))]
+        assert not left, f"requests left the machine: {left[:3]}"
+        assert not console_errors(driver, BOOK_CONSOLE_NOISE)
+    finally:
+        driver.quit()
