@@ -59,7 +59,7 @@ display(pd.DataFrame([family_row("paper 1 MNIST CNN", prof.p1_train, PAPER.p1_tr
 # %% [markdown]
 # ## Train or load every model
 #
-# The grid of this profile (a smaller profile trains a subset of the paper's grid; the list of differences above
+# The grid of this profile (a smaller profile trains a subset of the paper's grid; the settings page
 # says which settings it drops).
 #
 # Models missing from the cache train first, several side by side on a multi-core CPU (one process per core, each

@@ -40,7 +40,7 @@ show_profile(profile)
 # ## Settings: the paper's and ours
 #
 # The models are the cached ones of the training chapter (same cache keys). Deviations are listed in the table
-# and in the profile's list of differences above.
+# and, with the reasons, on the settings page.
 
 # %%
 g, a = prof.p1_grid, prof.p1_attacks

@@ -277,7 +277,7 @@ def tag_cells(path: Path) -> None:
         if cell.cell_type != "code":
             continue
         tags = cell.metadata.setdefault("tags", [])
-        tag = "remove-cell" if "parameters" in tags else "hide-input"
+        tag = "remove-cell" if "parameters" in tags or not cell.get("outputs") else "hide-input"
         if tag not in tags:
             tags.append(tag)
     nbformat.write(nb, path)

@@ -334,8 +334,9 @@ def family(claim_id: str) -> str:
 
 
 def in_words(verdicts: list[Verdict]) -> str:
-    """Markdown, per paper: which findings hold (every decided claim of the family reproduced), which do not
-    (more contradicted than reproduced), and which are mixed or too noisy to tell, each with its counts."""
+    """Markdown, per paper: which findings hold (none of the family's claims contradicted, more reproduced than
+    inconclusive), which do not (more contradicted than reproduced), and which are mixed or too noisy to tell,
+    each with its counts; families none of whose claims ran are left out."""
     out = []
     for paper in sorted({v.paper for v in verdicts}):
         groups: dict[str, list[Verdict]] = {}
@@ -346,8 +347,12 @@ def in_words(verdicts: list[Verdict]) -> str:
         for fam, vs in groups.items():
             c = summary(vs)
             ok, bad = c.get("reproduced", 0), c.get("contradicted", 0) + c.get("not reproduced", 0)
-            text = f"{FAMILIES.get(fam, fam)} ({ok} of {len(vs)} reproduced" + (f", {bad} not" if bad else "") + ")"
-            (holds if ok and not bad else fails if bad > ok else open_).append(text)
+            unsure, absent = c.get("inconclusive", 0), c.get("not run", 0)
+            text = (f"{FAMILIES.get(fam, fam)} ({ok} of {len(vs)} reproduced" + (f", {bad} not" if bad else "")
+                    + (f", {absent} not run" if absent else "") + ")")
+            if ok + bad + unsure == 0:
+                continue  # nothing of this family ran: the scorecard lists it as not run
+            (holds if ok > unsure and not bad else fails if bad > ok else open_).append(text)
         out.append(f"**Paper {paper}.** Holds: {'; '.join(holds) or 'none'}. Does not hold: "
                    f"{'; '.join(fails) or 'none'}. Mixed or too noisy to tell: {'; '.join(open_) or 'none'}.")
     return "\n\n".join(out)

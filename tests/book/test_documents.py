@@ -32,7 +32,9 @@ def test_code_inputs_are_hidden_and_the_default_parameters_removed(tmp_path):
     nb = nbformat.v4.new_notebook()
     params = nbformat.v4.new_code_cell('profile = "quick"')
     params.metadata["tags"] = ["parameters"]
-    nb.cells = [nbformat.v4.new_markdown_cell("# t"), params, nbformat.v4.new_code_cell("1 + 1")]
+    shown = nbformat.v4.new_code_cell("1 + 1")
+    shown.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), params, shown, nbformat.v4.new_code_cell("import os")]
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
     tag_cells(path)
@@ -40,6 +42,7 @@ def test_code_inputs_are_hidden_and_the_default_parameters_removed(tmp_path):
     assert "tags" not in cells[0].metadata
     assert cells[1].metadata["tags"] == ["parameters", "remove-cell"]
     assert cells[2].metadata["tags"] == ["hide-input"]
+    assert cells[3].metadata["tags"] == ["remove-cell"]
 
 
 def test_every_chapter_ends_with_its_findings_and_no_chapter_lists_the_whole_profile():
