@@ -17,9 +17,14 @@ def results_path(profile: str, name: str, suffix: str = ".json") -> Path:
 
 
 def save_json(profile: str, name: str, data: dict) -> Path:
-    """Write ``data`` to ``results/<profile>/<name>.json`` atomically; returns the path. Keys keep the order the
-    chapter gave them (the papers' order of models), so tables built from the file read as the chapter's."""
+    """Write ``data`` to ``results/<profile>/<name>.json`` atomically, with its ``provenance`` (code and package
+    versions, hardware, profile: :func:`~dprob_utils.config.provenance.provenance`); returns the path. Keys keep
+    the order the chapter gave them (the papers' order of models), so tables built from the file read as the
+    chapter's."""
+    from dprob_utils.config.provenance import provenance
+
     path = results_path(profile, name)
+    data = {**data, "provenance": data.get("provenance") or provenance(str(profile))}
     atomic_write_bytes(path, json.dumps(to_jsonable(data), indent=1).encode())
     return path
 

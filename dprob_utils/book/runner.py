@@ -287,7 +287,8 @@ def _read_timings(profile: str) -> dict[str, float]:
     from dprob_utils.book.results import results_path
 
     path = results_path(profile, "notebook_timings")
-    return json.loads(path.read_text()) if path.is_file() else {}
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    return {k: v for k, v in data.items() if k != "provenance"}
 
 
 def recorded_runs(profile: str) -> list[dict]:

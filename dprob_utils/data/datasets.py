@@ -2,7 +2,8 @@
 
 Sources, tried in this order:
 
-1. a local directory the user names (``data_dir=`` argument or the ``DPROB_DATA`` variable);
+1. a local directory the user names (``data_dir=`` argument or the ``DPROB_DATA`` variable): then only that
+   one, and an error naming it and the files expected there when it does not hold the dataset;
 2. the offline copies in ``../shared/data`` beside the checkout (MNIST ``.gz`` files, a JPEG copy of CIFAR-10);
 3. the official download (written to the cache, checked against published checksums, atomically).
 
@@ -123,13 +124,27 @@ def _download_allowed(download_ok: bool) -> bool:
     return download_ok and os.environ.get("DPROB_OFFLINE", "") not in ("1", "true", "yes")
 
 
-def _candidate_dirs(data_dir: str | os.PathLike | None) -> list[tuple[Path, str]]:
-    """(directory, description) pairs, in search order."""
-    out: list[tuple[Path, str]] = []
+def named_data_dir(data_dir: str | os.PathLike | None) -> tuple[Path, str] | None:
+    """The directory the user named (``data_dir``, else ``$DPROB_DATA``) and how it was named; ``None`` when
+    none was. A named directory that does not exist is an error: it is never silently skipped."""
     if data_dir is not None:
-        out.append((Path(data_dir), f"data_dir={data_dir}"))
+        root, desc = Path(data_dir), f"data_dir={data_dir}"
     elif os.environ.get("DPROB_DATA"):
-        out.append((Path(os.environ["DPROB_DATA"]), f"DPROB_DATA={os.environ['DPROB_DATA']}"))
+        root, desc = Path(os.environ["DPROB_DATA"]), f"DPROB_DATA={os.environ['DPROB_DATA']}"
+    else:
+        return None
+    if not root.is_dir():
+        raise DataError(f"the data directory {root} ({desc}) does not exist")
+    return root, desc
+
+
+def _candidate_dirs(data_dir: str | os.PathLike | None) -> list[tuple[Path, str]]:
+    """(directory, description) pairs, in search order: only the named directory when the user named one,
+    else the offline copy ``../shared/data`` and the download cache."""
+    named = named_data_dir(data_dir)
+    if named is not None:
+        return [named]
+    out: list[tuple[Path, str]] = []
     shared = shared_data_dir()
     if shared is not None:
         out.append((shared, "offline copy ../shared/data"))
@@ -187,6 +202,10 @@ def _mnist_bytes(name: str, data_dir: str | os.PathLike | None, download_ok: boo
                 f"(corrupt, truncated or a different file); delete it or replace it with the official one"
             )
         return data, desc
+    named = named_data_dir(data_dir)
+    if named is not None:
+        raise DataError(f"{named[0]} ({named[1]}) has no MNIST file {name}[.gz]: put the four official files "
+                        f"({', '.join(f + '.gz' for f in MNIST_FILES)}) into {named[0] / 'mnist'}/")
     if _download_allowed(download_ok):
         dest = cache_dir() / "downloads" / "mnist" / f"{name}.gz"
         errors = []
@@ -305,6 +324,11 @@ def _load_cifar(name: str, split: str, data_dir, download_ok: bool) -> tuple[np.
                     raise DataError(f"{jpg}: SHA-256 does not match the published CIFAR-10 JPEG copy; corrupt")
                 x, y = _read_cifar10_jpg(jpg, split)
                 return x, y, f"CIFAR10 JPEG copy (lossy; {desc})"
+    named = named_data_dir(data_dir)
+    if named is not None:
+        jpg = f", or the JPEG copy {CIFAR10_JPG_NAME}" if name == "cifar10" else ""
+        raise DataError(f"{named[0]} ({named[1]}) has no {name.upper()}: put the official {archive} (or its "
+                        f"extracted {folder}/ folder{jpg}) into {named[0]}/")
     if _download_allowed(download_ok):
         dest = cache_dir() / "downloads" / archive
         url = CIFAR10_URL if name == "cifar10" else CIFAR100_URL
@@ -351,6 +375,7 @@ def load_dataset(
         raise DataError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose 'train' or 'test'")
+    named_data_dir(data_dir)  # a named directory that does not exist fails before any cached copy is read
     # The decoded cache is keyed by the first source that holds the data, so a user directory wins.
     x, y, source = _load_raw_cached(name, split, data_dir, download)
     return ImageDataset(x.float().div_(255.0), y, name, split, source, torch.arange(len(y)))

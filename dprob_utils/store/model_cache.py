@@ -9,6 +9,7 @@ weights. Both files are written atomically: a run killed at any moment leaves no
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -79,6 +80,11 @@ def train_or_load(
     The privacy figures are re-accounted at ``delta`` (cheap), so changing delta never retrains.
     """
     cache = cache or ModelCache()
+    if data_dir is not None or os.environ.get("DPROB_DATA"):
+        # a data directory the user named must hold the data even when the model is cached (decoded: ms)
+        from dprob_utils.data.datasets import load_dataset
+
+        load_dataset(cfg.dataset, "train", data_dir)
     hit = cache.load(cfg)
     if hit is not None:
         model, result = hit

@@ -26,6 +26,8 @@ def dprob(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     ["run", "no_such_notebook", "--profile", "smoke"],
     ["run", "--profile", "huge"],
     ["book", "--profile", "huge"],
+    ["train", "--arch", "p2_custom", "--profile", "smoke", "--data-dir", "/nonexistent/dprob-data"],
+    ["explore", "--profile", "huge"],
     ["frobnicate"],
 ])
 def test_bad_input_is_one_line_and_nonzero(args):

@@ -49,11 +49,35 @@ def _isolate(monkeypatch, tmp_path, shared=None):
 def test_missing_dataset_offline_gives_one_clear_error(monkeypatch, tmp_path):
     _isolate(monkeypatch, tmp_path)
     with pytest.raises(DataError) as err:
-        D.load_dataset("mnist", "test", data_dir=tmp_path / "empty")
+        D.load_dataset("mnist", "test")
     msg = str(err.value)
     assert "t10k-images-idx3-ubyte.gz" in msg and "DPROB_DATA" in msg and "mnist/" in msg
     with pytest.raises(DataError, match="cifar-100-python.tar.gz"):
-        D.load_dataset("cifar100", "train", data_dir=tmp_path / "empty")
+        D.load_dataset("cifar100", "train")
+
+
+@needs_shared
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_a_named_directory_is_never_skipped(monkeypatch, tmp_path, how):
+    # the offline copy holds MNIST, but the user named another directory: that one, or an error naming it
+    _isolate(monkeypatch, tmp_path, shared=shared_data_dir())
+    missing, empty = tmp_path / "nonexistent", tmp_path / "empty"
+    empty.mkdir()
+
+    def load(path):
+        if how == "environment":
+            monkeypatch.setenv("DPROB_DATA", str(path))
+            return D.load_dataset("mnist", "test")
+        return D.load_dataset("mnist", "test", data_dir=path)
+
+    with pytest.raises(DataError, match=f"{missing}.*does not exist"):
+        load(missing)
+    with pytest.raises(DataError) as err:
+        load(empty)
+    assert str(empty) in str(err.value) and "t10k-images-idx3-ubyte" in str(err.value)
+    assert str(empty / "mnist") in str(err.value)
+    with pytest.raises(DataError, match=f"{empty}.*has no CIFAR10.*cifar-10-python.tar.gz"):
+        D.load_dataset("cifar10", "test", data_dir=empty)
 
 
 def _copy_mnist(dst):
