@@ -14,10 +14,15 @@
 
 # %% tags=["parameters"]
 profile = "quick"
+overrides = None  # settings on top of the profile: {"key": value} or a YAML file (as dprob --set)
 samples = None  # positions among the test images both models classify correctly; None: the profile's list
 seed = None  # seed of the random direction; None: the profile's seed
 
 # %%
+from dprob_utils.config.overrides import use_profile
+
+profile = use_profile(profile, overrides)
+
 import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display

@@ -15,9 +15,14 @@
 
 # %% tags=["parameters"]
 profile = "quick"
+overrides = None  # settings on top of the profile: {"key": value} or a YAML file (as dprob --set)
 mnistc_dir = None  # the released MNIST-C directory (with <name>/test_images.npy), or None: $DPROB_MNISTC
 
 # %%
+from dprob_utils.config.overrides import use_profile
+
+profile = use_profile(profile, overrides)
+
 import time
 
 import pandas as pd

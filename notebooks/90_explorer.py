@@ -15,9 +15,14 @@
 
 # %% tags=["parameters"]
 profile = "quick"
+overrides = None  # settings on top of the profile: {"key": value} or a YAML file (as dprob --set)
 static_settings = [(0.5, 1.0), (1.3, 1.0), (3.0, 1.0), (1.3, 0.3), (1.3, 5.0)]
 
 # %%
+from dprob_utils.config.overrides import use_profile
+
+profile = use_profile(profile, overrides)
+
 import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 

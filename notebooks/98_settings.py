@@ -8,8 +8,13 @@
 
 # %% tags=["parameters"]
 profile = "quick"
+overrides = None  # settings on top of the profile: {"key": value} or a YAML file (as dprob --set)
 
 # %%
+from dprob_utils.config.overrides import use_profile
+
+profile = use_profile(profile, overrides)
+
 from IPython.display import Markdown, display
 
 from dprob_utils.book.report import profile_markdown, settings_frame

@@ -18,8 +18,13 @@
 
 # %% tags=["parameters"]
 profile = "quick"
+overrides = None  # settings on top of the profile: {"key": value} or a YAML file (as dprob --set)
 
 # %%
+from dprob_utils.config.overrides import use_profile
+
+profile = use_profile(profile, overrides)
+
 import pandas as pd
 from IPython.display import Markdown, display
 

@@ -38,10 +38,24 @@ def _family(profile, arch: str):
     raise ConfigError(f"unknown architecture {arch!r}; choose one of p1_mnist_cnn, p2_lenet, p2_custom")
 
 
+def _profile(args: argparse.Namespace) -> str:
+    """The profile the command runs: ``--profile`` with the ``--config`` file's and then the ``--set``
+    overrides applied (validated; registered for the processes it starts); its name."""
+    from dprob_utils.config.overrides import describe, load_config, parse_set, register
+
+    overrides = load_config(args.config) if getattr(args, "config", None) else {}
+    overrides.update(parse_set(getattr(args, "set", None) or []))
+    name = register(args.profile, overrides)
+    if name != args.profile:
+        print(f"dprob: profile {name} = {args.profile} with {describe(overrides)}", file=sys.stderr)
+    return name
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from dprob_utils.config.profiles import get_profile
     from dprob_utils.store.model_cache import train_or_load
 
+    args.profile = _profile(args)
     profile = get_profile(args.profile)
     settings = _family(profile, args.arch)
     if args.epochs is not None and args.epochs <= 0:
@@ -69,6 +83,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dprob_utils.book.runner import run_notebooks
     from dprob_utils.config.profiles import get_profile
 
+    args.profile = _profile(args)
     get_profile(args.profile)
     start = time.perf_counter()
     timings = run_notebooks(args.notebooks, args.profile, jobs=args.jobs)
@@ -92,6 +107,7 @@ def cmd_book(args: argparse.Namespace) -> int:
     from dprob_utils.book.runner import build_book, run_notebooks
     from dprob_utils.config.profiles import get_profile
 
+    args.profile = _profile(args)
     get_profile(args.profile)
     models_before = _cached_models()
     start = time.perf_counter()
@@ -198,6 +214,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 JOBS_HELP = "notebooks run side by side after the training chapter (default $DPROB_JOBS, else 2)"
 
 
+def _overridable(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
+                   help="override one setting of the profile, e.g. p1_grid.fig3a_sigmas=[0.5,1,2] or seeds=5 "
+                        "(repeatable; results go to results/<profile>-<hash>/)")
+    p.add_argument("--config", default=None, metavar="FILE.yaml",
+                   help="overrides from a YAML file (nested or dotted keys), applied before --set")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="dprob", description="Replication book: DP-SGD and adversarial robustness.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -214,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--delta", type=float, default=1e-5)
     t.add_argument("--data-dir", default=None, help="directory with the datasets (default $DPROB_DATA, ../shared/data)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    _overridable(t)
     t.set_defaults(func=cmd_train)
 
     e = sub.add_parser("epsilon", help="privacy spent by DP-SGD (RDP, PRV and paper 1 eq. (1))")
@@ -228,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("notebooks", nargs="*", help="notebook names (default: all)")
     r.add_argument("--profile", default="quick")
     r.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
+    _overridable(r)
     r.set_defaults(func=cmd_run)
 
     b = sub.add_parser("book", help="run every notebook, then build the HTML book")
@@ -235,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--profile", default="quick")
     b.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
     b.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
+    _overridable(b)
     b.set_defaults(func=cmd_book)
     ex = sub.add_parser("explore", help="serve the σ/C explorer app (Voilà) on localhost and print its address")
     ex.add_argument("--profile", default="quick", help="smoke, quick or paper (default quick)")

@@ -323,13 +323,19 @@ PROFILES: dict[str, Profile] = {p.name: p for p in (SMOKE, QUICK, PAPER)}
 
 def get_profile(name: str | Profile) -> Profile:
     """The profile called ``name`` (a :class:`Profile` is returned as it is, so that every function may take
-    either); :class:`ConfigError` for an unknown name."""
+    either), also one with overrides (:mod:`dprob_utils.config.overrides`) registered here or by a parent
+    process; :class:`ConfigError` for an unknown name."""
     if isinstance(name, Profile):
         return name
-    try:
+    if name in PROFILES:
         return PROFILES[name]
-    except KeyError:
-        raise ConfigError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}") from None
+    from dprob_utils.config.overrides import from_environment
+
+    derived = from_environment(name)  # a profile with overrides, registered by a parent process
+    if derived is not None:
+        PROFILES[name] = derived
+        return derived
+    raise ConfigError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
 
 
 def customise(profile: Profile, **changes) -> Profile:

@@ -54,11 +54,12 @@ def package_versions() -> dict[str, str | None]:
 
 def provenance(profile: str) -> dict:
     """dprob's version and git commit, package versions, Python, the training device, CPU model and torch
-    threads, and the profile (name and overrides: none yet) of a result."""
+    threads, and the profile of a result (its name and the overrides that made it, if any)."""
     import torch
 
     from dprob_utils import __version__
     from dprob_utils.config.devices import training_device
+    from dprob_utils.config.overrides import overrides_of
 
     return {
         "dprob": __version__, "git_commit": git_commit(), "packages": package_versions(),
@@ -66,5 +67,5 @@ def provenance(profile: str) -> dict:
         "device": str(training_device(None)),
         "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "cpu": cpu_model(), "torch_threads": torch.get_num_threads(),
-        "profile": profile, "overrides": {},
+        "profile": profile, "overrides": overrides_of(profile),
     }
