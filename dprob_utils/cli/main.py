@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from dprob_utils.config.errors import ConfigError, DprobError
 
@@ -88,7 +89,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     timings = run_notebooks(args.notebooks, args.profile, jobs=args.jobs)
     _print_timings(timings, time.perf_counter() - start)
+    _write_metrics(args.profile)
     return 0
+
+
+def _write_metrics(profile: str) -> None:
+    from dprob_utils.book.metrics import write_metrics
+
+    csv, _ = write_metrics(profile)
+    print(f"every number of this build: {csv} (and .parquet)")
 
 
 def _print_timings(timings: list[dict], wall: float, build: float | None = None) -> None:
@@ -113,6 +122,8 @@ def cmd_book(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     timings = [] if args.no_execute else run_notebooks(args.notebooks, args.profile, jobs=args.jobs)
     wall = time.perf_counter() - start
+    if timings:
+        _write_metrics(args.profile)
     index = build_book(args.profile, execute=False)
     build = time.perf_counter() - start - wall
     _print_timings(timings, wall, build)
@@ -171,6 +182,35 @@ def cmd_explore(args: argparse.Namespace) -> int:
     print(f"dprob explore: the explorer (profile {args.profile}) at http://127.0.0.1:{port}/ (Ctrl-C stops it)",
           flush=True)
     return subprocess.call(explore_command(args.profile, port), env=explore_environment(args.profile))
+
+
+def _results_folder(name: str) -> Path:
+    from dprob_utils.config.paths import results_dir
+
+    path = Path(name)
+    if path.is_dir():
+        return path
+    if "/" not in name and (Path(results_dir(name))).is_dir() and any(Path(results_dir(name)).glob("*.json")):
+        return Path(results_dir(name))
+    raise ConfigError(f"{name}: not a results folder (a path, or a profile name under results/)")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from dprob_utils.book.metrics import compare
+
+    a, b = _results_folder(args.a), _results_folder(args.b)
+    diff = compare(a, b, rel=args.rel)
+    for row in diff["changed"]:
+        print(f"{row['chapter']}:{row['path']}  {row['a']:.6g} → {row['b']:.6g}")
+    for key, side in (("only_a", a), ("only_b", b)):
+        for row in diff[key]:
+            print(f"{row['chapter']}:{row['path']}  only in {side}")
+    for cid, va, vb in diff["verdicts"]:
+        print(f"verdict {cid}: {va} → {vb}")
+    n = len(diff["changed"]) + len(diff["only_a"]) + len(diff["only_b"])
+    print(f"{n} numbers and {len(diff['verdicts'])} verdicts differ between {a} and {b}"
+          if n or diff["verdicts"] else f"no difference between {a} and {b}")
+    return 0
 
 
 def _cached_models() -> int:
@@ -263,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
     _overridable(b)
     b.set_defaults(func=cmd_book)
+    cp = sub.add_parser("compare", help="the numbers and verdicts that differ between two results folders")
+    cp.add_argument("a", help="a results folder, or a profile name (results/<name>/)")
+    cp.add_argument("b")
+    cp.add_argument("--rel", type=float, default=1e-9, help="relative tolerance of a number (default 1e-9)")
+    cp.set_defaults(func=cmd_compare)
     ex = sub.add_parser("explore", help="serve the σ/C explorer app (Voilà) on localhost and print its address")
     ex.add_argument("--profile", default="quick", help="smoke, quick or paper (default quick)")
     ex.add_argument("--port", type=int, default=None, help="port on 127.0.0.1 (default: the first free from 8866)")

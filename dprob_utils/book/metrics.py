@@ -1,0 +1,131 @@
+"""One table of every number of a build: ``results/<profile>/metrics.csv`` and ``metrics.parquet``.
+
+:func:`metrics_table` flattens every chapter's results JSON into one row per number (an interval is one row with
+its bounds): ``chapter``, ``path`` (the scorecard's selector syntax, lists by index: ``models/p1:sgd/accuracy[0]``),
+``experiment`` (the first segment), ``model``, ``mode``, ``sigma``, ``clip``, ``seed`` (from the nearest enclosing
+record that has them), ``metric`` (the last name), ``value``, ``low``, ``high``, ``level``, ``units``.
+:func:`compare` lists the numbers and the verdicts that differ between two results folders (``dprob compare``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+COLUMNS = ["chapter", "path", "experiment", "model", "mode", "sigma", "clip", "seed", "metric", "value", "low",
+           "high", "level", "units"]
+SKIP = ("provenance",)  # what made the results, not results
+CONTEXT = ("mode", "sigma", "clip", "seed")
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v)
+    if isinstance(v, str) and v in ("inf", "-inf", "nan", "Infinity", "-Infinity", "NaN"):
+        return float(v.replace("Infinity", "inf").replace("NaN", "nan"))
+    return None
+
+
+def _is_interval(d: Any) -> bool:
+    return isinstance(d, dict) and all(k in d for k in ("estimate", "low", "high"))
+
+
+def _rows(chapter: str, data: Any, path: str, ctx: dict, units: str | None, out: list[dict]) -> None:
+    if isinstance(data, dict):
+        ctx = dict(ctx)
+        for k in CONTEXT:
+            if k in data and not isinstance(data[k], (dict, list)):
+                ctx[k] = data[k]
+        if "mode" in data and isinstance(data.get("key"), str):  # a model's record in a list of models
+            ctx["model"] = data["key"]
+        if _is_interval(data):
+            out.append(_row(chapter, path, ctx, units, _number(data["estimate"]), _number(data["low"]),
+                            _number(data["high"]), data.get("level")))
+            return
+        for k, v in data.items():
+            if not path and k in SKIP:
+                continue
+            sub = dict(ctx)
+            if path.split("/")[-1] == "models":  # the keys of a "models" record name models
+                sub["model"] = k
+            _rows(chapter, v, f"{path}/{k}" if path else str(k), sub, units, out)
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _rows(chapter, v, f"{path}[{i}]", ctx, units, out)
+    else:
+        value = _number(data)
+        if value is not None:
+            out.append(_row(chapter, path, ctx, units, value, None, None, None))
+
+
+def _row(chapter: str, path: str, ctx: dict, units, value, low, high, level) -> dict:
+    names = [s.split("[")[0] for s in path.split("/") if s.split("[")[0]]
+    return {"chapter": chapter, "path": path, "experiment": path.split("/")[0].split("[")[0],
+            "model": ctx.get("model"), "mode": ctx.get("mode"), "sigma": ctx.get("sigma"), "clip": ctx.get("clip"),
+            "seed": ctx.get("seed"), "metric": names[-1] if names else path, "value": value, "low": low,
+            "high": high, "level": level, "units": units}
+
+
+def metrics_table(folder: Path) -> pd.DataFrame:
+    """Every number of every chapter results file (``NN_*.json``) in ``folder``, one row each."""
+    rows: list[dict] = []
+    for path in sorted(Path(folder).glob("[0-9][0-9]_*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        units = data.get("units") if isinstance(data.get("units"), str) else None
+        _rows(path.stem, data, "", {}, units, rows)
+    df = pd.DataFrame(rows, columns=COLUMNS)
+    for col in ("sigma", "clip", "value", "low", "high", "level"):
+        df[col] = pd.to_numeric(df[col], errors="coerce")
+    for col in ("model", "mode", "units", "seed"):
+        df[col] = df[col].astype("string")
+    return df
+
+
+def write_metrics(profile: str) -> list[Path]:
+    """Write :func:`metrics_table` of ``results/<profile>/`` as ``metrics.csv`` and ``metrics.parquet``."""
+    from dprob_utils.config.paths import results_dir
+
+    folder = results_dir(profile)
+    df = metrics_table(folder)
+    paths = [folder / "metrics.csv", folder / "metrics.parquet"]
+    df.to_csv(paths[0], index=False)
+    df.to_parquet(paths[1], index=False)
+    return paths
+
+
+def _differs(a: float, b: float, rel: float) -> bool:
+    if math.isnan(a) and math.isnan(b):
+        return False
+    if math.isinf(a) or math.isinf(b):
+        return a != b
+    return abs(a - b) > rel * max(1.0, abs(a), abs(b))
+
+
+def compare(a: Path, b: Path, rel: float = 1e-9) -> dict:
+    """The numbers (``changed``, ``only_a``, ``only_b``: lists of rows) and the scorecard verdicts
+    (``verdicts``: ``(id, verdict in a, verdict in b)``) that differ between results folders ``a`` and ``b``."""
+    ma, mb = (metrics_table(x).set_index(["chapter", "path"]) for x in (a, b))
+    both = ma.index.intersection(mb.index)
+    changed = []
+    for key in both:
+        va, vb = ma.at[key, "value"], mb.at[key, "value"]
+        if _differs(float(va), float(vb), rel):
+            changed.append({"chapter": key[0], "path": key[1], "a": float(va), "b": float(vb)})
+    only_a = [{"chapter": c, "path": p} for c, p in ma.index.difference(mb.index)]
+    only_b = [{"chapter": c, "path": p} for c, p in mb.index.difference(ma.index)]
+    verdicts = []
+    cards = [Path(x) / "99_scorecard.json" for x in (a, b)]
+    if all(c.is_file() for c in cards):
+        va, vb = ({c["id"]: c["verdict"] for c in json.loads(p.read_text())["claims"]} for p in cards)
+        verdicts = [(i, va.get(i, "(absent)"), vb.get(i, "(absent)")) for i in sorted(set(va) | set(vb))
+                    if va.get(i) != vb.get(i)]
+    return {"changed": changed, "only_a": only_a, "only_b": only_b, "verdicts": verdicts}
