@@ -277,7 +277,8 @@ def tag_cells(path: Path) -> None:
         if cell.cell_type != "code":
             continue
         tags = cell.metadata.setdefault("tags", [])
-        tag = "remove-cell" if "parameters" in tags or not cell.get("outputs") else "hide-input"
+        shown = cell.get("outputs") or "injected-parameters" in tags  # the parameters actually used stay
+        tag = "remove-cell" if "parameters" in tags or not shown else "hide-input"
         if tag not in tags:
             tags.append(tag)
     nbformat.write(nb, path)

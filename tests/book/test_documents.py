@@ -34,15 +34,18 @@ def test_code_inputs_are_hidden_and_the_default_parameters_removed(tmp_path):
     params.metadata["tags"] = ["parameters"]
     shown = nbformat.v4.new_code_cell("1 + 1")
     shown.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "2"}, execution_count=1)]
-    nb.cells = [nbformat.v4.new_markdown_cell("# t"), params, shown, nbformat.v4.new_code_cell("import os")]
+    injected = nbformat.v4.new_code_cell('profile = "smoke"')
+    injected.metadata["tags"] = ["injected-parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# t"), params, injected, shown, nbformat.v4.new_code_cell("import os")]
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
     tag_cells(path)
     cells = nbformat.read(path, as_version=4).cells
     assert "tags" not in cells[0].metadata
     assert cells[1].metadata["tags"] == ["parameters", "remove-cell"]
-    assert cells[2].metadata["tags"] == ["hide-input"]
-    assert cells[3].metadata["tags"] == ["remove-cell"]
+    assert cells[2].metadata["tags"] == ["injected-parameters", "hide-input"]
+    assert cells[3].metadata["tags"] == ["hide-input"]
+    assert cells[4].metadata["tags"] == ["remove-cell"]
 
 
 def test_every_chapter_ends_with_its_findings_and_no_chapter_lists_the_whole_profile():

@@ -39,10 +39,11 @@ def test_explore_trains_once_then_loads_and_matches_the_baseline():
     again = explorer.explore(2.0, 1.0, 0.3, "smoke", arch="p2_lenet", attack="pgd", n_eps=4)
     assert again["dp"]["cached"] and again["dp"]["curve"] == res["dp"]["curve"]
     table = explorer.sweep_table()
-    pair = explorer.filter_models(table, arch="p2_lenet", epochs=1)
+    pair = table[table.key.isin([res["sgd"]["key"], res["dp"]["key"]])]
+    assert sorted(pair["mode"]) == ["dpsgd", "sgd"]
     same = pair[["lr", "batch", "epochs", "train_size", "seed"]].drop_duplicates()
     assert len(same) == 1, "the explorer's SGD and DP models differ only in mode, σ and C"
-    assert len(explorer.filter_models(table, arch="p2_lenet", sigma=2.0)) == 1
+    assert len(explorer.filter_models(table, arch="p2_lenet", sigma=2.0, lr=0.2)) == 1
 
 
 @pytest.mark.slow
