@@ -1,12 +1,30 @@
 #!/usr/bin/env bash
-# Install dprob and its dependencies into the active Python environment.
-# torch first, pinned: a bare `torch` requirement would pull several GB of CUDA packages.
+# Install dprob and its dependencies into the active Python environment, at the tested versions.
+#
+# torch first, pinned, and the CPU build unless told otherwise (an unpinned `torch` pulls several GB of CUDA):
+#   DPROB_TORCH=cpu (default)  torch==2.13.0+cpu: from a local wheel or a PyTorch index; where pip finds none, set
+#                              DPROB_TORCH_INDEX=https://download.pytorch.org/whl/cpu
+#   DPROB_TORCH=cuda           torch==2.13.0 from PyPI (its Linux build is the CUDA one), for a GPU machine
+# Then every other package at the version of requirements/lock.txt (refresh: bash scripts/lock.sh), with --no-deps:
+# torchattacks pins requests~=2.25.1 and a torchvision that does not import beside the CPU torch (it needs neither at
+# run time); imagecorruptions, which ships the frost photographs MNIST-C reads, asks for OpenCV, which dprob never
+# imports. DPROB_LOCK=0 resolves the newest versions from pyproject.toml instead.
 set -euo pipefail
-python -m pip install -q "torch==2.13.0"
-# torchattacks pins requests~=2.25 and torchvision, neither of which it needs at import time
-# (torchvision from PyPI does not import beside the CPU torch wheel), so it is installed without deps.
-python -m pip install -q --no-deps "torchattacks==3.5.1"
-# imagecorruptions ships ImageNet-C's frost photographs, which MNIST-C's frost corruption reads; dprob reads only
-# those image files (it never imports the package), so its OpenCV dependency is not needed.
-python -m pip install -q --no-deps "imagecorruptions==1.1.2"
-python -m pip install -q -e ".[dev,interactive]"
+cd "$(dirname "$0")/.."
+case "${DPROB_TORCH:-cpu}" in
+  cpu) torch_req="torch==2.13.0+cpu" ;;
+  cuda) torch_req="torch==2.13.0" ;;
+  *) echo "DPROB_TORCH must be cpu or cuda, got ${DPROB_TORCH}" >&2; exit 2 ;;
+esac
+if ! python -m pip install -q ${DPROB_TORCH_INDEX:+--extra-index-url "$DPROB_TORCH_INDEX"} "$torch_req"; then
+  echo "could not install $torch_req: for the CPU build set DPROB_TORCH_INDEX=https://download.pytorch.org/whl/cpu," \
+       "or DPROB_TORCH=cuda for PyPI's CUDA build" >&2
+  exit 1
+fi
+if [ "${DPROB_LOCK:-1}" = 1 ] && [ -f requirements/lock.txt ]; then
+  python -m pip install -q --no-deps -r requirements/lock.txt
+  python -m pip install -q --no-deps -e .
+else
+  python -m pip install -q --no-deps "torchattacks==3.5.1" "imagecorruptions==1.1.2"
+  python -m pip install -q -e ".[dev,interactive]"
+fi
