@@ -7,7 +7,8 @@ Privacy in Deep Learning* (2021).
 Layout, one subpackage per concern:
 
 ===================  ===========================================================================================
-``config``           profiles (every setting), paths, devices, errors, process pool, progress bars
+``config``           profiles (every setting) and their overrides, paths, devices, errors, process pool,
+                     progress bars and progress events (``config.status``), provenance of results
 ``data``             MNIST / CIFAR-10 / CIFAR-100 as tensors in [0, 1]; ``data.corruptions``: the 31 MNIST-C ones
 ``models``           the papers' architectures; ``models.zoo``: the models each chapter uses, by profile
 ``dp``               training (SGD, DP-SGD), privacy accounting, ``dp.reference``: the slow per-example step the
@@ -18,7 +19,9 @@ Layout, one subpackage per concern:
 ``store``            the one keyed store (datasets, models, attack runs, results), its key recipe and versions
 ``experiments``      one module per chapter group: ``run_<artefact>(profile) -> results dict``
 ``book``             notebook runner, chapter report boxes, results JSON, ``book.tables`` (display tables read
-                     from a results dict), reference data, scorecard, explorer, plots
+                     from a results dict), reference data, scorecard, ``book.metrics`` (one table of every
+                     number), the explorer (``dprob explore``: ``book.explorer``, ``book.app``), the static
+                     book's interactive views (``book.interactive``), plots (also saved as files)
 ``cli``              the ``dprob`` command, ``dprob bench``, the profiles' workload
 ===================  ===========================================================================================
 
