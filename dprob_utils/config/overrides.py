@@ -22,6 +22,7 @@ from dprob_utils.config.errors import ConfigError
 
 OVERRIDES_ENV = "DPROB_OVERRIDES"  # JSON: {derived name: {"base": name, "overrides": {key: value}}}
 ALIASES = {"seeds": "headline_seeds"}
+_DERIVED: dict = {}  # name -> Profile, the overridden profiles registered in this process
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
@@ -170,12 +171,10 @@ def describe(overrides: dict[str, Any]) -> str:
 
 def register(base: str, overrides: dict[str, Any]) -> str:
     """Validate, make the overridden profile resolvable by name here and in child processes; its name."""
-    from dprob_utils.config.profiles import PROFILES
-
     prof = derive(base, overrides)
     if prof.name == base:
         return base
-    PROFILES[prof.name] = prof
+    _DERIVED[prof.name] = prof
     known = json.loads(os.environ.get(OVERRIDES_ENV) or "{}")
     known[prof.name] = {"base": base, "overrides": overrides}
     os.environ[OVERRIDES_ENV] = json.dumps(known)
@@ -183,10 +182,15 @@ def register(base: str, overrides: dict[str, Any]) -> str:
 
 
 def from_environment(name: str):
-    """The overridden profile called ``name`` recorded in ``DPROB_OVERRIDES`` (set by :func:`register` in a
-    parent process), or ``None``."""
+    """The overridden profile called ``name``, registered here or recorded in ``DPROB_OVERRIDES`` (set by
+    :func:`register` in a parent process), or ``None``."""
+    if name in _DERIVED:
+        return _DERIVED[name]
     spec = json.loads(os.environ.get(OVERRIDES_ENV) or "{}").get(name)
-    return None if spec is None else derive(spec["base"], spec["overrides"])
+    if spec is None:
+        return None
+    _DERIVED[name] = derive(spec["base"], spec["overrides"])
+    return _DERIVED[name]
 
 
 def overrides_of(name: str) -> dict[str, Any]:

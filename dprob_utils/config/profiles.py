@@ -331,9 +331,8 @@ def get_profile(name: str | Profile) -> Profile:
         return PROFILES[name]
     from dprob_utils.config.overrides import from_environment
 
-    derived = from_environment(name)  # a profile with overrides, registered by a parent process
+    derived = from_environment(name)  # a profile with overrides, registered here or by a parent process
     if derived is not None:
-        PROFILES[name] = derived
         return derived
     raise ConfigError(f"unknown profile {name!r}; choose one of {', '.join(PROFILES)}")
 
