@@ -6,9 +6,9 @@
 #                              DPROB_TORCH_INDEX=https://download.pytorch.org/whl/cpu
 #   DPROB_TORCH=cuda           torch==2.13.0 from PyPI (its Linux build is the CUDA one), for a GPU machine
 # Then every other package at the version of requirements/lock.txt (refresh: bash scripts/lock.sh), with --no-deps:
-# torchattacks pins requests~=2.25.1 and a torchvision that does not import beside the CPU torch (it needs neither at
-# run time); imagecorruptions, which ships the frost photographs MNIST-C reads, asks for OpenCV, which dprob never
-# imports. DPROB_LOCK=0 resolves the newest versions from pyproject.toml instead.
+# the lock was resolved with requirements/overrides.txt, which drops the stale pins of torchattacks (requests~=2.25.1,
+# a torchvision that does not import beside the CPU torch) and imagecorruptions (OpenCV; dprob reads only its frost
+# photographs). DPROB_LOCK=0 resolves the newest versions from pyproject.toml instead, with uv and the same overrides.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${DPROB_TORCH:-cpu}" in
@@ -25,6 +25,7 @@ if [ "${DPROB_LOCK:-1}" = 1 ] && [ -f requirements/lock.txt ]; then
   python -m pip install -q --no-deps -r requirements/lock.txt
   python -m pip install -q --no-deps -e .
 else
-  python -m pip install -q --no-deps "torchattacks==3.5.1" "imagecorruptions==1.1.2"
-  python -m pip install -q -e ".[dev,interactive]"
+  python -m pip install -q uv
+  python -m uv pip install -q --python "$(command -v python)" --override requirements/overrides.txt \
+    -e ".[dev,interactive,frost]"
 fi

@@ -11,12 +11,13 @@ $PY -m venv "$tmp/venv"
 . "$tmp/venv/bin/activate"
 python -m pip install -q --upgrade pip
 python -m pip install -q "torch==2.13.0"
-python -m pip install -q --no-deps "torchattacks==3.5.1" "imagecorruptions==1.1.2"
-python -m pip install -q ".[dev,interactive]"
+python -m pip install -q uv
+python -m uv pip install -q --python "$tmp/venv/bin/python" --override requirements/overrides.txt ".[dev,interactive,frost]"
 {
   echo "# Every package of a tested dprob environment, exact versions (written by scripts/lock.sh on $(date -u +%F))."
-  echo "# scripts/install.sh installs torch first (CPU build by default), then these with --no-deps: torchattacks"
-  echo "# and imagecorruptions are here without the stale pins they declare (requests~=2.25.1, torchvision, opencv)."
+  echo "# Resolved with requirements/overrides.txt: torchattacks and imagecorruptions are here without the stale pins"
+  echo "# they declare (requests~=2.25.1, torchvision, opencv). scripts/install.sh installs torch first (CPU build by"
+  echo "# default), then these with --no-deps."
   python -m pip freeze --exclude-editable | grep -v -E '^(torch|dprob)(==| @)' \
     | sed -E 's/^([A-Za-z0-9_.-]+) @ file:.*$/\1/' | sort -f
 } > "$tmp/lock.txt"
@@ -29,5 +30,6 @@ lines = open(path).read().splitlines()
 out = [line if line.startswith("#") or "==" in line else f"{line}=={metadata.version(line)}" for line in lines]
 open(path, "w").write("\n".join(out) + "\n")
 PY
-mv "$tmp/lock.txt" requirements/lock.txt
-echo "wrote requirements/lock.txt ($(grep -vc '^#' requirements/lock.txt) packages)"
+out=${LOCK_OUT:-requirements/lock.txt}
+mv "$tmp/lock.txt" "$out"
+echo "wrote $out ($(grep -vc '^#' "$out") packages)"

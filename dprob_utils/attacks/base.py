@@ -81,13 +81,14 @@ def _input_grad(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Ten
 
 
 def _torchattacks():
-    """torchattacks, or one clear error: it is installed without its dependencies (it pins an old ``requests``
-    and a torchvision that does not import beside the CPU torch wheel; it needs neither at run time)."""
+    """torchattacks, or one clear error. It is a declared dependency whose stale pins (an old ``requests``, a
+    torchvision that does not import beside the CPU torch wheel; neither needed at run time) uv's overrides drop;
+    an install with ``--no-deps`` may lack it."""
     try:
         import torchattacks
     except ImportError as e:
         raise DprobError("torchattacks is not installed: run `pip install --no-deps torchattacks==3.5.1` "
-                         "(see scripts/install.sh)") from e
+                         "(it needs neither of its pins at run time; see the README's Installing)") from e
     return torchattacks
 
 
