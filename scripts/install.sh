@@ -27,5 +27,5 @@ if [ "${DPROB_LOCK:-1}" = 1 ] && [ -f requirements/lock.txt ]; then
 else
   python -m pip install -q uv
   python -m uv pip install -q --python "$(command -v python)" --override requirements/overrides.txt \
-    -e ".[dev,interactive,frost]"
+    -e ".[dev,interactive,frost,ray]"
 fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refresh requirements/lock.txt: resolve pyproject.toml's dependencies (and the dev, interactive and frost extras)
+# Refresh requirements/lock.txt: resolve pyproject.toml's dependencies (and the dev, interactive, frost and ray extras)
 # in a fresh virtual environment, then record every installed version. scripts/install.sh installs exactly these.
 #   bash scripts/lock.sh            # then run the tests and commit requirements/lock.txt
 set -euo pipefail
@@ -12,7 +12,7 @@ $PY -m venv "$tmp/venv"
 python -m pip install -q --upgrade pip
 python -m pip install -q "torch==2.13.0"
 python -m pip install -q uv
-python -m uv pip install -q --python "$tmp/venv/bin/python" --override requirements/overrides.txt ".[dev,interactive,frost]"
+python -m uv pip install -q --python "$tmp/venv/bin/python" --override requirements/overrides.txt ".[dev,interactive,frost,ray]"
 {
   echo "# Every package of a tested dprob environment, exact versions (written by scripts/lock.sh on $(date -u +%F))."
   echo "# Resolved with requirements/overrides.txt: torchattacks and imagecorruptions are here without the stale pins"

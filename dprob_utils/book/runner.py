@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from dprob_utils.config.errors import ConfigError, DprobError
-from dprob_utils.config.parallel import default_jobs, map_processes
+from dprob_utils.config.parallel import EXECUTOR_ENV, default_jobs, map_work
 from dprob_utils.config.paths import project_root
 from dprob_utils.config.profiles import get_profile
 from dprob_utils.dp.fast.allocator import malloc_environment
@@ -242,13 +242,23 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
 
 def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, log_dir: Path, report) -> None:
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
-    with _environ(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads):  # inherited by the kernels
-        # the longest notebooks first, so that none is left running alone at the end: by the longest time recorded
-        # for each (a warm run's times would put a chapter that is long when cold last)
-        longest = _longest_timings(profile)
-        order = sorted(stage, key=lambda p: -longest.get(p.stem, 0.0))
-        for (path, *_), secs in map_processes(_execute, [(p, out_dir, profile, log_dir) for p in order], jobs):
-            report(path, secs)
+    # what each kernel starts with, wherever it runs (a Ray worker does not inherit this process's environment);
+    # a chapter run as a Ray task trains anything it still misses in its own kernel, not as further Ray tasks
+    env = {k: os.environ[k] for k in ("DPROB_PROGRESS", "DPROB_STATIC", "DPROB_JOBS") if k in os.environ}
+    env.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads, **{EXECUTOR_ENV: "local"})
+    # the longest notebooks first, so that none is left running alone at the end: by the longest time recorded
+    # for each (a warm run's times would put a chapter that is long when cold last)
+    longest = _longest_timings(profile)
+    order = sorted(stage, key=lambda p: -longest.get(p.stem, 0.0))
+    work = [(env, p, out_dir, profile, log_dir) for p in order]
+    for (_, path, *_), secs, _ in map_work(_execute_in, work, jobs, threads=int(threads)):
+        report(path, secs)
+
+
+def _execute_in(env: dict[str, str], path: Path, out_dir: Path, profile: str, log_dir: Path) -> float:
+    """:func:`_execute` with these environment variables set (inherited by the kernel)."""
+    with _environ(**env):
+        return _execute(path, out_dir, profile, log_dir)
 
 
 @contextmanager

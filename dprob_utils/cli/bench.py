@@ -17,11 +17,12 @@ chapter runs the models missing from the cache (:func:`dprob_utils.models.zoo.tr
 With ``--plan PROFILE`` it instead measures, on ``--device``, the throughputs that a profile's heavy parts run
 at (training of each architecture at the profile's batch sizes, Boundary and CW batched over
 ``--attack-samples``) and multiplies them by the profile's work (:mod:`dprob_utils.cli.workload`): the projected
-time of the ``paper`` profile's training and attacks on this machine.
+time of the ``paper`` profile's training and attacks on this machine; ``--gpus 1 8`` also projects it onto 1 and 8
+such devices, as ``--executor ray`` spreads the units of work over a cluster.
 
     dprob bench [--archs p1_mnist_cnn p2_lenet p2_custom] [--images 4096] [--batch 256] [--attacks] [--device D]
     dprob bench --parallel 2 [--archs ...] [--images 4096]
-    dprob bench --plan paper [--device cuda] [--attack-samples 1000]
+    dprob bench --plan paper [--device cuda] [--attack-samples 1000] [--gpus 1 8]
     python benchmarks/train_throughput.py ...   (the same)
 """
 
@@ -132,9 +133,10 @@ def print_parallel(archs: list[str], jobs: int, images: int, batch: int) -> None
         print(f"{arch:<14s} {secs[0]:10.1f} s {secs[1]:11.1f} s {secs[0] / secs[1]:5.2f}x")
 
 
-def print_plan(profile: str, images: int, attack_samples: int, device: str) -> None:
-    """Measure this device's throughputs and project the profile's training and Boundary / CW time."""
-    from dprob_utils.cli.workload import attack_work, training_work
+def print_plan(profile: str, images: int, attack_samples: int, device: str, gpus: list[int] | None = None) -> None:
+    """Measure this device's throughputs and project the profile's training and Boundary / CW time; with ``gpus``,
+    also on each number of such devices (:func:`.workload.makespan` of the per-model units)."""
+    from dprob_utils.cli.workload import attack_work, makespan, training_work
     from dprob_utils.config.profiles import get_profile
 
     prof = get_profile(profile)
@@ -143,7 +145,8 @@ def print_plan(profile: str, images: int, attack_samples: int, device: str) -> N
     print(f"plan for profile {profile!r} on {device} (torch {torch.__version__}, {torch.get_num_threads()} threads): "
           f"throughputs measured now, times projected = work / throughput")
     print(f"{'part':<34s} {'runs':>5s} {'work':>14s} {'throughput':>16s} {'projected':>10s}")
-    total = 0.0
+    train_units: list[float] = []
+    attack_units: list[float] = []
     groups: dict[tuple[str, bool, int], list] = {}
     for w in work:
         groups.setdefault((w.config.arch, w.config.private, w.config.batch_size), []).append(w)
@@ -152,7 +155,7 @@ def print_plan(profile: str, images: int, attack_samples: int, device: str) -> N
         time_variant(arch, mode, "bk", ds.x[: batch * 2], ds.y[: batch * 2], batch, device)  # warm-up
         rate = time_variant(arch, mode, "bk", ds.x, ds.y, batch, device)
         imgs = sum(w.images for w in ws)
-        total += imgs / rate
+        train_units += [w.images / rate for w in ws]
         print(f"{'train ' + arch + ' ' + mode + f' b={batch}':<34s} {len(ws):5d} {imgs / 1e6:10.1f}M im "
               f"{rate:10.0f} im/s {imgs / rate / 60:8.1f} m")
     for arch in sorted({a.arch for a in attacks}):
@@ -160,11 +163,22 @@ def print_plan(profile: str, images: int, attack_samples: int, device: str) -> N
         for name in ("Boundary L2", "CW L2"):
             runs = [a for a in attacks if a.arch == arch and a.attack == name]
             si = sum(a.sample_iterations for a in runs)
-            total += si / rates[name]
+            attack_units += [a.sample_iterations / rates[name] for a in runs]
             print(f"{name + ' ' + arch:<34s} {len(runs):5d} {si / 1e6:10.1f}M s·it {rates[name]:8.0f} s·it/s "
                   f"{si / rates[name] / 60:8.1f} m")
+    total = sum(train_units) + sum(attack_units)
     print(f"{'total (training, Boundary, CW)':<34s} {'':5s} {'':14s} {'':16s} {total / 60:8.1f} m")
     print("Not counted: the other attacks (FGSM, PGD, DeepFool, Square, AutoAttack), Hessians, MNIST-C, CIFAR.")
+    if gpus:
+        print(f"\non N devices like this one ({device}), units longest first to the device free soonest; the "
+              "attacks start when every model is trained")
+        print(f"{'devices':>7s} {'training':>10s} {'Boundary+CW':>12s} {'total':>10s} {'speed-up':>9s}")
+        one = makespan(train_units, 1) + makespan(attack_units, 1)
+        for n in gpus:
+            t, a = makespan(train_units, n), makespan(attack_units, n)
+            print(f"{n:7d} {t / 3600:8.2f} h {a / 3600:10.2f} h {(t + a) / 3600:8.2f} h {one / (t + a):8.2f}x")
+        print("Training units are Ray tasks today (one model each); the attack units assume one task per model's "
+              "attack run, while --executor ray runs a chapter as one task.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -180,12 +194,16 @@ def main(argv: list[str] | None = None) -> int:
                     help="time 4N DP-SGD trainings in sequence vs in N processes side by side")
     ap.add_argument("--plan", metavar="PROFILE", default=None,
                     help="measure this device and project the profile's training, Boundary and CW time")
+    ap.add_argument("--gpus", type=int, nargs="+", metavar="N", default=None,
+                    help="with --plan: also project onto N devices like --device (e.g. --gpus 1 8)")
     ap.add_argument("--record", default=str(RECORD), metavar="FILE",
                     help="append the throughput table to this JSON-lines file (default benchmarks/results.jsonl)")
     ap.add_argument("--no-record", dest="record", action="store_const", const=None, help="do not record")
     args = ap.parse_args(argv)
     if args.plan:
-        print_plan(args.plan, args.images, args.attack_samples, args.device)
+        if args.gpus and min(args.gpus) < 1:
+            ap.error("--gpus takes whole numbers of at least 1")
+        print_plan(args.plan, args.images, args.attack_samples, args.device, args.gpus)
         return 0
     if args.parallel:
         print_parallel(args.archs, args.parallel, args.images, args.batch)

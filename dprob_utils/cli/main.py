@@ -1,4 +1,4 @@
-"""The ``dprob`` command: train, epsilon, run, book, explore, explain, bench.
+"""The ``dprob`` command: train, train-all, epsilon, run, book, compare, explore, explain, bench.
 
 Bad input (unknown profile or architecture, sigma < 0, C <= 0, epochs <= 0, a missing notebook, missing data)
 prints one clear line on stderr and exits with status 2; it never shows a traceback.
@@ -69,6 +69,48 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_executor(args: argparse.Namespace) -> None:
+    """``--executor``/``--address``: for ``ray``, join the cluster (or start a local one) now, so that a wrong
+    address or a missing Ray is one line before any work, and export both for the kernels started later."""
+    from dprob_utils.config.parallel import EXECUTOR_ENV
+
+    if args.address and args.executor != "ray":
+        raise ConfigError("--address is for --executor ray")
+    os.environ[EXECUTOR_ENV] = args.executor
+    if args.executor == "ray":
+        from dprob_utils.config.ray_cluster import connect, ray_module
+
+        address = connect(args.address)
+        resources = ray_module().cluster_resources()
+        nodes = sum(1 for n in ray_module().nodes() if n.get("Alive"))
+        print(f"dprob: Ray cluster at {address}: {nodes} node{'s' if nodes > 1 else ''}, "
+              f"{resources.get('CPU', 0):g} CPUs, {resources.get('GPU', 0):g} GPUs", file=sys.stderr)
+
+
+def cmd_train_all(args: argparse.Namespace) -> int:
+    """Every model of the training chapter (paper 1's and paper 2's MNIST models, with their seeds), trained by
+    the executor or loaded; one JSON line per model, in the chapter's order."""
+    from dprob_utils.config.profiles import get_profile
+    from dprob_utils.models import zoo
+
+    args.profile = _profile(args)
+    profile = get_profile(args.profile)
+    _use_executor(args)
+    specs = zoo.paper1_specs(profile) + zoo.paper2_specs(profile)
+    start = time.perf_counter()
+    trained = zoo.train_missing([s.config for s in specs], profile, jobs=args.jobs, progress=not args.quiet)
+    wall = time.perf_counter() - start
+    for spec in specs:
+        _, result = zoo.load(spec.config, profile)
+        row = result.summary(delta=profile.delta)
+        row.update(group=spec.group, label=spec.label, seed=spec.config.seed, trained_now=row["key"] in trained)
+        row.pop("cached")
+        print(json.dumps(_jsonable(row)))
+    print(f"dprob: {len(trained)} trained now, {len(specs) - len(trained)} from the cache, {wall:.1f} s "
+          f"({args.executor} executor)", file=sys.stderr)
+    return 0
+
+
 def cmd_epsilon(args: argparse.Namespace) -> int:
     from dprob_utils.dp.privacy import privacy_spent, steps_for
 
@@ -86,6 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     args.profile = _profile(args)
     get_profile(args.profile)
+    _use_executor(args)
     start = time.perf_counter()
     timings = run_notebooks(args.notebooks, args.profile, jobs=args.jobs)
     _print_timings(timings, time.perf_counter() - start)
@@ -118,6 +161,8 @@ def cmd_book(args: argparse.Namespace) -> int:
 
     args.profile = _profile(args)
     get_profile(args.profile)
+    if not args.no_execute:
+        _use_executor(args)
     models_before = _cached_models()
     start = time.perf_counter()
     timings = [] if args.no_execute else run_notebooks(args.notebooks, args.profile, jobs=args.jobs)
@@ -254,6 +299,14 @@ def cmd_explain(args: argparse.Namespace) -> int:
 JOBS_HELP = "notebooks run side by side after the training chapter (default $DPROB_JOBS, else 2)"
 
 
+def _executable(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--executor", choices=["local", "ray"], default=os.environ.get("DPROB_EXECUTOR") or "local",
+                   help="local: processes on this machine (default); ray: Ray tasks on a cluster (pip install "
+                        "'dprob[ray]')")
+    p.add_argument("--address", default=None, metavar="HOST:PORT",
+                   help="the Ray cluster to join (default $DPROB_RAY_ADDRESS, else a new local cluster)")
+
+
 def _overridable(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE", default=[],
                    help="override one setting of the profile, e.g. p1_grid.fig3a_sigmas=[0.5,1,2] or seeds=5 "
@@ -281,6 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
     _overridable(t)
     t.set_defaults(func=cmd_train)
 
+    ta = sub.add_parser("train-all", help="train every model of the training chapter (or load it); a JSON line each")
+    ta.add_argument("--profile", default="quick", help="smoke, quick or paper (default quick)")
+    ta.add_argument("--jobs", type=int, default=None, help="local executor: trainings side by side (default 2)")
+    ta.add_argument("--quiet", action="store_true", help="no progress bar")
+    _overridable(ta)
+    _executable(ta)
+    ta.set_defaults(func=cmd_train_all)
+
     e = sub.add_parser("epsilon", help="privacy spent by DP-SGD (RDP, PRV and paper 1 eq. (1))")
     e.add_argument("--sigma", type=float, required=True)
     e.add_argument("--batch-size", type=int, required=True)
@@ -294,6 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--profile", default="quick")
     r.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
     _overridable(r)
+    _executable(r)
     r.set_defaults(func=cmd_run)
 
     b = sub.add_parser("book", help="run every notebook, then build the HTML book")
@@ -302,6 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-execute", action="store_true", help="render the already executed notebooks")
     b.add_argument("--jobs", type=int, default=None, help=JOBS_HELP)
     _overridable(b)
+    _executable(b)
     b.set_defaults(func=cmd_book)
     cp = sub.add_parser("compare", help="the numbers and verdicts that differ between two results folders")
     cp.add_argument("a", help="a results folder, or a profile name (results/<name>/)")

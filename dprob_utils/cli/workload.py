@@ -69,3 +69,18 @@ def attack_work(profile: Profile | str) -> list[AttackWork]:
         out.append(AttackWork("Boundary L2", arch, n(s.boundary_samples), s.boundary_steps))
         out.append(AttackWork("CW L2", arch, n(s.cw_samples), cw_steps * s.cw_binary_search_steps))
     return out
+
+
+def makespan(times: list[float], devices: int) -> float:
+    """Wall time of independent units of ``times`` seconds on ``devices`` identical devices, longest first, each
+    to the device free soonest (LPT list scheduling, what ``--executor ray`` does with one device per unit: Ray
+    starts a waiting task on whichever device frees up, and :func:`.zoo.train_missing` submits longest first).
+    Within 4/3 of the best schedule; on one device, the sum."""
+    import heapq
+
+    if devices < 1:
+        raise ValueError(f"devices must be at least 1, got {devices}")
+    free = [0.0] * min(devices, max(1, len(times)))
+    for t in sorted(times, reverse=True):
+        heapq.heappush(free, heapq.heappop(free) + t)
+    return max(free)

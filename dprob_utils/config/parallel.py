@@ -1,5 +1,7 @@
 """Independent work in separate processes: notebooks side by side (:mod:`.runner`) and models of a grid trained
-side by side (:func:`.zoo.train_missing`).
+side by side (:func:`.zoo.train_missing`), by one of two executors (``$DPROB_EXECUTOR``, ``--executor``): ``local``
+(the default: a pool of processes on this machine) or ``ray`` (Ray tasks on a cluster, :mod:`.ray_cluster`).
+Both run the same units with the same torch threads, so they give the same results.
 
 Why processes and not torch threads: small convolutions and DP-SGD's per-step Python work do not spread well
 over threads (measured in benchmarks/README.md).
@@ -12,6 +14,18 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from dprob_utils.config.errors import ConfigError
+
+EXECUTOR_ENV = "DPROB_EXECUTOR"
+EXECUTORS = ("local", "ray")
+
+
+def executor() -> str:
+    """The executor of this process's independent work: ``$DPROB_EXECUTOR`` (``local`` or ``ray``), default
+    ``local``."""
+    name = os.environ.get(EXECUTOR_ENV) or "local"
+    if name not in EXECUTORS:
+        raise ConfigError(f"{EXECUTOR_ENV} must be one of {', '.join(EXECUTORS)}, got {name!r}")
+    return name
 
 
 def default_jobs() -> int:
@@ -54,3 +68,18 @@ def map_processes(fn: Callable[..., Any], items: Iterable[tuple], jobs: int, thr
             for fut in futures:
                 fut.cancel()
             raise
+
+
+def map_work(fn: Callable[..., Any], items: Iterable[tuple], jobs: int, threads: int = 1,
+             gpus: float = 0.0) -> Iterator[tuple[tuple, Any, str]]:
+    """Yield ``(args, fn(*args), where)`` for each tuple of ``items`` as it finishes, by :func:`executor`:
+    ``local``, :func:`map_processes` with ``jobs`` processes (``where`` is ``"local"``); ``ray``, one Ray task per
+    item asking for ``threads`` CPUs and ``gpus`` GPUs, as many at once as the cluster has room for (``where`` is
+    the node's id). ``fn`` must be importable (a module-level function)."""
+    if executor() == "ray":
+        from dprob_utils.config.ray_cluster import map_tasks
+
+        yield from map_tasks(fn, items, threads=threads, gpus=gpus)
+        return
+    for args, result in map_processes(fn, items, jobs, threads):
+        yield args, result, "local"

@@ -10,6 +10,8 @@ Every location can be overridden by an environment variable so that CI, users an
 from __future__ import annotations
 
 import os
+import socket
+import uuid
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -55,7 +57,8 @@ def shared_data_dir() -> Path | None:
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that a crash at any moment leaves either the old file or the new one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # unique across the hosts of a shared file system too (two nodes may run writers with the same pid)
+    tmp = path.with_name(f".{path.name}.{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()

@@ -96,6 +96,9 @@ def summarise(events: list[dict], now: float | None = None) -> str:
         start = float(first.get("start", first["t"]))
         if 0 < done < total:
             text += f" (~{clock((now - start) / done * (total - done))} left)"
+        if last.get("nodes"):  # a Ray run: how many each node trained
+            per_node = ", ".join(f"{node[:8]} {n}" for node, n in sorted(last["nodes"].items()))
+            text += f" on {len(last['nodes'])} node{'s' if len(last['nodes']) > 1 else ''} ({per_node})"
         parts.append(text)
     training: dict[int, dict] = {}
     for e in events:

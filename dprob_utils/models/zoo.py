@@ -6,8 +6,10 @@ Every chapter asks this module for its models, so a model trained by the trainin
 
 from __future__ import annotations
 
+import os
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import torch
@@ -15,7 +17,8 @@ from torch import nn
 
 from dprob_utils.config import status
 from dprob_utils.config.devices import training_device
-from dprob_utils.config.parallel import default_jobs, map_processes
+from dprob_utils.config.errors import ConfigError
+from dprob_utils.config.parallel import default_jobs, executor, map_work
 from dprob_utils.config.profiles import Profile
 from dprob_utils.dp.training import TrainConfig, TrainResult
 from dprob_utils.store.model_cache import ModelCache, train_or_load
@@ -129,38 +132,74 @@ def _relative_cost(cfg: TrainConfig) -> float:
     return per_epoch * cfg.epochs * (cfg.train_subset or 60000) / 60000
 
 
-def _train_in_worker(cfg: TrainConfig, delta: float, cache_root: str) -> list[str]:
-    """Worker of :func:`train_missing`: train and store ``cfg``; the warnings it raised."""
+def _train_in_worker(cfg: TrainConfig, delta: float, cache_root: str) -> tuple[list[str], dict, dict]:
+    """Worker of :func:`train_missing`: train and store ``cfg``; the warnings it raised and the stored entry
+    (weights, record), which the driver stores in its own cache when the worker's is not the same path."""
+    from dprob_utils.store import core as store
+
+    cache = ModelCache(cache_root)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        train_or_load(cfg, delta=delta, progress=False, cache=ModelCache(cache_root))
-    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        train_or_load(cfg, delta=delta, progress=False, cache=cache)
+    state, record = store.get(cache.root / cfg.arch, cfg.key())
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)], state, record
+
+
+GPUS_PER_TRAINING_ENV = "DPROB_RAY_GPUS_PER_TRAINING"
+
+
+def gpus_per_training() -> float:
+    """GPUs one training asks for on a Ray cluster that has GPUs: ``$DPROB_RAY_GPUS_PER_TRAINING`` (default 1; a
+    fraction such as 0.25 packs four small trainings on one GPU); 0 on a CPU cluster."""
+    from dprob_utils.config.ray_cluster import cluster_gpus
+
+    if cluster_gpus() == 0:
+        return 0.0
+    value = os.environ.get(GPUS_PER_TRAINING_ENV, "1")
+    try:
+        gpus = float(value)
+    except ValueError:
+        gpus = -1.0
+    if not 0 < gpus <= 1 and not (gpus > 1 and gpus.is_integer()):
+        raise ConfigError(f"{GPUS_PER_TRAINING_ENV} must be a fraction in (0, 1] or a whole number, got {value!r}")
+    return gpus
 
 
 def train_missing(configs: list[TrainConfig], prof: Profile, jobs: int | None = None,
                   cache: ModelCache | None = None, progress: bool | None = None) -> set[str]:
-    """Train the ``configs`` not in the cache yet, :func:`training_jobs` at a time in separate processes (each with
-    ``threads // jobs`` torch threads), longest first. Returns the cache keys trained now, so that a chapter can
-    still say which of its models it trained. A single missing model, or ``jobs = 1``, trains in this process."""
+    """Train the ``configs`` not in the cache yet, longest first, and return the cache keys trained now (so that a
+    chapter can still say which of its models it trained). By :func:`.parallel.executor`: ``local``,
+    :func:`training_jobs` at a time in separate processes (each with ``threads // jobs`` torch threads; a single
+    missing model, or ``jobs = 1``, trains in this process); ``ray``, one Ray task per model (one CPU, and
+    :func:`gpus_per_training` GPUs where the cluster has them), its weights stored here as each comes back."""
     from dprob_utils.config.progress import progress as bar
 
     cache = cache or ModelCache()
     missing = list({c.key(): c for c in configs if c not in cache}.values())
-    jobs = min(training_jobs(jobs), len(missing))
+    on_ray = executor() == "ray"
+    jobs = len(missing) if on_ray else min(training_jobs(jobs), len(missing))
     start = time.time()
     if missing:
         status.report("models", done=0, total=len(missing), start=start)
-    if jobs <= 1:
+    if jobs <= 1 and not on_ray:
         for i, cfg in enumerate(bar(missing, desc="training")):
             train_or_load(cfg, delta=prof.delta, progress=progress, cache=cache)
             status.report("models", done=i + 1, total=len(missing), start=start)
         return {c.key() for c in missing}
     missing.sort(key=lambda c: -_relative_cost(c))  # longest first: no long training left running alone at the end
-    threads = max(1, torch.get_num_threads() // jobs)
-    done = map_processes(_train_in_worker, [(c, prof.delta, str(cache.root)) for c in missing], jobs, threads)
-    for i, ((cfg, _, _), messages) in enumerate(bar(done, desc=f"training ({jobs} side by side)",
-                                                    total=len(missing))):
-        status.report("models", done=i + 1, total=len(missing), start=start)
+    threads = 1 if on_ray else max(1, torch.get_num_threads() // jobs)
+    done = map_work(_train_in_worker, [(c, prof.delta, str(cache.root)) for c in missing], jobs, threads,
+                    gpus_per_training() if on_ray else 0.0)
+    nodes: Counter[str] = Counter()
+    desc = "training (Ray tasks)" if on_ray else f"training ({jobs} side by side)"
+    for i, ((cfg, _, _), (messages, state, record), node) in enumerate(bar(done, desc=desc, total=len(missing))):
+        if cfg not in cache:  # the worker's cache is another machine's disk
+            cache.save_entry(cfg, state, record)
+        nodes[node] += 1
+        status.report("models", done=i + 1, total=len(missing), start=start, **({"nodes": dict(nodes)} if on_ray else {}))
         for msg in messages:
             warnings.warn(f"{cfg.label()} ({cfg.arch}): {msg}", stacklevel=2)
+    if on_ray:
+        for cfg in missing:
+            cache.remove_orphans(cfg)  # the temporary files of attempts whose node died
     return {c.key() for c in missing}

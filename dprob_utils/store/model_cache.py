@@ -40,6 +40,20 @@ class ModelCache:
     def save(self, cfg: TrainConfig, model: nn.Module, result: TrainResult) -> None:
         store.put(self.root / cfg.arch, cfg.key(), model.state_dict(), asdict(result))
 
+    def save_entry(self, cfg: TrainConfig, state: dict, record: dict) -> None:
+        """Store an entry made elsewhere (a Ray worker's :func:`store.core.get` of its own cache)."""
+        store.put(self.root / cfg.arch, cfg.key(), state, record)
+
+    def remove_orphans(self, cfg: TrainConfig) -> list[Path]:
+        """Remove the temporary files that writers of ``cfg``'s entry left when killed mid-write (call once every
+        writer of it is done); the paths removed."""
+        gone = []
+        for final in (self.weights_path(cfg), self.result_path(cfg)):
+            for tmp in final.parent.glob(f".{final.name}.*.tmp"):
+                tmp.unlink(missing_ok=True)
+                gone.append(tmp)
+        return gone
+
     def load(self, cfg: TrainConfig) -> tuple[nn.Module, TrainResult] | None:
         """The cached model and result, or ``None``. A damaged entry is treated as missing."""
         entry = store.get(self.root / cfg.arch, cfg.key())

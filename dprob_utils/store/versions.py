@@ -21,3 +21,14 @@ MNISTC_TABLE_VERSION = 1
 CIFAR_CODE_VERSION = 1
 # Paper 2 chapters' stored attack runs (PGD, CW, Boundary, FGSM, Square, AutoAttack): <cache>/attacks.
 ATTACK_CODE_VERSION = 2
+
+
+def code_version() -> str:
+    """The package version and a short hash of every constant above: two processes (two nodes of a Ray cluster)
+    that agree on it key and store every entry the same way."""
+    import hashlib
+
+    from dprob_utils import __version__
+
+    constants = sorted((k, v) for k, v in globals().items() if k.isupper() and k.endswith("_VERSION"))
+    return f"{__version__}-{hashlib.sha256(repr(constants).encode()).hexdigest()[:8]}"

@@ -39,3 +39,10 @@ def test_parallel_benchmark_prints_both_ways_and_a_ratio(capsys):
     out = capsys.readouterr().out
     assert "in sequence" in out and "side by side" in out
     assert out.strip().splitlines()[-1].startswith("p2_custom") and out.strip().endswith("x")
+
+
+def test_plan_projects_onto_several_devices(capsys):
+    assert bench.main(["--plan", "smoke", "--images", "128", "--attack-samples", "4", "--gpus", "1", "8"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    assert [r[0] for r in rows] == ["1", "8"] and rows[0][-1] == "1.00x" and float(rows[1][-1][:-1]) >= 1.0

@@ -36,3 +36,17 @@ def test_paper_attack_work_is_papers_cw_and_boundary_budget():
     assert all(a.samples == 1000 for a in work)
     assert sorted({a.iterations for a in cw}) == [10000 * 9, 20000 * 9]
     assert {a.iterations for a in ba} == {25000}
+
+
+def test_makespan_is_the_sum_on_one_device_and_lpt_on_several():
+    from dprob_utils.cli.workload import makespan
+
+    assert makespan([3.0, 1.0, 2.0], 1) == 6.0
+    assert makespan([5.0, 4.0, 3.0, 3.0, 3.0], 2) == 10.0  # 5+3 | 4+3+3: LPT's classic worst case (best: 9)
+    assert makespan([2.0] * 8, 8) == 2.0 and makespan([2.0] * 8, 100) == 2.0
+    assert makespan([], 4) == 0.0
+    # the bound of list scheduling: never below the longest unit or the mean load
+    times = [float(t) for t in range(1, 30)]
+    for n in (1, 2, 3, 8):
+        best = max(max(times), sum(times) / n)
+        assert best <= makespan(times, n) <= 4 / 3 * best + 1e-9

@@ -60,3 +60,9 @@ def test_listeners_see_events_only_while_listening(monkeypatch):
         status.report("train", epoch=1)
     status.report("train", epoch=2)
     assert [e["epoch"] for e in seen] == [1]
+
+
+def test_summary_of_a_ray_run_counts_models_per_node():
+    events = [{"t": 0.0, "pid": 1, "kind": "models", "done": 3, "total": 6, "start": 0.0,
+               "nodes": {"b" * 40: 1, "a" * 40: 2}}]
+    assert status.summarise(events, now=30.0) == "models 3/6 (~30s left) on 2 nodes (aaaaaaaa 2, bbbbbbbb 1)"
