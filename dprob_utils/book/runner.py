@@ -17,7 +17,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from dprob_utils.config.errors import ConfigError, DprobError
-from dprob_utils.config.parallel import EXECUTOR_ENV, default_jobs, map_work
+from dprob_utils.config.parallel import EXECUTOR_ENV, default_jobs, executor, map_work
 from dprob_utils.config.paths import project_root
 from dprob_utils.config.profiles import get_profile
 from dprob_utils.dp.fast.allocator import malloc_environment
@@ -65,6 +65,7 @@ def resolve_notebooks(names: list[str] | None) -> list[Path]:
 
 
 TRAINING_PREFIXES = ("01_",)
+ATTACK_PREFIXES = ("08_", "09_", "10_", "11_")  # the chapters that read paper 2's attack runs
 
 
 def stages(paths: list[Path]) -> list[list[Path]]:
@@ -230,6 +231,8 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     # torch's import, it does not keep their attack and evaluation tensors from page-faulting
     with _environ(DPROB_JOBS=str(jobs), **malloc_environment()), (monitor if progress else nullcontext()):
         for stage in stages(paths):
+            if executor() == "ray" and any(p.name.startswith(ATTACK_PREFIXES) for p in stage):
+                _precompute_attacks(profile, progress)
             if jobs == 1 or len(stage) == 1:
                 for path in stage:
                     report(path, _execute(path, out_dir, profile, log_dir))
@@ -238,6 +241,19 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     timings = [{"notebook": p.stem, "seconds": seconds[p.stem]} for p in paths]
     _write_timings(profile, timings)
     return timings
+
+
+def _precompute_attacks(profile: str, progress: bool) -> None:
+    """On Ray, paper 2's attack runs as tasks of their own before its chapters (which then read them)."""
+    from dprob_utils.experiments.p2 import precompute_attacks
+
+    def log(line: str) -> None:
+        if progress:
+            print(f"      {line}", file=sys.stderr, flush=True)
+
+    t = time.perf_counter()
+    n = precompute_attacks(profile, log=log)
+    log(f"{n} attack runs of chapters 08-11 as Ray tasks in {time.perf_counter() - t:.1f} s")
 
 
 def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, log_dir: Path, report) -> None:

@@ -177,8 +177,8 @@ def print_plan(profile: str, images: int, attack_samples: int, device: str, gpus
         for n in gpus:
             t, a = makespan(train_units, n), makespan(attack_units, n)
             print(f"{n:7d} {t / 3600:8.2f} h {a / 3600:10.2f} h {(t + a) / 3600:8.2f} h {one / (t + a):8.2f}x")
-        print("Training units are Ray tasks today (one model each); the attack units assume one task per model's "
-              "attack run, while --executor ray runs a chapter as one task.")
+        print("With --executor ray each unit is one task: one model to train, one model's Boundary or CW run "
+              "(dprob_utils.experiments.p2.attack_units).")
 
 
 def main(argv: list[str] | None = None) -> int:

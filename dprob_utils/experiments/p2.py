@@ -261,6 +261,68 @@ def boundary(cm: ChapterModel, prof: Profile) -> MinimalResult:
     return MinimalResult(adv=d["adv"], dist=d["dist"])
 
 
+# --------------------------------------------------------------------------- attack runs as units of work
+
+# the expensive runs, costliest first (CW's iterations dominate, then the Boundary attack's)
+ATTACK_UNITS = ("cw_masked", "cw", "boundary", "pgd")
+
+
+def attack_units(prof: Profile) -> list[tuple[str, TrainConfig, str]]:
+    """``(group, config, attack)`` of every expensive attack run chapters 08-11 read: PGD, CW₂ and the Boundary
+    attack of every paper 2 model and seed (CW with ``cw_masked_steps`` for the masked models, as Table IV), and
+    PGD of the masking check's substitutes. Costliest first. The chapters compute whatever is not stored yet, so
+    running these first (:func:`precompute_attacks`) changes no number."""
+    out = []
+    for spec in zoo.paper2_specs(prof):
+        group = "masked" if spec.group == "paper2 masked" else spec.config.arch
+        names = ("cw_masked", "boundary", "pgd") if group == "masked" else ("cw", "boundary", "pgd")
+        out += [(group, spec.config, name) for name in names]
+    out += [(arch, zoo.substitute_config(prof, arch), "pgd") for arch in prof.p2_grid.archs]
+    out = list(dict.fromkeys(out))
+    return sorted(out, key=lambda u: (ATTACK_UNITS.index(u[2]), u[1].arch != "p2_lenet"))
+
+
+def run_attack_unit(prof: Profile, group: str, cfg: TrainConfig, name: str) -> str:
+    """One unit of :func:`attack_units`: load the model, run the attack and store it (``<cache>/attacks/``,
+    where the chapters find it); returns ``name``."""
+    cm = _load(prof, group, cfg)
+    if name == "cw_masked":
+        cw(cm, prof, prof.p2_attacks.cw_masked_steps)
+    else:
+        {"cw": cw, "boundary": boundary, "pgd": pgd}[name](cm, prof)
+    _IN_PROCESS.clear()  # a worker runs many units: keep no model or run beyond its own
+    return name
+
+
+def precompute_attacks(profile: Profile | str, jobs: int | None = None, log: Callable[[str], None] | None = None
+                       ) -> int:
+    """Run every unit of :func:`attack_units` not stored yet, by the executor (``--executor ray``: one Ray task
+    each, one CPU and :func:`.zoo.gpus_per_training` GPUs; the cache must be a path every node shares). ``log``
+    gets a line when done and at most every 30 s. Returns the number of units run."""
+    import time
+
+    from dprob_utils.config.parallel import default_jobs, executor, map_work
+
+    prof = get_profile(profile)
+    units = attack_units(prof)
+    if not units:
+        return 0
+    gpus = zoo.gpus_per_training() if executor() == "ray" else 0.0
+    start = last = time.time()
+    nodes: dict[str, int] = {}
+    work = [(prof, *u) for u in units]
+    for i, (_, _, node) in enumerate(map_work(run_attack_unit, work, jobs or default_jobs(), 1, gpus)):
+        nodes[node] = nodes.get(node, 0) + 1
+        now = time.time()
+        if log and (now - last > 30 or i + 1 == len(units)):
+            last = now
+            left = (now - start) / (i + 1) * (len(units) - i - 1)
+            per_node = ", ".join(f"{node[:8]} {n}" for node, n in sorted(nodes.items()))
+            log(f"attack runs {i + 1}/{len(units)}, {now - start:.0f} s (~{left:.0f} s left) on "
+                f"{len(nodes)} node{'s' if len(nodes) > 1 else ''} ({per_node})")
+    return len(units)
+
+
 def _fooled_run(cm: ChapterModel, prof: Profile, name: str, params: dict,
                 attack: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]) -> torch.Tensor:
     s = prof.p2_attacks

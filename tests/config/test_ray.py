@@ -1,5 +1,6 @@
 """The Ray executor on a real two-node cluster on localhost (two `ray start` nodes of one CPU each): the smoke
-grid trained through ``--executor ray`` gives bit-identical weights and identical results to the local executor,
+grid trained through ``--executor ray`` gives bit-identical weights and identical results to the local executor (and
+so do paper 2's attack runs, one task each),
 and still completes, with nothing half-written in the cache, when a worker node is killed while it trains."""
 
 from __future__ import annotations
@@ -64,6 +65,23 @@ def _train_all(tmp: Path, cache: str, *extra: str, status: Path | None = None) -
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def _precompute_attacks(tmp: Path, cache: str, address: str | None = None) -> None:
+    """Paper 2's attack runs of the smoke profile (chapters 08-11), by the Ray executor given an address."""
+    code = ("import os, sys; from dprob_utils.experiments.p2 import precompute_attacks\n"
+            "if len(sys.argv) > 1:\n"
+            "    from dprob_utils.config.ray_cluster import connect; connect(sys.argv[1]); os.environ['DPROB_EXECUTOR'] = 'ray'\n"
+            "print(precompute_attacks('smoke', log=print))")
+    out = subprocess.run([sys.executable, "-c", code, *([address] if address else [])], env=_env(tmp, cache),
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    if address:
+        assert "on 2 nodes" in out.stdout, out.stdout
+
+
+def _attack_runs(cache: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(cache)): p.read_bytes() for p in (cache / "attacks").rglob("*") if p.is_file()}
+
+
 def _rows(stdout: str) -> dict[str, dict]:
     rows = [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
     return {r["key"]: {k: v for k, v in r.items() if k not in ("seconds", "trained_now")} for r in rows}
@@ -87,7 +105,8 @@ def local_run(tmp_path_factory):
     proc = _train_all(tmp, "cache", "--executor", "local")
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-2000:]
-    return _rows(out), _weights(tmp / "cache")
+    _precompute_attacks(tmp, "cache")
+    return _rows(out), _weights(tmp / "cache"), _attack_runs(tmp / "cache")
 
 
 def test_two_node_cluster_gives_the_local_executors_models(cluster, tmp_path, local_run):
@@ -96,13 +115,17 @@ def test_two_node_cluster_gives_the_local_executors_models(cluster, tmp_path, lo
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-3000:]
     assert "2 nodes, 2 CPUs" in err
-    rows, weights = local_run
+    rows, weights, attacks = local_run
     assert _rows(out) == rows and len(rows) == 20
     assert _weights(tmp_path / "cache") == weights  # bit-identical
     _check_cache(tmp_path / "cache")
     events = [json.loads(line) for line in status.read_text().splitlines()]
     last = [e for e in events if e["kind"] == "models"][-1]
     assert last["done"] == last["total"] == 20 and len(last["nodes"]) == 2  # both nodes trained some
+    # then paper 2's attack runs, one Ray task each: the same files as the local executor's
+    _precompute_attacks(tmp_path, "cache", cluster)
+    assert _attack_runs(tmp_path / "cache") == attacks and len(attacks) == 39
+    assert not list((tmp_path / "cache").rglob("*.tmp"))
 
 
 def _raylet_tree(port: int) -> list[int]:
@@ -133,7 +156,7 @@ def test_killing_a_worker_node_still_trains_every_model(cluster, tmp_path, local
             pass
     out, err = proc.communicate(timeout=600)
     assert proc.returncode == 0, err[-3000:]
-    rows, weights = local_run
+    rows, weights, _ = local_run
     assert _rows(out) == rows
     assert _weights(tmp_path / "cache") == weights
     _check_cache(tmp_path / "cache")
