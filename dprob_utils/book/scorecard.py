@@ -325,6 +325,9 @@ FAMILIES = {
     "p2-masking": "gradient masking", "p2-fig7": "masked models under attack (Fig. 7)",
     "p2-fig8": "masked-model transfer (Fig. 8)", "p2-fig9": "masked zero gradients (Fig. 9)",
     "p2-fig10": "masked gradient values (Fig. 10)",
+    "privacy-audit": "the audited ε below the accountant's (beyond both papers)",
+    "privacy-mia": "DP-SGD lowers membership inference (beyond both papers)",
+    "privacy-canary": "DP-SGD lowers membership inference on canaries (beyond both papers)",
 }
 
 

@@ -194,6 +194,20 @@ class Paper2Attacks:
 
 
 @dataclass(frozen=True)
+class Privacy:
+    """Chapter 12, what the privacy buys (beyond both papers): the one-run audit (Steinke, Nasr, Jagielski 2023)
+    of the main settings, each trained once more with canaries, and membership inference on every model."""
+
+    canaries: int = 1000  # m mislabelled test images, each in the training set with probability 1/2
+    guesses: int = 100  # the audit guesses "in" for this many highest scores and "out" for as many lowest
+    confidence: float = 0.95
+    p2_settings: tuple[tuple[float, float], ...] = ((1.3, 1.0), (1.3, 10.0))  # custom CNN: a small and a large C
+    mia_points: int = 2000  # training images (members) and as many test images per model
+    fgsm_eps: float = 0.1  # robustness beside the leakage: FGSM accuracy on the same test images
+    seed: int = 0  # of the canaries, their membership and the MIA points
+
+
+@dataclass(frozen=True)
 class Profile:
     """One complete set of settings. Notebooks take ``profile`` (a name) as their papermill parameter."""
 
@@ -213,6 +227,7 @@ class Profile:
     mnistc: MnistC = MnistC()
     cifar: Cifar = Cifar()
     p2_attacks: Paper2Attacks = Paper2Attacks()
+    privacy: Privacy = Privacy()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
     def differences(self) -> list[str]:
@@ -273,6 +288,7 @@ QUICK = Profile(
         cw_masked_steps=200, cw_samples=50, masking_samples=50, square_queries=300, autoattack_steps=20,
         autoattack_square_queries=300, masking_tolerance=0.05,
     ),
+    privacy=Privacy(mia_points=1000),
     notes=(
         "A few epochs instead of 50 at a larger learning rate, the same for SGD and DP-SGD as in both papers, so "
         "that a CPU reaches in minutes the accuracy the papers reach after 50 epochs.",
@@ -316,6 +332,7 @@ SMOKE = Profile(
         cw_masked_steps=20, gradient_batch=50, square_queries=20, autoattack_steps=5,
         autoattack_square_queries=20, masking_tolerance=0.1,
     ),
+    privacy=Privacy(canaries=100, guesses=10, p2_settings=((1.3, 1.0), (3.0, 10.0)), mia_points=100),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (SMOKE, QUICK, PAPER)}

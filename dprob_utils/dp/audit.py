@@ -124,9 +124,9 @@ def membership(m: int, seed: int) -> torch.Tensor:
 
 def canary_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Minus each canary's cross-entropy loss under ``model`` (``[m]``; higher: more likely a member)."""
-    model.eval()
-    with torch.no_grad():
-        return -nn.functional.cross_entropy(model(x), y, reduction="none")
+    from dprob_utils.analysis.membership import loss_scores
+
+    return loss_scores(model, x, y)
 
 
 def train_audited(cfg, m: int, delta: float, seed: int = 0, k: int | None = None,
@@ -135,7 +135,8 @@ def train_audited(cfg, m: int, delta: float, seed: int = 0, k: int | None = None
     members among ``m`` canaries, score every canary and audit with ``k`` guesses each way (default ``m // 10``).
     Returns the audit, the accountant's ε (RDP, at ``delta``, for the training set with its canaries; for
     ``claimed_noise_multiplier`` instead of the config's own, which is how a test states what a broken
-    implementation would claim), the clean accuracy and the number of canaries trained on."""
+    implementation would claim), the clean accuracy, the number of canaries trained on, and every canary's score
+    and membership (``[m]`` each)."""
     from dprob_utils.data.datasets import load_dataset, subset
     from dprob_utils.dp.privacy import privacy_spent
     from dprob_utils.dp.training import evaluate, fit
@@ -147,7 +148,8 @@ def train_audited(cfg, m: int, delta: float, seed: int = 0, k: int | None = None
     x, y = torch.cat([train.x, cx[members]]), torch.cat([train.y, cy[members]])
     torch.manual_seed(cfg.seed)
     model = build_model(cfg.arch)
-    steps, seconds, _ = fit(model, x, y, cfg, progress=False, device="cpu")
+    steps, seconds, _ = fit(model, x, y, cfg, progress=False, device=None)
+    model.cpu()
     scores = canary_scores(model, cx, cy)
     k = m // 10 if k is None else k
     result = audit(scores, members, k, k, delta)
@@ -157,4 +159,4 @@ def train_audited(cfg, m: int, delta: float, seed: int = 0, k: int | None = None
         epsilon = privacy_spent(multiplier, min(1.0, cfg.batch_size / len(y)), steps, delta).epsilon_rdp
     test = load_dataset(cfg.dataset, "test", data_dir)
     return {"audit": result.to_dict(), "epsilon_accountant": epsilon, "accuracy": evaluate(model, test.x, test.y),
-            "canaries_in": int(members.sum()), "seconds": seconds}
+            "canaries_in": int(members.sum()), "seconds": seconds, "scores": scores, "members": members}

@@ -21,6 +21,8 @@ MNISTC_TABLE_VERSION = 1
 CIFAR_CODE_VERSION = 1
 # Paper 2 chapters' stored attack runs (PGD, CW, Boundary, FGSM, Square, AutoAttack): <cache>/attacks.
 ATTACK_CODE_VERSION = 2
+# Chapter 12's audits (each setting trained again with its canaries, scored and audited): <cache>/results/audit.
+AUDIT_VERSION = 1
 
 
 def code_version() -> str:
