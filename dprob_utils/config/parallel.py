@@ -38,7 +38,24 @@ def default_jobs() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel end this worker when the process that started it dies (a driver killed with
+    SIGKILL cannot stop its pool, whose workers would otherwise finish their trainings as orphans)."""
+    import signal
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 def _init_worker(threads: int) -> None:
+    _die_with_parent()
     from dprob_utils.dp.fast.allocator import tune_malloc
 
     tune_malloc()  # before torch's import, where it still keeps large tensors from page-faulting

@@ -74,3 +74,34 @@ def test_training_jobs_is_one_per_thread_at_most(monkeypatch):
     assert zoo.training_jobs(4) == 1
     monkeypatch.setattr(torch, "get_num_threads", lambda: 8)
     assert zoo.training_jobs(4) == 4
+
+
+def test_pool_workers_die_with_a_killed_driver(tmp_path):
+    """A driver killed with SIGKILL leaves no worker running on (Linux: the parent-death signal)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+    import pytest
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the parent-death signal is Linux's")
+    here = os.path.dirname(__file__)
+    code = ("from dprob_utils.config.parallel import map_processes; from pool_workers import sleep_and_report; "
+            "list(map_processes(sleep_and_report, [(60,), (60,)], 2))")
+    driver = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                              env={**os.environ, "PYTHONPATH": os.path.dirname(here)})
+    deadline = time.time() + 60
+    workers: list[psutil.Process] = []
+    while time.time() < deadline and len(workers) < 2:
+        time.sleep(0.2)
+        workers = [c for c in psutil.Process(driver.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+    assert len(workers) == 2, "the pool did not start"
+    time.sleep(3)  # their initialiser has run
+    driver.send_signal(signal.SIGKILL)
+    driver.wait()
+    gone, alive = psutil.wait_procs(workers, timeout=10)
+    assert not alive, f"workers still running after the driver died: {[p.pid for p in alive]}"
