@@ -13,9 +13,10 @@ Layout, one subpackage per concern:
 ``models``           the papers' architectures; ``models.zoo``: the models each chapter uses, by profile
 ``dp``               training (SGD, DP-SGD), privacy accounting, ``dp.reference``: the slow per-example step the
                      fast paths are tested against; ``dp.fast``: book-keeping clipping, compiled kernels, noise,
-                     allocator (speed only: the same mathematics)
+                     allocator (speed only: the same mathematics); ``dp.audit``: the one-run privacy audit
 ``attacks``          one module per attack family, one call shape ``attack(model, x, y, **params) -> x_adv``
-``analysis``         boundary geometry, curvature, gradient statistics, transfer, the gradient-masking check
+``analysis``         boundary geometry, curvature, gradient statistics, transfer, the gradient-masking check,
+                     membership inference (loss threshold, LiRA offline)
 ``store``            the one keyed store (datasets, models, attack runs, results), its key recipe and versions
 ``experiments``      one module per chapter group: ``run_<artefact>(profile) -> results dict``
 ``book``             notebook runner, chapter report boxes, results JSON, ``book.tables`` (display tables read

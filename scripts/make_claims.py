@@ -490,6 +490,19 @@ claim("privacy-canary-mia-dp-lower", 1, "Beyond both papers (chapter 12: members
       "DP-SGD lowers membership inference on the examples that leak most: the same attack's AUC on the audit's "
       "mislabelled canaries, SGD minus DP-SGD σ = 1.3, C = 1 (one audit run each; bootstrap over the canaries)",
       "(neither paper measures it)", {"gap": "12_privacy:intervals/p1_canary_auc_sgd_minus_dp"}, effect="gap")
+claim("privacy-lira-dp-lower", 1, "Beyond both papers (chapter 12: LiRA offline, Carlini et al. 2022)",
+      "DP-SGD lowers calibrated membership inference: LiRA offline's AUC (each point's confidence against reference "
+      "models trained like the target without it) on paper 1's SGD model minus on its DP-SGD σ = 1.3, C = 1 model, "
+      "on the loss attack's points (paired bootstrap over the headline seeds, then the points)",
+      "(neither paper measures it)", {"gap": "12_privacy:intervals/p1_lira_auc_sgd_minus_dp"}, effect="gap")
+claim("privacy-lira-tpr-dp-lower", 1, "Beyond both papers (chapter 12: LiRA offline at a low false-positive rate)",
+      "DP-SGD lowers what an attacker can be sure of: LiRA offline's true-positive rate at 1% false positives, SGD "
+      "minus DP-SGD σ = 1.3, C = 1 (paper 1's pair; paired bootstrap over the headline seeds, then the points)",
+      "(neither paper measures it)", {"gap": "12_privacy:intervals/p1_lira_tpr_at_0.01_sgd_minus_dp"}, effect="gap")
+claim("privacy-canary-lira-dp-lower", 1, "Beyond both papers (chapter 12: LiRA offline on canaries)",
+      "DP-SGD lowers calibrated membership inference on the canaries: LiRA offline's AUC on the audit's mislabelled "
+      "canaries, SGD minus DP-SGD σ = 1.3, C = 1 (one audit run each; bootstrap over the canaries)",
+      "(neither paper measures it)", {"gap": "12_privacy:intervals/p1_canary_lira_auc_sgd_minus_dp"}, effect="gap")
 
 out = REF / "claims.yaml"
 header = ("# Every quantitative claim of both papers, with the rule that decides whether our results reproduce it.\n"

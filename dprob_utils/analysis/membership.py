@@ -1,7 +1,16 @@
-"""Membership inference by a loss threshold (Yeom et al. 2018): a training image's loss is lower than an unseen
-one's, so minus the loss scores membership. Its success is the ROC of members against non-members: the AUC and
-the true-positive rate at a low false-positive rate (Carlini et al. 2022's measure: an attack is dangerous when
-it is sure of a few, not when it is right on average).
+"""Membership inference. Two attacks, both scoring each candidate image (higher: more likely a member):
+
+- **loss threshold** (Yeom et al. 2018): a training image's loss is lower than an unseen one's, so minus the loss
+  scores membership (:func:`loss_scores`);
+- **LiRA offline** (Carlini et al. 2022, "Membership Inference Attacks From First Principles", Sec. IV and
+  Algorithm 1 without the IN models): a few reference models trained like the target on data without the
+  candidates give, per candidate, the distribution of its logit-scaled confidence when it is *not* a member; the
+  score is how far the target's confidence lies above it (:func:`lira_offline`). The calibration removes what the
+  loss threshold confuses with membership: that some images are easy for every model.
+
+Their success is the ROC of members against non-members: the AUC and the true-positive rate at a low
+false-positive rate (Carlini et al.'s measure: an attack is dangerous when it is sure of a few, not when it is right
+on average).
 
 Used by chapter 12 (what the privacy buys), on every model of the book and on the audit's canaries.
 """
@@ -26,6 +35,46 @@ def loss_scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: 
             logits = model(x[i:i + batch_size].to(dev))
             out.append(-nn.functional.cross_entropy(logits, y[i:i + batch_size].to(dev), reduction="none").cpu())
     return torch.cat(out) if out else torch.zeros(0)
+
+
+def logit_confidence(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+    """LiRA's statistic: ``log(p_y / (1 - p_y))`` of each image of ``x`` (``[n, ...]``) under ``model``, computed
+    in float64 from the logits as ``z_y - logsumexp_{j != y} z_j`` (finite even where ``p_y`` rounds to 1),
+    ``[n]`` float64 on the CPU."""
+    model.eval()
+    dev = next(model.parameters()).device
+    out = []
+    with torch.no_grad():
+        for i in range(0, len(y), batch_size):
+            z = model(x[i:i + batch_size].to(dev)).double().cpu()
+            yy = y[i:i + batch_size].cpu()
+            own = z.gather(1, yy[:, None])[:, 0]
+            others = z.scatter(1, yy[:, None], float("-inf")).logsumexp(1)
+            out.append(own - others)
+    return torch.cat(out) if out else torch.zeros(0, dtype=torch.float64)
+
+
+def lira_offline(target: np.ndarray, references: np.ndarray, per_example_variance: bool = False) -> np.ndarray:
+    """LiRA offline scores ``[n]``: ``(target - mu) / sd`` where ``target`` (``[n]``) is each candidate's
+    :func:`logit_confidence` under the attacked model, and ``mu`` the mean over ``references`` (``[k, n]``, the
+    same statistic under ``k`` reference models that never saw the candidates). ``sd`` is one standard deviation
+    pooled over all candidates (Carlini et al.'s fixed variance, their choice for few reference models: then the
+    score ranks as ``target - mu``), or each candidate's own (``per_example_variance``, needs ``k >= 2``). The
+    one-sided test's p-value is a decreasing function of this score, so both give the same ROC."""
+    t = np.asarray(target, dtype=np.float64)
+    r = np.atleast_2d(np.asarray(references, dtype=np.float64))
+    if r.shape[1] != t.shape[0] or r.shape[0] < 1:
+        raise ValueError(f"references must be [k >= 1, {t.shape[0]}], got {list(r.shape)}")
+    mu = r.mean(0)
+    if per_example_variance:
+        if r.shape[0] < 2:
+            raise ValueError("a per-example variance needs at least 2 reference models")
+        sd = r.std(0, ddof=1)
+    else:
+        k, n = r.shape
+        pooled = np.sqrt(((r - mu) ** 2).sum() / (n * (k - 1))) if k > 1 and n else 1.0
+        sd = np.full_like(mu, pooled if pooled > 0 else 1.0)
+    return (t - mu) / np.maximum(sd, 1e-12)
 
 
 def auc(members: np.ndarray, others: np.ndarray) -> float:

@@ -66,6 +66,7 @@ def resolve_notebooks(names: list[str] | None) -> list[Path]:
 
 TRAINING_PREFIXES = ("01_",)
 ATTACK_PREFIXES = ("08_", "09_", "10_", "11_")  # the chapters that read paper 2's attack runs
+PRIVACY_PREFIXES = ("12_",)  # the chapter that reads the audit and LiRA reference trainings
 
 
 def stages(paths: list[Path]) -> list[list[Path]]:
@@ -233,6 +234,8 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
         for stage in stages(paths):
             if executor() == "ray" and any(p.name.startswith(ATTACK_PREFIXES) for p in stage):
                 _precompute_attacks(profile, progress)
+            if executor() == "ray" and any(p.name.startswith(PRIVACY_PREFIXES) for p in stage):
+                _precompute_privacy(profile, progress)
             if jobs == 1 or len(stage) == 1:
                 for path in stage:
                     report(path, _execute(path, out_dir, profile, log_dir))
@@ -254,6 +257,19 @@ def _precompute_attacks(profile: str, progress: bool) -> None:
     t = time.perf_counter()
     n = precompute_attacks(profile, log=log)
     log(f"{n} attack runs of chapters 08-11 as Ray tasks in {time.perf_counter() - t:.1f} s")
+
+
+def _precompute_privacy(profile: str, progress: bool) -> None:
+    """On Ray, chapter 12's audit and reference trainings as tasks of their own before it (which then reads them)."""
+    from dprob_utils.experiments.privacy import precompute_privacy
+
+    def log(line: str) -> None:
+        if progress:
+            print(f"      {line}", file=sys.stderr, flush=True)
+
+    t = time.perf_counter()
+    n = precompute_privacy(profile, log=log)
+    log(f"{n} trainings of chapter 12 as Ray tasks in {time.perf_counter() - t:.1f} s")
 
 
 def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, log_dir: Path, report) -> None:

@@ -327,6 +327,7 @@ FAMILIES = {
     "p2-fig10": "masked gradient values (Fig. 10)",
     "privacy-audit": "the audited ε below the accountant's (beyond both papers)",
     "privacy-mia": "DP-SGD lowers membership inference (beyond both papers)",
+    "privacy-lira": "DP-SGD lowers calibrated membership inference, LiRA (beyond both papers)",
     "privacy-canary": "DP-SGD lowers membership inference on canaries (beyond both papers)",
 }
 

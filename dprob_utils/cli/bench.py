@@ -136,11 +136,11 @@ def print_parallel(archs: list[str], jobs: int, images: int, batch: int) -> None
 def print_plan(profile: str, images: int, attack_samples: int, device: str, gpus: list[int] | None = None) -> None:
     """Measure this device's throughputs and project the profile's training and Boundary / CW time; with ``gpus``,
     also on each number of such devices (:func:`.workload.makespan` of the per-model units)."""
-    from dprob_utils.cli.workload import attack_work, makespan, training_work
+    from dprob_utils.cli.workload import attack_work, makespan, privacy_work, training_work
     from dprob_utils.config.profiles import get_profile
 
     prof = get_profile(profile)
-    work, attacks = training_work(prof), attack_work(prof)
+    work, attacks = training_work(prof) + privacy_work(prof), attack_work(prof)
     ds = subset(load_dataset("mnist", "train"), images, "first")
     print(f"plan for profile {profile!r} on {device} (torch {torch.__version__}, {torch.get_num_threads()} threads): "
           f"throughputs measured now, times projected = work / throughput")

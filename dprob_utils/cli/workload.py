@@ -53,6 +53,27 @@ def training_work(profile: Profile | str) -> list[TrainingWork]:
             for cfg in dict.fromkeys(configs)]
 
 
+def privacy_work(profile: Profile | str) -> list[TrainingWork]:
+    """Chapter 12's extra trainings (:func:`~dprob_utils.experiments.privacy.privacy_units`): each audited setting
+    again on its training set plus its member canaries, and each LiRA reference model on the training set without
+    the member candidates."""
+    from dprob_utils.dp.audit import membership
+    from dprob_utils.experiments.privacy import audit_configs, reference_configs
+
+    prof = get_profile(profile)
+    p = prof.privacy
+    canaries_in = int(membership(p.canaries, p.seed).sum())
+    out = []
+    for cfg in audit_configs(prof).values():
+        n = cfg.train_subset or MNIST_TRAIN_SIZE
+        out.append(TrainingWork(cfg, cfg.epochs * steps_per_epoch(n + canaries_in, cfg.batch_size)))
+    for cfg in reference_configs(prof).values():
+        n = cfg.train_subset or MNIST_TRAIN_SIZE
+        n -= min(p.mia_points, n, 10000)
+        out += [TrainingWork(cfg, cfg.epochs * steps_per_epoch(n, cfg.batch_size))] * p.references
+    return out
+
+
 def attack_work(profile: Profile | str) -> list[AttackWork]:
     """The Boundary and CW runs of paper 2's chapters: one per model of its grid (Tables II, III, V) and per
     masked model (Table IV, CW with ``cw_masked_steps``)."""

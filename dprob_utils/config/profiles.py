@@ -205,6 +205,9 @@ class Privacy:
     mia_points: int = 2000  # training images (members) and as many test images per model
     fgsm_eps: float = 0.1  # robustness beside the leakage: FGSM accuracy on the same test images
     seed: int = 0  # of the canaries, their membership and the MIA points
+    # LiRA offline: reference models per setting, each trained like the target on its training set without the
+    # membership candidates (Carlini et al. 2022 use 64+; their fixed-variance offline attack works with few)
+    references: int = 4
 
 
 @dataclass(frozen=True)
@@ -288,7 +291,7 @@ QUICK = Profile(
         cw_masked_steps=200, cw_samples=50, masking_samples=50, square_queries=300, autoattack_steps=20,
         autoattack_square_queries=300, masking_tolerance=0.05,
     ),
-    privacy=Privacy(mia_points=1000),
+    privacy=Privacy(mia_points=1000, references=2),
     notes=(
         "A few epochs instead of 50 at a larger learning rate, the same for SGD and DP-SGD as in both papers, so "
         "that a CPU reaches in minutes the accuracy the papers reach after 50 epochs.",
@@ -332,7 +335,8 @@ SMOKE = Profile(
         cw_masked_steps=20, gradient_batch=50, square_queries=20, autoattack_steps=5,
         autoattack_square_queries=20, masking_tolerance=0.1,
     ),
-    privacy=Privacy(canaries=100, guesses=10, p2_settings=((1.3, 1.0), (3.0, 10.0)), mia_points=100),
+    privacy=Privacy(canaries=100, guesses=10, p2_settings=((1.3, 1.0), (3.0, 10.0)), mia_points=100,
+                    references=2),
 )
 
 PROFILES: dict[str, Profile] = {p.name: p for p in (SMOKE, QUICK, PAPER)}

@@ -136,7 +136,8 @@ def train_audited(cfg, m: int, delta: float, seed: int = 0, k: int | None = None
     Returns the audit, the accountant's ε (RDP, at ``delta``, for the training set with its canaries; for
     ``claimed_noise_multiplier`` instead of the config's own, which is how a test states what a broken
     implementation would claim), the clean accuracy, the number of canaries trained on, and every canary's score
-    and membership (``[m]`` each)."""
+    and membership (``[m]`` each), and each canary's logit-scaled confidence (``phi``, ``[m]`` float64, for
+    LiRA)."""
     from dprob_utils.data.datasets import load_dataset, subset
     from dprob_utils.dp.privacy import privacy_spent
     from dprob_utils.dp.training import evaluate, fit
@@ -151,6 +152,9 @@ def train_audited(cfg, m: int, delta: float, seed: int = 0, k: int | None = None
     steps, seconds, _ = fit(model, x, y, cfg, progress=False, device=None)
     model.cpu()
     scores = canary_scores(model, cx, cy)
+    from dprob_utils.analysis.membership import logit_confidence
+
+    phi = logit_confidence(model, cx, cy)
     k = m // 10 if k is None else k
     result = audit(scores, members, k, k, delta)
     epsilon = None
@@ -159,4 +163,5 @@ def train_audited(cfg, m: int, delta: float, seed: int = 0, k: int | None = None
         epsilon = privacy_spent(multiplier, min(1.0, cfg.batch_size / len(y)), steps, delta).epsilon_rdp
     test = load_dataset(cfg.dataset, "test", data_dir)
     return {"audit": result.to_dict(), "epsilon_accountant": epsilon, "accuracy": evaluate(model, test.x, test.y),
-            "canaries_in": int(members.sum()), "seconds": seconds, "scores": scores, "members": members}
+            "canaries_in": int(members.sum()), "seconds": seconds, "scores": scores, "members": members,
+            "phi": phi}

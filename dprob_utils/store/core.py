@@ -162,6 +162,11 @@ def stored_at(path: Path, compute: Callable[[], T]) -> T:
     return out
 
 
+def stored_path(name: str, parts: dict[str, Any]) -> Path:
+    """Where :func:`stored` keeps the result of ``name`` with ``parts``: ``<cache>/results/<name>/<key>.pt``."""
+    return cache_dir() / "results" / name / f"{content_key(parts)}.pt"
+
+
 def stored(name: str, parts: dict[str, Any], compute: Callable[[], T]) -> T:
-    """:func:`stored_at` under ``<cache>/results/<name>/<content_key(parts)>.pt``."""
-    return stored_at(cache_dir() / "results" / name / f"{content_key(parts)}.pt", compute)
+    """:func:`stored_at` under :func:`stored_path`."""
+    return stored_at(stored_path(name, parts), compute)

@@ -22,7 +22,10 @@ CIFAR_CODE_VERSION = 1
 # Paper 2 chapters' stored attack runs (PGD, CW, Boundary, FGSM, Square, AutoAttack): <cache>/attacks.
 ATTACK_CODE_VERSION = 2
 # Chapter 12's audits (each setting trained again with its canaries, scored and audited): <cache>/results/audit.
-AUDIT_VERSION = 1
+AUDIT_VERSION = 2
+# Chapter 12's LiRA reference models (trained without the membership candidates; their statistics only):
+# <cache>/results/lira_reference.
+LIRA_VERSION = 1
 
 
 def code_version() -> str:

@@ -35,3 +35,45 @@ def test_loss_scores_are_minus_the_cross_entropy():
     x, y = torch.rand(10, 1, 2, 2), torch.randint(0, 3, (10,))
     expected = -nn.functional.cross_entropy(model(x), y, reduction="none")
     assert torch.allclose(mia.loss_scores(model, x, y, batch_size=3), expected.detach())
+
+
+def test_logit_confidence_is_the_log_odds_of_the_true_class_and_stays_finite():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+    x, y = torch.rand(10, 1, 2, 2), torch.randint(0, 3, (10,))
+    p = torch.softmax(model(x).double(), 1).gather(1, y[:, None])[:, 0].detach()
+    assert torch.allclose(mia.logit_confidence(model, x, y, batch_size=3), torch.log(p / (1 - p)))
+    sure = nn.Sequential(nn.Flatten(), nn.Linear(4, 3))
+    with torch.no_grad():
+        sure[1].weight.zero_()
+        sure[1].bias.copy_(torch.tensor([60.0, 0.0, 0.0]))  # p_0 rounds to 1 in float32 and float64
+    phi = mia.logit_confidence(sure, x, torch.zeros(10, dtype=torch.long))
+    assert torch.allclose(phi, torch.full((10,), 60.0 - np.log(2), dtype=torch.float64))
+
+
+def test_lira_offline_is_the_standardised_excess_over_the_references():
+    rng = np.random.default_rng(0)
+    refs, target = rng.normal(size=(4, 50)), rng.normal(size=50)
+    mu = refs.mean(0)
+    pooled = np.sqrt(((refs - mu) ** 2).sum() / (50 * 3))
+    assert np.allclose(mia.lira_offline(target, refs), (target - mu) / pooled)
+    assert np.allclose(mia.lira_offline(target, refs, per_example_variance=True), (target - mu) / refs.std(0, ddof=1))
+    assert np.allclose(mia.lira_offline(target, refs[:1]), target - refs[0])  # one reference: no variance to pool
+    with pytest.raises(ValueError, match="references must be"):
+        mia.lira_offline(target, refs[:, :10])
+
+
+def test_lira_beats_the_loss_threshold_when_points_differ_in_difficulty():
+    """Each point has its own difficulty d (its confidence under any model that never saw it); membership adds a
+    small lift. Thresholding the raw confidence mostly sorts by difficulty; subtracting the references' mean (LiRA)
+    recovers the lift."""
+    rng = np.random.default_rng(0)
+    n, k = 2000, 4
+    d = rng.normal(0, 3, n)
+    member = rng.random(n) < 0.5
+    target = d + 1.0 * member + rng.normal(0, 0.5, n)
+    refs = d + rng.normal(0, 0.5, (k, n))
+    z = mia.lira_offline(target, refs)
+    assert mia.auc(z[member], z[~member]) > 0.8
+    assert mia.auc(target[member], target[~member]) < 0.65
+    assert mia.tpr_at_fpr(z[member], z[~member], 0.01) > 3 * mia.tpr_at_fpr(target[member], target[~member], 0.01)

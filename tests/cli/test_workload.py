@@ -50,3 +50,19 @@ def test_makespan_is_the_sum_on_one_device_and_lpt_on_several():
     for n in (1, 2, 3, 8):
         best = max(max(times), sum(times) / n)
         assert best <= makespan(times, n) <= 4 / 3 * best + 1e-9
+
+
+def test_privacy_work_is_each_audit_and_each_reference_model():
+    from dprob_utils.cli.workload import privacy_work
+    from dprob_utils.dp.audit import membership
+    from dprob_utils.experiments import privacy
+
+    prof = get_profile("paper")
+    work = privacy_work(prof)
+    audits, refs = privacy.audit_configs(prof), privacy.reference_configs(prof)
+    assert len(work) == len(audits) + prof.privacy.references * len(refs)
+    sgd = [w for w in work if w.config == zoo.p1_sgd(prof)]  # its audit, then its references
+    canaries_in = int(membership(prof.privacy.canaries, prof.privacy.seed).sum())
+    assert 400 < canaries_in < 600
+    assert sgd[0].steps == 50 * round((60000 + canaries_in) / 256)
+    assert {w.steps for w in sgd[1:]} == {50 * round(58000 / 256)}
