@@ -98,7 +98,8 @@ cmp_rows, cmp_table = [], []
 for name, a in res["audits"].items():
     m = res["models"].get(a["config"])
     lira = None if m is None else m["lira"]
-    cmp_rows.append({"setting": name, "loss": None if m is None else m["auc"], "lira": lira,
+    cmp_rows.append({"setting": name, "loss": None if m is None else m["auc"],
+                     "lira": None if lira is None else lira["auc"],
                      "canary loss": a["canary_mia"]["auc"], "canary LiRA": a["canary_lira"]["auc"]})
 
     def cell(d, key="auc"):
