@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
@@ -250,26 +250,26 @@ def _precompute_attacks(profile: str, progress: bool) -> None:
     """On Ray, paper 2's attack runs as tasks of their own before its chapters (which then read them)."""
     from dprob_utils.experiments.p2 import precompute_attacks
 
-    def log(line: str) -> None:
-        if progress:
-            print(f"      {line}", file=sys.stderr, flush=True)
-
-    t = time.perf_counter()
-    n = precompute_attacks(profile, log=log)
-    log(f"{n} attack runs of chapters 08-11 as Ray tasks in {time.perf_counter() - t:.1f} s")
+    _precompute(precompute_attacks, "attack runs of chapters 08-11", profile, progress)
 
 
 def _precompute_privacy(profile: str, progress: bool) -> None:
     """On Ray, chapter 12's audit and reference trainings as tasks of their own before it (which then reads them)."""
     from dprob_utils.experiments.privacy import precompute_privacy
 
+    _precompute(precompute_privacy, "trainings of chapter 12", profile, progress)
+
+
+def _precompute(run: Callable[..., int], what: str, profile: str, progress: bool) -> None:
+    """``run(profile, log=...)`` (which returns how many units it ran), its lines and its total time on stderr."""
+
     def log(line: str) -> None:
         if progress:
             print(f"      {line}", file=sys.stderr, flush=True)
 
     t = time.perf_counter()
-    n = precompute_privacy(profile, log=log)
-    log(f"{n} trainings of chapter 12 as Ray tasks in {time.perf_counter() - t:.1f} s")
+    n = run(profile, log=log)
+    log(f"{n} {what} as Ray tasks in {time.perf_counter() - t:.1f} s")
 
 
 def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, log_dir: Path, report) -> None:
