@@ -208,6 +208,24 @@ def p2_boundary_table(entries: Models, eps: Sequence[float], lead: Callable[[dic
     return rows
 
 
+def p2_saturation_table(sat: dict) -> list[dict]:
+    """Chapter 09, the Boundary attack's saturation check: per model its success at each ε after the run's
+    iterations and after the longer run, the median distance after both, and the points the longer run left
+    farther (0 when it continued the shorter walk)."""
+    if not sat:
+        return []
+    rows = []
+    for m in sat["models"].values():
+        row = {"arch": m["arch"], "model": m["label"]}
+        for e, rate in m["success"].items():
+            row[f"ε={e}, {sat['steps']} it."] = _pct(rate, 1)
+            row[f"ε={e}, {sat['more_steps']} it."] = _pct(m["success_more"][e], 1)
+        row |= {"median ε": f"{m['median_dist']:.3f}", "median ε, longer": f"{m['median_dist_more']:.3f}",
+                "points farther": m["points_farther"], "n": m["n"]}
+        rows.append(row)
+    return rows
+
+
 def _mean_where(mat: dict, rows_pred: Callable[[str], bool], cols_pred: Callable[[str], bool]) -> float:
     vals = [mat["rate"][i][j] for i, r in enumerate(mat["rows"]) for j, c in enumerate(mat["cols"])
             if r != c and rows_pred(r) and cols_pred(c) and int(mat["count"][i][j]) > 0]

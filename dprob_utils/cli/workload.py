@@ -76,7 +76,9 @@ def privacy_work(profile: Profile | str) -> list[TrainingWork]:
 
 def attack_work(profile: Profile | str) -> list[AttackWork]:
     """The Boundary and CW runs of paper 2's chapters: one per model of its grid (Tables II, III, V) and per
-    masked model (Table IV, CW with ``cw_masked_steps``)."""
+    masked model (Table IV, CW with ``cw_masked_steps``), and the Boundary attack's saturation runs."""
+    from dprob_utils.experiments.p2 import saturation_configs
+
     prof = get_profile(profile)
     s = prof.p2_attacks
 
@@ -89,6 +91,8 @@ def attack_work(profile: Profile | str) -> list[AttackWork]:
         cw_steps = s.cw_masked_steps if spec.group == "paper2 masked" else s.cw_steps
         out.append(AttackWork("Boundary L2", arch, n(s.boundary_samples), s.boundary_steps))
         out.append(AttackWork("CW L2", arch, n(s.cw_samples), cw_steps * s.cw_binary_search_steps))
+    out += [AttackWork("Boundary L2", cfg.arch, n(s.boundary_samples), s.boundary_more_steps)
+            for _, cfg in saturation_configs(prof)]
     return out
 
 

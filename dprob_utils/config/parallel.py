@@ -100,3 +100,27 @@ def map_work(fn: Callable[..., Any], items: Iterable[tuple], jobs: int, threads:
         return
     for args, result in map_processes(fn, items, jobs, threads):
         yield args, result, "local"
+
+
+def run_units(fn: Callable[..., Any], items: Iterable[tuple], what: str, jobs: int, gpus: float = 0.0,
+              log: Callable[[str], None] | None = None, every_s: float = 30.0) -> int:
+    """Run ``fn(*args)`` for each tuple of ``items`` by :func:`map_work` (one thread each; ``gpus`` GPUs each on
+    Ray), for the side effect (each stores its result). ``log`` gets ``"<what> i/n, t s (~left s left) on k
+    node(s) (...)"`` at most every ``every_s`` seconds and when done. Returns the number of items."""
+    import time
+
+    items = list(items)
+    if not items:
+        return 0
+    start = last = time.time()
+    nodes: dict[str, int] = {}
+    for i, (_, _, node) in enumerate(map_work(fn, items, jobs, 1, gpus)):
+        nodes[node] = nodes.get(node, 0) + 1
+        now = time.time()
+        if log and (now - last > every_s or i + 1 == len(items)):
+            last = now
+            left = (now - start) / (i + 1) * (len(items) - i - 1)
+            per_node = ", ".join(f"{name[:8]} {n}" for name, n in sorted(nodes.items()))
+            log(f"{what} {i + 1}/{len(items)}, {now - start:.0f} s (~{left:.0f} s left) on "
+                f"{len(nodes)} node{'s' if len(nodes) > 1 else ''} ({per_node})")
+    return len(items)

@@ -175,6 +175,11 @@ class Paper2Attacks:
     boundary_samples: int | None = None
     boundary_step: float = 1e-2  # Foolbox default initial spherical and source step
     boundary_stats_every: int = 10  # Foolbox default: step sizes adapt after 100 statistics, one every k steps
+    # Sec. IV-C, "for more iterations, no increase in success rates": these models (seed 0) attacked once more,
+    # on the same points with the same seed, for boundary_more_steps (None: no check)
+    boundary_more_steps: int | None = 50000
+    boundary_saturation_models: tuple[str, ...] = ("p2_lenet:sgd", "p2_lenet:s1.3_c1", "p2_lenet:s3_c10",
+                                                   "p2_custom:sgd", "p2_custom:s1.3_c1", "p2_custom:s3_c10")
     cw_steps: int = 10000  # Adam steps per value of the constant c (Foolbox's meaning of "steps")
     cw_binary_search_steps: int = 9  # Foolbox default
     cw_initial_const: float = 1e-3  # Foolbox default
@@ -287,7 +292,8 @@ QUICK = Profile(
     p2_attacks=Paper2Attacks(
         samples=100, pgd_eps=(0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5),
         pgd_iter_grid=(1, 2, 5, 10, 20, 40), boundary_steps=3000, boundary_samples=30, boundary_step=0.05,
-        boundary_stats_every=1, cw_steps=100, cw_binary_search_steps=4, cw_initial_const=1.0, cw_stepsize=0.05,
+        boundary_stats_every=1, boundary_more_steps=6000, cw_steps=100, cw_binary_search_steps=4,
+        cw_initial_const=1.0, cw_stepsize=0.05,
         cw_masked_steps=200, cw_samples=50, masking_samples=50, square_queries=300, autoattack_steps=20,
         autoattack_square_queries=300, masking_tolerance=0.05,
     ),
@@ -331,7 +337,8 @@ SMOKE = Profile(
                 distance_samples=50, hessian_samples=2, hessian_method="gauss-newton-gram"),
     p2_attacks=Paper2Attacks(
         samples=20, pgd_eps=(0.0, 0.1, 0.3, 0.5), pgd_steps=5, pgd_iter_grid=(1, 5), boundary_steps=50,
-        boundary_stats_every=1, cw_steps=20, cw_binary_search_steps=2, cw_initial_const=1.0, cw_stepsize=0.05,
+        boundary_stats_every=1, boundary_more_steps=100, cw_steps=20, cw_binary_search_steps=2,
+        cw_initial_const=1.0, cw_stepsize=0.05,
         cw_masked_steps=20, gradient_batch=50, square_queries=20, autoattack_steps=5,
         autoattack_square_queries=20, masking_tolerance=0.1,
     ),

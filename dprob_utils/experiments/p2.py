@@ -245,38 +245,82 @@ def cw(cm: ChapterModel, prof: Profile, steps: int | None = None) -> MinimalResu
     return MinimalResult(adv=d["adv"], dist=d["dist"])
 
 
-def boundary(cm: ChapterModel, prof: Profile) -> MinimalResult:
-    """Boundary attack L2 on the first ``boundary_samples`` attack points."""
+def boundary(cm: ChapterModel, prof: Profile, steps: int | None = None) -> MinimalResult:
+    """Boundary attack L2 on the first ``boundary_samples`` attack points (``steps``, default
+    ``boundary_steps``; the saturation check uses ``boundary_more_steps``). Runs of one model that differ only
+    in ``steps`` share their start and their random draws: the longer one continues the shorter one's walk."""
     s = prof.p2_attacks
+    steps = s.boundary_steps if steps is None else steps
     x, y = data_of(cm, _n(s.boundary_samples, cm))
 
-    params = {"steps": s.boundary_steps, "step": s.boundary_step, "k": s.boundary_stats_every, "seed": prof.seed}
+    params = {"steps": steps, "step": s.boundary_step, "k": s.boundary_stats_every, "seed": prof.seed}
 
     def compute() -> dict:
-        r = boundary_attack(cm.model, x, y, s.boundary_steps, spherical_step=s.boundary_step,
-                            source_step=s.boundary_step, update_stats_every_k=s.boundary_stats_every, seed=prof.seed)
+        r = boundary_attack(cm.model, x, y, steps, spherical_step=s.boundary_step, source_step=s.boundary_step,
+                            update_stats_every_k=s.boundary_stats_every, seed=prof.seed)
         return {"adv": r.adv, "dist": r.dist}
 
     d = _stored(cm, "boundary", params, cm.points[: len(y)], compute)
     return MinimalResult(adv=d["adv"], dist=d["dist"])
 
 
+def saturation_keys(prof: Profile) -> set[str]:
+    """Model keys of the Boundary attack's saturation check (empty without ``boundary_more_steps``)."""
+    s = prof.p2_attacks
+    return set(s.boundary_saturation_models) if s.boundary_more_steps else set()
+
+
+def saturation_configs(prof: Profile) -> list[tuple[str, TrainConfig]]:
+    """``(group, config)`` of the saturation check's models that the profile trains (their seed-0 models)."""
+    keys = saturation_keys(prof)
+    return [(s.config.arch, s.config) for s in zoo.paper2_specs(prof)
+            if s.group != "paper2 masked" and s.config.seed == prof.seed
+            and _describe(s.config.arch, s.config)[0] in keys]
+
+
+def boundary_saturation(prof: Profile, models: list[ChapterModel]) -> dict:
+    """Paper 2 Sec. IV-C ("for more iterations, no increase in success rates could be observed"): the models of
+    ``boundary_saturation_models`` (seed 0) attacked once more for ``boundary_more_steps``, on the same points
+    with the same random draws. Per model its success at each ε after both budgets and the number of points
+    whose distance the longer run made longer (0: it continued the shorter walk); per ε the 95% interval of the
+    increase of success, the mean over the models of the mean over their points of (fooled within ε after the
+    longer run) − (after ``boundary_steps``), a bootstrap over each model's points. Empty without the check."""
+    s = prof.p2_attacks
+    chosen = [m for m in models if m.key in saturation_keys(prof)]
+    if not chosen:
+        return {}
+    runs = {m.key: (boundary(m, prof), boundary(m, prof, s.boundary_more_steps)) for m in chosen}
+    rows = {k: {"label": m.label, "arch": m.arch, "n": len(a.dist),
+                "success": {f"{e:g}": a.success(e) for e in s.boundary_eps},
+                "success_more": {f"{e:g}": b.success(e) for e in s.boundary_eps},
+                "median_dist": float(a.dist.median()), "median_dist_more": float(b.dist.median()),
+                "points_farther": int((b.dist > a.dist * (1 + 1e-6)).sum())}
+            for m in chosen for k, (a, b) in [(m.key, runs[m.key])]}
+    increase = {}
+    for e in s.boundary_eps:
+        samples = {k: [((b.dist <= e).double() - (a.dist <= e).double()).numpy()] for k, (a, b) in runs.items()}
+        increase[f"ε = {e:g}"] = bootstrap(lambda d: float(np.mean([v[0].mean() for v in d.values()])), samples,
+                                          seed=prof.seed).to_dict()
+    return {"steps": s.boundary_steps, "more_steps": s.boundary_more_steps, "models": rows, "increase": increase}
+
+
 # --------------------------------------------------------------------------- attack runs as units of work
 
 # the expensive runs, costliest first (CW's iterations dominate, then the Boundary attack's)
-ATTACK_UNITS = ("cw_masked", "cw", "boundary", "pgd")
+ATTACK_UNITS = ("cw_masked", "cw", "boundary_more", "boundary", "pgd")
 
 
 def attack_units(prof: Profile) -> list[tuple[str, TrainConfig, str]]:
     """``(group, config, attack)`` of every expensive attack run chapters 08-11 read: PGD, CW₂ and the Boundary
-    attack of every paper 2 model and seed (CW with ``cw_masked_steps`` for the masked models, as Table IV), and
-    PGD of the masking check's substitutes. Costliest first. The chapters compute whatever is not stored yet, so
+    attack of every paper 2 model and seed (CW with ``cw_masked_steps`` for the masked models, as Table IV), the
+    Boundary attack's saturation runs (:func:`boundary_saturation`) and PGD of the masking check's substitutes. Costliest first. The chapters compute whatever is not stored yet, so
     running these first (:func:`precompute_attacks`) changes no number."""
     out = []
     for spec in zoo.paper2_specs(prof):
         group = "masked" if spec.group == "paper2 masked" else spec.config.arch
         names = ("cw_masked", "boundary", "pgd") if group == "masked" else ("cw", "boundary", "pgd")
         out += [(group, spec.config, name) for name in names]
+    out += [(group, cfg, "boundary_more") for group, cfg in saturation_configs(prof)]
     out += [(arch, zoo.substitute_config(prof, arch), "pgd") for arch in prof.p2_grid.archs]
     out = list(dict.fromkeys(out))
     return sorted(out, key=lambda u: (ATTACK_UNITS.index(u[2]), u[1].arch != "p2_lenet"))
@@ -288,6 +332,8 @@ def run_attack_unit(prof: Profile, group: str, cfg: TrainConfig, name: str) -> s
     cm = _load(prof, group, cfg)
     if name == "cw_masked":
         cw(cm, prof, prof.p2_attacks.cw_masked_steps)
+    elif name == "boundary_more":
+        boundary(cm, prof, prof.p2_attacks.boundary_more_steps)
     else:
         {"cw": cw, "boundary": boundary, "pgd": pgd}[name](cm, prof)
     _IN_PROCESS.clear()  # a worker runs many units: keep no model or run beyond its own
@@ -299,28 +345,12 @@ def precompute_attacks(profile: Profile | str, jobs: int | None = None, log: Cal
     """Run every unit of :func:`attack_units` not stored yet, by the executor (``--executor ray``: one Ray task
     each, one CPU and :func:`.zoo.gpus_per_training` GPUs; the cache must be a path every node shares). ``log``
     gets a line when done and at most every 30 s. Returns the number of units run."""
-    import time
-
-    from dprob_utils.config.parallel import default_jobs, executor, map_work
+    from dprob_utils.config.parallel import default_jobs, executor, run_units
 
     prof = get_profile(profile)
     units = attack_units(prof)
-    if not units:
-        return 0
     gpus = zoo.gpus_per_training() if executor() == "ray" else 0.0
-    start = last = time.time()
-    nodes: dict[str, int] = {}
-    work = [(prof, *u) for u in units]
-    for i, (_, _, node) in enumerate(map_work(run_attack_unit, work, jobs or default_jobs(), 1, gpus)):
-        nodes[node] = nodes.get(node, 0) + 1
-        now = time.time()
-        if log and (now - last > 30 or i + 1 == len(units)):
-            last = now
-            left = (now - start) / (i + 1) * (len(units) - i - 1)
-            per_node = ", ".join(f"{node[:8]} {n}" for node, n in sorted(nodes.items()))
-            log(f"attack runs {i + 1}/{len(units)}, {now - start:.0f} s (~{left:.0f} s left) on "
-                f"{len(nodes)} node{'s' if len(nodes) > 1 else ''} ({per_node})")
-    return len(units)
+    return run_units(run_attack_unit, [(prof, *u) for u in units], "attack runs", jobs or default_jobs(), gpus, log)
 
 
 def _fooled_run(cm: ChapterModel, prof: Profile, name: str, params: dict,
@@ -527,6 +557,9 @@ def settings_rows(prof: Profile, topic: str) -> list[tuple[str, str, str]]:
             ("BA₂ initial step, adaptation", "not stated (Foolbox 0.01, statistics every 10 steps)",
              f"{s.boundary_step:g}, every {s.boundary_stats_every} step(s)"),
             ("BA₂ points", "1000 (the attack points)", n(s.boundary_samples)),
+            ("BA₂ saturation check", "'for more iterations, no increase in success rates' (not stated how many)",
+             "not run" if not s.boundary_more_steps else
+             f"{s.boundary_more_steps} iterations on the same points, {len(saturation_configs(prof))} models"),
         ],
         "transfer": [
             ("CW₂ examples", "crafted with 100% success on the source", "the CW₂ runs of Table II"),
@@ -938,7 +971,7 @@ def run_cw_boundary(profile: Profile | str) -> dict:
                          "cw_initial_const": s.cw_initial_const, "boundary_steps": s.boundary_steps,
                          "seeds": zoo.headline_seeds(prof)},
             "models": out, "intervals": intervals, "trend_intervals": trends, "share_dp_below_sgd": shares,
-            "c10_most_vulnerable": most,
+            "c10_most_vulnerable": most, "boundary_saturation": boundary_saturation(prof, models),
             "rate_intervals": {"cw_success_any": pooled_rates(prof, models, lambda m: _cw_fooled(m, prof))}}
 
 

@@ -193,23 +193,13 @@ def precompute_privacy(profile: Profile | str, jobs: int | None = None, log: Cal
     """Train every unit of :func:`privacy_units` not stored yet, side by side by the executor (local: ``jobs``
     processes, default :func:`~dprob_utils.config.parallel.default_jobs`; ``ray``: one task each). ``log`` gets a
     line at most every 30 s and when done. Returns the number of units trained."""
-    import time
-
-    from dprob_utils.config.parallel import default_jobs, executor, map_work
+    from dprob_utils.config.parallel import default_jobs, executor, run_units
 
     prof = get_profile(profile)
     todo = [u for u in privacy_units(prof) if not _unit_stored(prof, *u)]
-    if not todo:
-        return 0
     gpus = zoo.gpus_per_training() if executor() == "ray" else 0.0
-    start = last = time.time()
-    for i, _ in enumerate(map_work(run_privacy_unit, [(prof, *u) for u in todo], jobs or default_jobs(), 1, gpus)):
-        now = time.time()
-        if log and (now - last > 30 or i + 1 == len(todo)):
-            last = now
-            left = (now - start) / (i + 1) * (len(todo) - i - 1)
-            log(f"privacy trainings {i + 1}/{len(todo)}, {now - start:.0f} s (~{left:.0f} s left)")
-    return len(todo)
+    return run_units(run_privacy_unit, [(prof, *u) for u in todo], "privacy trainings", jobs or default_jobs(),
+                     gpus, log)
 
 
 def _roc_numbers(scores_in: np.ndarray, scores_out: np.ndarray, seed: int) -> dict:

@@ -63,6 +63,14 @@ def test_boundary_norm_box_and_curve(data):
     assert torch.equal(again.dist, r.dist), "the seed fixes the random walk"
 
 
+def test_a_longer_boundary_run_continues_the_shorter_walk(data):
+    # the saturation check (chapter 09) reads the longer run's distances as the shorter run's, walked on
+    model, x, y = data
+    short, longer = (boundary_attack(model, x, y, steps=n, seed=3) for n in (40, 120))
+    assert bool((longer.dist <= short.dist * (1 + 1e-6)).all())
+    assert float(longer.dist.mean()) < float(short.dist.mean())
+
+
 def test_boundary_without_start_reports_failure():
     """A model that puts every image in class 0 has no adversarial example for class-0 images."""
     const = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))

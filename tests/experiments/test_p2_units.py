@@ -14,9 +14,12 @@ def test_units_cover_every_paper2_model_once_costliest_first():
     assert len(units) == len(set(units))
     configs = {s.config for s in zoo.paper2_specs(prof)}
     assert {cfg for _, cfg, _ in units} == configs | {zoo.substitute_config(prof, a) for a in prof.p2_grid.archs}
+    longer = {cfg for _, cfg in p2.saturation_configs(prof)}
+    assert len(longer) == 6
     for cfg in configs:
-        assert {name for _, c, name in units if c == cfg} in ({"cw", "boundary", "pgd"},
-                                                               {"cw_masked", "boundary", "pgd"})
+        names = {name for _, c, name in units if c == cfg}
+        assert names - {"boundary_more"} in ({"cw", "boundary", "pgd"}, {"cw_masked", "boundary", "pgd"})
+        assert ("boundary_more" in names) == (cfg in longer)
     order = [p2.ATTACK_UNITS.index(name) for _, _, name in units]
     assert order == sorted(order)
 
