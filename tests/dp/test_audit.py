@@ -17,6 +17,22 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
+# the paper's worked values (Steinke, Nasr, Jagielski 2023: Appendix D and Sec. 7, 95% confidence), printed to
+# three digits: (m, r, v, δ, ε lower bound)
+PAPER_EXAMPLES = [(100, 100, 75, 0.0, 0.702), (100, 100, 75, 1e-4, 0.699), (1000, 100, 75, 1e-4, 0.673),
+                  (100_000, 1510, 1439, 1e-5, 2.675)]
+
+
+@pytest.mark.parametrize("m, r, v, delta, printed", PAPER_EXAMPLES)
+def test_the_bound_gives_the_papers_worked_examples(m, r, v, delta, printed):
+    assert audit.epsilon_lower_bound(m, r, v, delta) == pytest.approx(printed, abs=1e-3)
+
+
+def test_the_p_value_gives_the_papers_worked_example():
+    # 75 of 100 guesses right against ε = log 3 (randomised response with 75% accuracy), δ = 0
+    assert audit.p_value(100, 100, 75, math.log(3), 0.0) == pytest.approx(0.553, abs=1e-3)
+
+
 @pytest.mark.parametrize("r", [10, 40, 100, 1000])
 def test_all_guesses_right_without_delta_is_the_closed_form(r):
     # P[Binomial(r, q) >= r] = q^r < 0.05  <=>  q > 0.05^(1/r)
