@@ -79,6 +79,8 @@ ARTEFACTS: tuple[Artefact, ...] = (
              "experiments.p1_mnist.run_cross_sections", "05_p1_cross_sections:intervals"),
     Artefact(1, "Table 2 (MNIST-C)", "06_p1_mnistc", "experiments.p1_mnistc.run_mnistc", "06_p1_mnistc:intervals"),
     Artefact(1, "Sec. 3.6, Fig. 6 (CIFAR-10)", "07_p1_cifar", "experiments.p1_cifar.run_cifar", "07_p1_cifar:intervals"),
+    Artefact(1, "Beyond both papers: membership inference on the CIFAR-10 heads", "07_p1_cifar",
+             "experiments.p1_cifar.run_cifar", "07_p1_cifar:membership"),
     Artefact(2, "Figs. 1, 2 (PGD against ε and iterations)", "08_p2_pgd", "experiments.p2.run_pgd", "08_p2_pgd:plateau"),
     Artefact(2, "Table II (CW₂ for 100% success)", "09_p2_cw_boundary", "experiments.p2.run_cw_boundary",
              "09_p2_cw_boundary:intervals"),

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from dprob_utils.analysis import membership as mia
 from dprob_utils.analysis.intervals import bootstrap, difference_of, ratio_of, relative_drop_of
 from dprob_utils.config.errors import ConfigError, DataError
 from dprob_utils.config.paths import cache_dir
@@ -722,6 +723,32 @@ def study_intervals(seeded: list[tuple[CifarModels, dict, dict]]) -> dict:
     return out
 
 
+def membership_study(seeded: list[CifarModels]) -> dict:
+    """Chapter 07, beyond both papers (chapter 12 does it on MNIST): loss-threshold membership inference on the
+    heads, whose private training images are the only data the privacy covers. ``privacy.mia_points`` member
+    candidates of the private set and as many test images (the chapter-12 seed draws them, the same for every
+    head); per model of the first seed the AUC and TPR at low FPR with intervals over the points; the SGD minus
+    DP-SGD AUC with its interval over the headline seeds, then the points (paired: every head scores the same
+    images)."""
+    prof = seeded[0].profile
+    data = seeded[0].data
+    g = torch.Generator().manual_seed(prof.privacy.seed)
+    n = min(prof.privacy.mia_points, len(data.private), len(data.test))
+    i, j = torch.randperm(len(data.private), generator=g)[:n], torch.randperm(len(data.test), generator=g)[:n]
+    xi, yi, xo, yo = data.private.x[i], data.private.y[i], data.test.x[j], data.test.y[j]
+    samples: dict[str, list[np.ndarray]] = {}
+    for m in seeded:
+        for tag, net in (("sgd", m.sgd), ("dp", m.dp)):
+            samples.setdefault(f"{tag}:in", []).append(mia.loss_scores(net, xi, yi).numpy())
+            samples.setdefault(f"{tag}:out", []).append(mia.loss_scores(net, xo, yo).numpy())
+    seed = prof.seed
+    return {"points": n,
+            "models": {tag: mia.roc_intervals(samples[f"{tag}:in"][0], samples[f"{tag}:out"][0], seed)
+                       for tag in ("sgd", "dp")},
+            "auc_sgd_minus_dp": mia.sgd_minus_dp(samples, mia.auc, True, seed),
+            "tpr_at_0.01_sgd_minus_dp": mia.sgd_minus_dp(samples, mia.tpr_at_1pct, True, seed)}
+
+
 @dataclass
 class CifarStudy:
     """Chapter 07's models and the raw measurements behind Fig. 6: ``distances`` as
@@ -732,6 +759,7 @@ class CifarStudy:
     distances: dict
     curvature: dict
     intervals: dict = field(default_factory=dict)
+    membership: dict = field(default_factory=dict)
 
 
 _STUDIES: dict[Profile, CifarStudy] = {}
@@ -750,9 +778,11 @@ def study(profile: Profile | str) -> CifarStudy:
     process; :func:`run_cifar` and the chapter's figures share it."""
     prof = get_profile(profile)
     if prof not in _STUDIES:
+        models = seed_models(build_models(prof))
         seeded = [(m, _stored_measurement(m, "distances", boundary_distance_study),
-                   _stored_measurement(m, "curvature", curvature_study)) for m in seed_models(build_models(prof))]
-        _STUDIES[prof] = CifarStudy(*seeded[0], intervals=study_intervals(seeded))
+                   _stored_measurement(m, "curvature", curvature_study)) for m in models]
+        _STUDIES[prof] = CifarStudy(*seeded[0], intervals=study_intervals(seeded),
+                                    membership=membership_study(models))
     return _STUDIES[prof]
 
 
@@ -761,5 +791,5 @@ def run_cifar(profile: Profile | str) -> dict:
     their distances to the decision boundary and input-Hessian curvature. The results dict of
     ``results/<profile>/07_p1_cifar.json``."""
     s = study(profile)
-    return results_dict(s.models, s.distances, s.curvature) | {"intervals": s.intervals,
+    return results_dict(s.models, s.distances, s.curvature) | {"intervals": s.intervals, "membership": s.membership,
                                                                 "seeds": zoo.headline_seeds(s.models.profile)}

@@ -29,7 +29,6 @@ import torch
 from torch import nn
 
 from dprob_utils.analysis import membership as mia
-from dprob_utils.analysis.intervals import bootstrap
 from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.dp import audit
 from dprob_utils.dp.training import TrainConfig
@@ -37,7 +36,6 @@ from dprob_utils.models import zoo
 from dprob_utils.store import versions
 from dprob_utils.store.core import stored, stored_path
 
-RESAMPLES = 1000
 REFERENCE_SEED_OFFSET = 1000  # reference k of a setting trains with seed profile seed + 1000 + k: no model's seed
 
 
@@ -202,34 +200,6 @@ def precompute_privacy(profile: Profile | str, jobs: int | None = None, log: Cal
                      gpus, log)
 
 
-def _roc_numbers(scores_in: np.ndarray, scores_out: np.ndarray, seed: int) -> dict:
-    """AUC and TPR at each low FPR, each with a 95% bootstrap interval over the points."""
-    samples = {"in": [scores_in], "out": [scores_out]}
-    out = {"auc": bootstrap(lambda d: mia.auc(d["in"][0], d["out"][0]), samples, resamples=RESAMPLES,
-                            seed=seed).to_dict()}
-    for f in mia.LOW_FPRS:
-        out[f"tpr_at_{f:g}"] = bootstrap(lambda d, f=f: mia.tpr_at_fpr(d["in"][0], d["out"][0], f), samples,
-                                         resamples=RESAMPLES, seed=seed).to_dict()
-    return out
-
-
-def _over_seeds(metric: Callable[[np.ndarray, np.ndarray], float], d: dict[str, list[np.ndarray]],
-                model: str) -> float:
-    """The mean over seeds of ``metric(members, non-members)`` of ``model`` in a resample ``d``."""
-    return float(np.mean([metric(a, b) for a, b in zip(d[f"{model}:in"], d[f"{model}:out"])]))
-
-
-def _gap(samples: dict[str, list[np.ndarray]], metric: Callable[[np.ndarray, np.ndarray], float], paired: bool,
-         seed: int) -> dict:
-    """SGD minus DP-SGD of ``metric`` averaged over seeds, with its bootstrap interval (seeds, then points)."""
-    return bootstrap(lambda d: _over_seeds(metric, d, "sgd") - _over_seeds(metric, d, "dp"), samples, paired=paired,
-                     resamples=RESAMPLES, seed=seed).to_dict()
-
-
-def _tpr_at_1pct(a: np.ndarray, b: np.ndarray) -> float:
-    return mia.tpr_at_fpr(a, b, 0.01)
-
-
 def _references(prof: Profile, name: str) -> list[dict]:
     cfg = reference_configs(prof)[name]
     return [run_reference_of(prof, cfg, k) for k in range(prof.privacy.references)]
@@ -261,8 +231,8 @@ def run_privacy(profile: Profile | str) -> dict:
         audits[name] = {"config": cfg.key(), "label": cfg.label(), "private": cfg.private,
                         "epsilon_accountant": r["epsilon_accountant"], "accuracy": r["accuracy"],
                         "canaries_in": r["canaries_in"], "seconds": r["seconds"], **r["audit"],
-                        "canary_mia": _roc_numbers(scores[members], scores[~members], prof.seed),
-                        "canary_lira": _roc_numbers(z[members], z[~members], prof.seed)}
+                        "canary_mia": mia.roc_intervals(scores[members], scores[~members], prof.seed),
+                        "canary_lira": mia.roc_intervals(z[members], z[~members], prof.seed)}
     models, scores_of = {}, {}
     specs = {s.config.key(): s for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof)}
     for key, spec in specs.items():
@@ -279,11 +249,11 @@ def run_privacy(profile: Profile | str) -> dict:
         models[key] = {"group": spec.group, "label": spec.label, "arch": cfg.arch, "mode": cfg.mode,
                        "sigma": cfg.sigma, "clip": cfg.clip, "seed": cfg.seed, "accuracy": result.accuracy,
                        "epsilon": eps, "clean_on_mia_points": float(sc["fgsm"][0]),
-                       "fgsm_accuracy": float(sc["fgsm"][1]), **_roc_numbers(sc["in"], sc["out"], prof.seed),
+                       "fgsm_accuracy": float(sc["fgsm"][1]), **mia.roc_intervals(sc["in"], sc["out"], prof.seed),
                        "lira_references": own,
-                       "lira": None if own is None else _roc_numbers(*sc["lira"], prof.seed),
+                       "lira": None if own is None else mia.roc_intervals(*sc["lira"], prof.seed),
                        "lira_sgd_refs_from": sgd_refs,
-                       "lira_sgd_refs": _roc_numbers(*sc["lira_sgd_refs"], prof.seed)}
+                       "lira_sgd_refs": mia.roc_intervals(*sc["lira_sgd_refs"], prof.seed)}
     for m in models.values():  # robustness lost: FGSM accuracy of the SGD model of the same architecture and seed
         sgd = next((v for v in models.values() if v["arch"] == m["arch"] and v["mode"] == "sgd"
                     and v["seed"] == m["seed"]), None)
@@ -295,11 +265,11 @@ def run_privacy(profile: Profile | str) -> dict:
     canary_loss = {f"{m}:{w}": canary[f"p1:{m}"]["loss"][w] for m in ("sgd", "dp") for w in ("in", "out")}
     canary_lira = {f"{m}:{w}": canary[f"p1:{m}"]["lira"][w] for m in ("sgd", "dp") for w in ("in", "out")}
     intervals = {
-        "p1_mia_auc_sgd_minus_dp": _gap(loss, mia.auc, True, prof.seed),
-        "p1_canary_auc_sgd_minus_dp": _gap(canary_loss, mia.auc, False, prof.seed),
-        "p1_lira_auc_sgd_minus_dp": _gap(lira, mia.auc, True, prof.seed),
-        "p1_lira_tpr_at_0.01_sgd_minus_dp": _gap(lira, _tpr_at_1pct, True, prof.seed),
-        "p1_canary_lira_auc_sgd_minus_dp": _gap(canary_lira, mia.auc, False, prof.seed),
+        "p1_mia_auc_sgd_minus_dp": mia.sgd_minus_dp(loss, mia.auc, True, prof.seed),
+        "p1_canary_auc_sgd_minus_dp": mia.sgd_minus_dp(canary_loss, mia.auc, False, prof.seed),
+        "p1_lira_auc_sgd_minus_dp": mia.sgd_minus_dp(lira, mia.auc, True, prof.seed),
+        "p1_lira_tpr_at_0.01_sgd_minus_dp": mia.sgd_minus_dp(lira, mia.tpr_at_1pct, True, prof.seed),
+        "p1_canary_lira_auc_sgd_minus_dp": mia.sgd_minus_dp(canary_lira, mia.auc, False, prof.seed),
     }
     cost = {name: {"trainings": len(rs), "seconds": sum(r["seconds"] for r in rs),
                    "accuracy": float(np.mean([r["accuracy"] for r in rs])), "train_size": rs[0]["train_size"]}

@@ -77,3 +77,16 @@ def test_lira_beats_the_loss_threshold_when_points_differ_in_difficulty():
     assert mia.auc(z[member], z[~member]) > 0.8
     assert mia.auc(target[member], target[~member]) < 0.65
     assert mia.tpr_at_fpr(z[member], z[~member], 0.01) > 3 * mia.tpr_at_fpr(target[member], target[~member], 0.01)
+
+
+def test_sgd_minus_dp_is_positive_when_only_sgd_leaks_and_roc_intervals_cover_their_estimates():
+    rng = np.random.default_rng(0)
+    n = 300
+    leak = {"in": [rng.normal(1.0, 1, n) for _ in range(3)], "out": [rng.normal(0, 1, n) for _ in range(3)]}
+    none = {"in": [rng.normal(0, 1, n) for _ in range(3)], "out": [rng.normal(0, 1, n) for _ in range(3)]}
+    samples = {f"sgd:{w}": leak[w] for w in ("in", "out")} | {f"dp:{w}": none[w] for w in ("in", "out")}
+    gap = mia.sgd_minus_dp(samples, mia.auc, True, seed=0, resamples=300)
+    assert 0.15 < gap["low"] <= gap["estimate"] <= gap["high"] < 0.35  # AUC of a 1-sd shift is 0.76
+    roc = mia.roc_intervals(leak["in"][0], leak["out"][0], seed=0, resamples=300)
+    assert set(roc) == {"auc", "tpr_at_0.001", "tpr_at_0.01"}
+    assert all(v["low"] <= v["estimate"] <= v["high"] for v in roc.values())
