@@ -13,8 +13,8 @@
 #   guesses into a 95% **lower** bound on ε (the paper's Theorem 3.3 with its δ term, `dprob_utils.dp.audit`).
 #   An audited ε above the accountant's would prove the implementation wrong; the tests train a DP-SGD that
 #   clips but forgets its noise and check that the audit catches it.
-# * **Membership inference** on every MNIST model of the book (the CIFAR-10 heads get the loss threshold in
-#   chapter 07, where they are trained): its training images against as many test images, as the
+# * **Membership inference** on every MNIST model of the book (the CIFAR-10 heads get both attacks in chapter 07,
+#   where they are trained): its training images against as many test images, as the
 #   AUC and the true-positive rate at 0.1% and 1% false positives, each with a 95% bootstrap interval over the
 #   points; on the audit models also the canaries themselves. Two attacks on the same points: a **loss
 #   threshold** (Yeom et al. 2018) and **LiRA offline** (Carlini et al. 2022, *Membership Inference Attacks From

@@ -496,6 +496,11 @@ claim("privacy-mia-cifar-dp-lower", 1, "Beyond both papers (chapter 07: membersh
       "DP-SGD head (the private training images against as many test images; paired bootstrap over the headline "
       "seeds, then the points)", "(neither paper measures it)",
       {"gap": "07_p1_cifar:membership/auc_sgd_minus_dp"}, effect="gap")
+claim("privacy-lira-cifar-dp-lower", 1, "Beyond both papers (chapter 07: LiRA offline on the CIFAR-10 heads)",
+      "DP-SGD lowers calibrated membership inference on CIFAR-10: LiRA offline's AUC (reference heads of each mode "
+      "trained without the candidates) on the SGD head minus on the DP-SGD head (paired bootstrap over the headline "
+      "seeds, then the points)", "(neither paper measures it)",
+      {"gap": "07_p1_cifar:membership/lira_auc_sgd_minus_dp"}, effect="gap")
 claim("privacy-canary-mia-dp-lower", 1, "Beyond both papers (chapter 12: membership inference on canaries)",
       "DP-SGD lowers membership inference on the examples that leak most: the same attack's AUC on the audit's "
       "mislabelled canaries, SGD minus DP-SGD σ = 1.3, C = 1 (one audit run each; bootstrap over the canaries)",

@@ -24,7 +24,7 @@ import hashlib
 import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import torch
@@ -723,30 +723,66 @@ def study_intervals(seeded: list[tuple[CifarModels, dict, dict]]) -> dict:
     return out
 
 
+def reference_nets(models: CifarModels, candidates: torch.Tensor) -> dict[str, list[CifarNet]]:
+    """LiRA offline's reference models of the chapter's heads (beyond both papers): per mode (``"sgd"``,
+    ``"dp"``), ``privacy.references`` heads trained like the chapter's (same settings and frozen convolutions,
+    seed profile seed + 1000 + k) on the private set without the member candidates (positions ``candidates``)."""
+    from dprob_utils.experiments.privacy import REFERENCE_SEED_OFFSET
+
+    prof = models.profile
+    keep = torch.ones(len(models.data.private), dtype=torch.bool)
+    keep[candidates] = False
+    idx = torch.nonzero(keep).flatten()
+    data = replace(models.data, private=models.data.private.take(idx, "without the membership candidates"))
+    xtr = features_for(models.pretrained, models.data.private)[idx]
+    xte = features_for(models.pretrained, models.data.test)
+    out: dict[str, list[CifarNet]] = {}
+    for tag, mode in (("sgd", "sgd"), ("dp", "dpsgd")):
+        for k in range(prof.privacy.references):
+            head, _ = train_head(prof, models.pretrained, data, mode, train_feats=xtr, test_feats=xte,
+                                 seed=prof.seed + REFERENCE_SEED_OFFSET + k)
+            out.setdefault(tag, []).append(assemble(models.pretrained, head, prof.cifar))
+    return out
+
+
 def membership_study(seeded: list[CifarModels]) -> dict:
-    """Chapter 07, beyond both papers (chapter 12 does it on MNIST): loss-threshold membership inference on the
-    heads, whose private training images are the only data the privacy covers. ``privacy.mia_points`` member
-    candidates of the private set and as many test images (the chapter-12 seed draws them, the same for every
-    head); per model of the first seed the AUC and TPR at low FPR with intervals over the points; the SGD minus
-    DP-SGD AUC with its interval over the headline seeds, then the points (paired: every head scores the same
-    images)."""
+    """Chapter 07, beyond both papers (chapter 12 does it on MNIST): membership inference on the heads, whose
+    private training images are the only data the privacy covers. ``privacy.mia_points`` member candidates of
+    the private set and as many test images (the chapter-12 seed draws them, the same for every head), scored by
+    the loss threshold and by LiRA offline (each mode's :func:`reference_nets`). Per model of the first seed the
+    AUC and TPR at low FPR of both attacks with intervals over the points; SGD minus DP-SGD of the AUC (and of
+    the TPR at 1% FPR) with its interval over the headline seeds, then the points (paired: every head scores the
+    same images)."""
     prof = seeded[0].profile
     data = seeded[0].data
     g = torch.Generator().manual_seed(prof.privacy.seed)
     n = min(prof.privacy.mia_points, len(data.private), len(data.test))
     i, j = torch.randperm(len(data.private), generator=g)[:n], torch.randperm(len(data.test), generator=g)[:n]
     xi, yi, xo, yo = data.private.x[i], data.private.y[i], data.test.x[j], data.test.y[j]
-    samples: dict[str, list[np.ndarray]] = {}
+
+    def phi(net: nn.Module) -> np.ndarray:
+        return np.concatenate([mia.logit_confidence(net, xi, yi).numpy(), mia.logit_confidence(net, xo, yo).numpy()])
+
+    refs = {tag: np.stack([phi(net) for net in nets]) for tag, nets in reference_nets(seeded[0], i).items()}
+    loss: dict[str, list[np.ndarray]] = {}
+    lira: dict[str, list[np.ndarray]] = {}
     for m in seeded:
         for tag, net in (("sgd", m.sgd), ("dp", m.dp)):
-            samples.setdefault(f"{tag}:in", []).append(mia.loss_scores(net, xi, yi).numpy())
-            samples.setdefault(f"{tag}:out", []).append(mia.loss_scores(net, xo, yo).numpy())
+            loss.setdefault(f"{tag}:in", []).append(mia.loss_scores(net, xi, yi).numpy())
+            loss.setdefault(f"{tag}:out", []).append(mia.loss_scores(net, xo, yo).numpy())
+            z = mia.lira_offline(phi(net), refs[tag])
+            lira.setdefault(f"{tag}:in", []).append(z[:n])
+            lira.setdefault(f"{tag}:out", []).append(z[n:])
     seed = prof.seed
-    return {"points": n,
-            "models": {tag: mia.roc_intervals(samples[f"{tag}:in"][0], samples[f"{tag}:out"][0], seed)
+    return {"points": n, "references": prof.privacy.references,
+            "models": {tag: mia.roc_intervals(loss[f"{tag}:in"][0], loss[f"{tag}:out"][0], seed)
                        for tag in ("sgd", "dp")},
-            "auc_sgd_minus_dp": mia.sgd_minus_dp(samples, mia.auc, True, seed),
-            "tpr_at_0.01_sgd_minus_dp": mia.sgd_minus_dp(samples, mia.tpr_at_1pct, True, seed)}
+            "lira": {tag: mia.roc_intervals(lira[f"{tag}:in"][0], lira[f"{tag}:out"][0], seed)
+                     for tag in ("sgd", "dp")},
+            "auc_sgd_minus_dp": mia.sgd_minus_dp(loss, mia.auc, True, seed),
+            "tpr_at_0.01_sgd_minus_dp": mia.sgd_minus_dp(loss, mia.tpr_at_1pct, True, seed),
+            "lira_auc_sgd_minus_dp": mia.sgd_minus_dp(lira, mia.auc, True, seed),
+            "lira_tpr_at_0.01_sgd_minus_dp": mia.sgd_minus_dp(lira, mia.tpr_at_1pct, True, seed)}
 
 
 @dataclass
