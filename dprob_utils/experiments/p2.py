@@ -289,13 +289,14 @@ def boundary_saturation(prof: Profile, models: list[ChapterModel]) -> dict:
     chosen = [m for m in models if m.key in saturation_keys(prof)]
     if not chosen:
         return {}
-    runs = {m.key: (boundary(m, prof), boundary(m, prof, s.boundary_more_steps)) for m in chosen}
-    rows = {k: {"label": m.label, "arch": m.arch, "n": len(a.dist),
-                "success": {f"{e:g}": a.success(e) for e in s.boundary_eps},
-                "success_more": {f"{e:g}": b.success(e) for e in s.boundary_eps},
-                "median_dist": float(a.dist.median()), "median_dist_more": float(b.dist.median()),
-                "points_farther": int((b.dist > a.dist * (1 + 1e-6)).sum())}
-            for m in chosen for k, (a, b) in [(m.key, runs[m.key])]}
+    runs, rows = {}, {}
+    for m in chosen:
+        a, b = runs[m.key] = boundary(m, prof), boundary(m, prof, s.boundary_more_steps)
+        rows[m.key] = {"label": m.label, "arch": m.arch, "n": len(a.dist),
+                       "success": {f"{e:g}": a.success(e) for e in s.boundary_eps},
+                       "success_more": {f"{e:g}": b.success(e) for e in s.boundary_eps},
+                       "median_dist": float(a.dist.median()), "median_dist_more": float(b.dist.median()),
+                       "points_farther": int((b.dist > a.dist * (1 + 1e-6)).sum())}
     increase = {}
     for e in s.boundary_eps:
         samples = {k: [((b.dist <= e).double() - (a.dist <= e).double()).numpy()] for k, (a, b) in runs.items()}
