@@ -753,11 +753,12 @@ def membership_study(seeded: list[CifarModels]) -> dict:
     AUC and TPR at low FPR of both attacks with intervals over the points; SGD minus DP-SGD of the AUC (and of
     the TPR at 1% FPR) with its interval over the headline seeds, then the points (paired: every head scores the
     same images)."""
+    from dprob_utils.experiments.privacy import mia_indices
+
     prof = seeded[0].profile
     data = seeded[0].data
-    g = torch.Generator().manual_seed(prof.privacy.seed)
-    n = min(prof.privacy.mia_points, len(data.private), len(data.test))
-    i, j = torch.randperm(len(data.private), generator=g)[:n], torch.randperm(len(data.test), generator=g)[:n]
+    i, j = mia_indices(prof, len(data.private), len(data.test))
+    n = len(i)
     xi, yi, xo, yo = data.private.x[i], data.private.y[i], data.test.x[j], data.test.y[j]
 
     def phi(net: nn.Module) -> np.ndarray:

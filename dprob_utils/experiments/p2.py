@@ -314,8 +314,9 @@ ATTACK_UNITS = ("cw_masked", "cw", "boundary_more", "boundary", "pgd")
 def attack_units(prof: Profile) -> list[tuple[str, TrainConfig, str]]:
     """``(group, config, attack)`` of every expensive attack run chapters 08-11 read: PGD, CW₂ and the Boundary
     attack of every paper 2 model and seed (CW with ``cw_masked_steps`` for the masked models, as Table IV), the
-    Boundary attack's saturation runs (:func:`boundary_saturation`) and PGD of the masking check's substitutes. Costliest first. The chapters compute whatever is not stored yet, so
-    running these first (:func:`precompute_attacks`) changes no number."""
+    Boundary attack's saturation runs (:func:`boundary_saturation`) and PGD of the masking check's substitutes.
+    Costliest first. The chapters compute whatever is not stored yet, so running these first
+    (:func:`precompute_attacks`) changes no number."""
     out = []
     for spec in zoo.paper2_specs(prof):
         group = "masked" if spec.group == "paper2 masked" else spec.config.arch

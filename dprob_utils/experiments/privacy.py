@@ -59,9 +59,10 @@ def run_audit_of(prof: Profile, cfg: TrainConfig) -> dict:
     return stored("audit", _audit_parts(prof, cfg), compute)
 
 
-def _mia_indices(prof: Profile, cfg: TrainConfig, n_train: int, n_test: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Indices of the member candidates in ``cfg``'s training set and of the non-members in the test set:
-    ``mia_points`` of each, drawn with the chapter's seed (the same for every model trained on the same set)."""
+def mia_indices(prof: Profile, n_train: int, n_test: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices of the member candidates in a training set of ``n_train`` images and of the non-members in a test
+    set of ``n_test``: ``mia_points`` of each, drawn with the chapter's seed (the same for every model trained on
+    the same set; chapter 07 draws its CIFAR-10 heads' candidates with it too)."""
     g = torch.Generator().manual_seed(prof.privacy.seed)
     n = min(prof.privacy.mia_points, n_train, n_test)
     return torch.randperm(n_train, generator=g)[:n], torch.randperm(n_test, generator=g)[:n]
@@ -74,11 +75,11 @@ def _training_set(cfg: TrainConfig):
 
 
 def _mia_data(prof: Profile, cfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(member images, labels, non-member images, labels) of :func:`_mia_indices`."""
+    """(member images, labels, non-member images, labels) of :func:`mia_indices`."""
     from dprob_utils.data.datasets import load_dataset
 
     train, test = _training_set(cfg), load_dataset(cfg.dataset, "test")
-    i, j = _mia_indices(prof, cfg, len(train), len(test))
+    i, j = mia_indices(prof, len(train), len(test))
     return train.x[i], train.y[i], test.x[j], test.y[j]
 
 
@@ -120,7 +121,7 @@ def reference_training_set(prof: Profile, cfg: TrainConfig) -> tuple[torch.Tenso
     from dprob_utils.data.datasets import load_dataset
 
     train = _training_set(cfg)
-    i, _ = _mia_indices(prof, cfg, len(train), len(load_dataset(cfg.dataset, "test")))
+    i, _ = mia_indices(prof, len(train), len(load_dataset(cfg.dataset, "test")))
     keep = torch.ones(len(train), dtype=torch.bool)
     keep[i] = False
     return train.x[keep], train.y[keep]

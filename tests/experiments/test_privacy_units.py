@@ -40,7 +40,7 @@ def test_reference_training_set_holds_no_candidate():
     assert not trained & rows(xo)  # non-members are test images
     assert rows(train.x) == trained | rows(xi)
     test = load_dataset(cfg.dataset, "test")
-    assert torch.equal(xo[:1], test.x[privacy._mia_indices(prof, cfg, len(train), len(test))[1][:1]])
+    assert torch.equal(xo[:1], test.x[privacy.mia_indices(prof, len(train), len(test))[1][:1]])
 
 
 def test_units_are_the_audits_and_every_reference_once():
