@@ -214,7 +214,6 @@ def explore_environment(profile: str) -> dict[str, str]:
 
 def cmd_explore(args: argparse.Namespace) -> int:
     import importlib.util
-    import subprocess
 
     from dprob_utils.config.profiles import get_profile
 
@@ -226,7 +225,25 @@ def cmd_explore(args: argparse.Namespace) -> int:
     port = args.port or free_port()
     print(f"dprob explore: the explorer (profile {args.profile}) at http://127.0.0.1:{port}/ (Ctrl-C stops it)",
           flush=True)
-    return subprocess.call(explore_command(args.profile, port), env=explore_environment(args.profile))
+    return _serve(explore_command(args.profile, port), explore_environment(args.profile))
+
+
+def _serve(cmd: list[str], env: dict[str, str]) -> int:
+    """Run the server ``cmd`` until it ends; a SIGTERM to this process stops it too (and so its kernels), which
+    ``subprocess.call`` would leave running. Ctrl-C reaches both: they share the terminal's process group."""
+    import signal
+    import subprocess
+
+    proc = subprocess.Popen(cmd, env=env)
+    previous = signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:
+                proc.terminate()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _results_folder(name: str) -> Path:

@@ -49,7 +49,14 @@ def server():
     yield url
     proc.terminate()
     proc.wait(timeout=30)
-    assert proc.poll() is not None
+    deadline = time.time() + 30
+    while True:  # Voilà, the command's child, stops with it
+        try:
+            urllib.request.urlopen(url, timeout=2).read(100)
+        except OSError:
+            break
+        assert time.time() < deadline, "the Voilà server outlived the dprob explore command"
+        time.sleep(0.5)
 
 
 def _result(driver) -> str:
