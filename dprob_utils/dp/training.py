@@ -108,14 +108,10 @@ class TrainConfig:
         return 0.0
 
     def canonical(self) -> dict:
-        """The fields that determine the model, so that equal models share a key: sigma and C are dropped for
-        SGD, and a fixed-noise model is keyed as the ``dpsgd`` model with its noise multiplier (training reads
-        only that and C: at C = 1 paper 1's Fig. 3c model is its main DP-SGD model, trained once)."""
+        """The fields that determine the model; sigma and C are dropped for SGD so equal models share a key."""
         d = asdict(self)
         if not self.private:
             d["sigma"], d["clip"] = None, None
-        elif self.mode == "dpsgd-fixed-noise":
-            d["mode"], d["sigma"] = "dpsgd", self.noise_multiplier
         d["training_code_version"] = versions.TRAINING_CODE_VERSION
         if self.private:
             d["noise_stream"] = versions.NOISE_STREAM_VERSION

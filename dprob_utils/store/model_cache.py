@@ -68,7 +68,6 @@ class ModelCache:
             return None
         model.eval()
         result.cached = True
-        result.config = asdict(cfg)  # configs of one key train the same model; the record names the one asked for
         return model, result
 
     def results(self) -> Iterator[TrainResult]:

