@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from dprob_utils.config.errors import ConfigError
+from dprob_utils.models.pooling import AvgPool2x2Stride1
 
 
 def p1_mnist_cnn() -> nn.Sequential:
@@ -45,8 +46,8 @@ def p2_lenet() -> nn.Sequential:
     Sizes: 28 -> conv3 26 -> avgpool(2, s1) 25 -> conv3 23 -> avgpool(2, s1) 22; 16*22*22 = 7744 features.
     """
     return nn.Sequential(
-        nn.Conv2d(1, 6, 3), nn.ReLU(), nn.AvgPool2d(2, stride=1),
-        nn.Conv2d(6, 16, 3), nn.ReLU(), nn.AvgPool2d(2, stride=1),
+        nn.Conv2d(1, 6, 3), nn.ReLU(), AvgPool2x2Stride1(),
+        nn.Conv2d(6, 16, 3), nn.ReLU(), AvgPool2x2Stride1(),
         nn.Flatten(),
         nn.Linear(16 * 22 * 22, 120), nn.ReLU(),
         nn.Linear(120, 84), nn.ReLU(),

@@ -1,0 +1,53 @@
+"""LeNet's shifted-addition average pooling is bit-identical to PyTorch's, forwards and backwards."""
+
+import pytest
+import torch
+from torch import nn
+
+from dprob_utils.models.pooling import AvgPool2x2Stride1
+
+
+@pytest.mark.parametrize("channels", [6, 16])
+@pytest.mark.parametrize("grad_layout", [torch.channels_last, torch.contiguous_format])
+def test_shifted_pooling_is_bit_identical_to_pytorchs(channels, grad_layout):
+    g = torch.Generator().manual_seed(channels)
+    x = torch.randn(7, channels, 13, 11, generator=g).to(memory_format=torch.channels_last).requires_grad_()
+    ref, ours = nn.AvgPool2d(2, stride=1)(x), AvgPool2x2Stride1()(x)
+    assert torch.equal(ref, ours)
+    assert ours.is_contiguous(memory_format=torch.channels_last)
+    up = torch.randn(ref.shape, generator=g).contiguous(memory_format=grad_layout)
+    (g_ref,) = torch.autograd.grad(ref, x, up)
+    (g_ours,) = torch.autograd.grad(ours, x, up)
+    assert torch.equal(g_ref, g_ours)
+
+
+def test_other_layouts_and_torch_func_fall_back_to_pytorch():
+    pool = AvgPool2x2Stride1()
+    x = torch.rand(3, 2, 5, 5)  # NCHW
+    assert torch.equal(pool(x), nn.functional.avg_pool2d(x, 2, 1))
+    xs = x.to(memory_format=torch.channels_last)
+    per_image = torch.func.vmap(torch.func.grad(lambda xi: pool(xi[None]).square().sum()))(xs)
+    (whole,) = torch.autograd.grad(pool(xs.requires_grad_()).square().sum(), xs)
+    torch.testing.assert_close(per_image, whole)
+    assert pool.state_dict() == {} and isinstance(pool, nn.AvgPool2d)
+
+
+@pytest.mark.parametrize("mode", ["sgd", "dpsgd"])
+def test_lenet_trains_to_the_same_weights_with_either_pooling(mode):
+    from dprob_utils.dp.training import TrainConfig, fit
+    from dprob_utils.models.architectures import build_model
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.rand(256, 1, 28, 28, generator=g), torch.randint(0, 10, (256,), generator=g)
+    cfg = TrainConfig(arch="p2_lenet", mode=mode, sigma=1.0, lr=0.1, batch_size=64, epochs=1)
+    weights = []
+    for shifted in (True, False):
+        torch.manual_seed(0)
+        model = build_model("p2_lenet")
+        if not shifted:
+            for i, m in enumerate(model):
+                if isinstance(m, AvgPool2x2Stride1):
+                    model[i] = nn.AvgPool2d(2, stride=1)
+        fit(model, x, y, cfg, progress=False)
+        weights.append(model.state_dict())
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
