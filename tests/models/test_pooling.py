@@ -51,3 +51,34 @@ def test_lenet_trains_to_the_same_weights_with_either_pooling(mode):
         fit(model, x, y, cfg, progress=False)
         weights.append(model.state_dict())
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_shifted_max_pooling_is_bit_identical_to_pytorchs(stride):
+    from dprob_utils.models.pooling import MaxPool2x2
+
+    g = torch.Generator().manual_seed(stride)
+    x = torch.relu(torch.randn(5, 7, 12, 9, generator=g)).to(memory_format=torch.channels_last)  # zeros tie
+    x[0, 0, :2, :2] = float("nan")
+    pool, ref = MaxPool2x2(stride), nn.MaxPool2d(2, stride=stride)
+    with torch.no_grad():
+        torch.testing.assert_close(pool(x), ref(x), rtol=0, atol=0, equal_nan=True)
+    xg = x.clone().requires_grad_()  # with a gradient it is aten's own kernel
+    assert pool(xg).grad_fn.name() == ref(xg).grad_fn.name()
+
+
+@pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_custom", "p2_lenet"])
+def test_models_with_the_shifted_poolings_predict_as_pytorchs(arch):
+    from dprob_utils.models.architectures import build_model
+    from dprob_utils.models.pooling import MaxPool2x2
+
+    torch.manual_seed(0)
+    model = build_model(arch).eval()
+    plain = build_model(arch).eval()
+    plain.load_state_dict(model.state_dict())
+    for i, m in enumerate(plain):
+        if isinstance(m, (MaxPool2x2, AvgPool2x2Stride1)):
+            plain[i] = (nn.MaxPool2d if isinstance(m, MaxPool2x2) else nn.AvgPool2d)(2, stride=m.stride)
+    x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(model(x), plain(x))

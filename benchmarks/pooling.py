@@ -1,7 +1,8 @@
-"""LeNet's 2 x 2 / stride 1 average pooling: PyTorch's CPU kernel against the shifted additions of
-``dprob_utils.models.pooling``, per layer (forward, backward) and in a whole LeNet SGD step, round-robin.
+"""The shifted poolings of ``dprob_utils.models.pooling`` against PyTorch's CPU kernels, round-robin: LeNet's
+average pooling per layer (forward, backward) and in a whole SGD step, and every MNIST model's inference
+(no gradient, where the max-poolings take the shifted path too). Both give bit-identical numbers (tests).
 
-    python benchmarks/avg_pool.py [--threads 1] [--batch 256] [--rounds 5]
+    python benchmarks/pooling.py [--threads 1] [--batch 256] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from dprob_utils.models.architectures import build_model
-from dprob_utils.models.pooling import AvgPool2x2Stride1, _ShiftedAvgPool
+from dprob_utils.models.pooling import AvgPool2x2Stride1, MaxPool2x2, _ShiftedAvgPool
 
 
 def best_ms(fn, rounds: int, reps: int = 20) -> float:
@@ -28,13 +29,15 @@ def best_ms(fn, rounds: int, reps: int = 20) -> float:
     return best * 1e3
 
 
-def lenet(shifted: bool) -> nn.Module:
-    model = build_model("p2_lenet")
+def model(arch: str, shifted: bool) -> nn.Module:
+    """``arch`` as the book builds it, or (``shifted=False``) with PyTorch's own pooling layers."""
+    m = build_model(arch)
     if not shifted:
-        for i, m in enumerate(model):
-            if isinstance(m, AvgPool2x2Stride1):
-                model[i] = nn.AvgPool2d(2, stride=1)
-    return model
+        for i, layer in enumerate(m):
+            if isinstance(layer, (AvgPool2x2Stride1, MaxPool2x2)):
+                kind = nn.AvgPool2d if isinstance(layer, AvgPool2x2Stride1) else nn.MaxPool2d
+                m[i] = kind(2, stride=layer.stride)
+    return m
 
 
 def layer(batch: int, c: int, hw: int, rounds: int) -> None:
@@ -62,7 +65,7 @@ def main() -> None:
     for c, hw in ((6, 26), (16, 23)):
         layer(a.batch, c, hw, a.rounds)
     x, y = torch.rand(a.batch, 1, 28, 28), torch.randint(0, 10, (a.batch,))
-    models = {"aten": lenet(False), "shifted": lenet(True)}
+    models = {"aten": model("p2_lenet", False), "shifted": model("p2_lenet", True)}
 
     def step(m: nn.Module) -> None:
         m.zero_grad(set_to_none=True)
@@ -74,6 +77,22 @@ def main() -> None:
             times[k].append(best_ms(lambda m=m: step(m), 1, reps=10))
     aten, ours = min(times["aten"]), min(times["shifted"])
     print(f"LeNet SGD step (forward + backward): aten {aten:.1f} ms, shifted {ours:.1f} ms ({aten / ours:.2f}x)")
+    for arch in ("p1_mnist_cnn", "p2_custom", "p2_lenet"):
+        for batch in (30, 1000):  # the Boundary attack's batch; evaluation
+            inference(arch, batch, a.rounds)
+
+
+def inference(arch: str, batch: int, rounds: int) -> None:
+    """Forward passes without a gradient, both poolings alternating."""
+    x = torch.rand(batch, 1, 28, 28)
+    models = {"aten": model(arch, False).eval(), "shifted": model(arch, True).eval()}
+    times = {k: [] for k in models}
+    with torch.no_grad():
+        for _ in range(rounds):
+            for k, m in models.items():
+                times[k].append(best_ms(lambda m=m: m(x), 1))
+    aten, ours = min(times["aten"]), min(times["shifted"])
+    print(f"{arch} inference, batch {batch}: aten {aten:.2f} ms, shifted {ours:.2f} ms ({aten / ours:.2f}x)")
 
 
 if __name__ == "__main__":
