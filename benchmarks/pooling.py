@@ -14,8 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from dprob_utils.models.architectures import build_model
-from dprob_utils.models.pooling import AvgPool2x2Stride1, MaxPool2x2, _ShiftedAvgPool
+from dprob_utils.models.architectures import INPUT_SHAPES, build_model
+from dprob_utils.models.pooling import AvgPool2x2Stride1, ShiftedMaxPool2d, _ShiftedAvgPool
 
 
 def best_ms(fn, rounds: int, reps: int = 20) -> float:
@@ -33,10 +33,12 @@ def model(arch: str, shifted: bool) -> nn.Module:
     """``arch`` as the book builds it, or (``shifted=False``) with PyTorch's own pooling layers."""
     m = build_model(arch)
     if not shifted:
-        for i, layer in enumerate(m):
-            if isinstance(layer, (AvgPool2x2Stride1, MaxPool2x2)):
-                kind = nn.AvgPool2d if isinstance(layer, AvgPool2x2Stride1) else nn.MaxPool2d
-                m[i] = kind(2, stride=layer.stride)
+        for name, layer in list(m.named_modules()):
+            parent, _, attr = name.rpartition(".")
+            if isinstance(layer, AvgPool2x2Stride1):
+                setattr(m.get_submodule(parent), attr, nn.AvgPool2d(2, stride=1))
+            elif isinstance(layer, ShiftedMaxPool2d):
+                setattr(m.get_submodule(parent), attr, nn.MaxPool2d(layer.kernel_size, stride=layer.stride))
     return m
 
 
@@ -77,15 +79,17 @@ def main() -> None:
             times[k].append(best_ms(lambda m=m: step(m), 1, reps=10))
     aten, ours = min(times["aten"]), min(times["shifted"])
     print(f"LeNet SGD step (forward + backward): aten {aten:.1f} ms, shifted {ours:.1f} ms ({aten / ours:.2f}x)")
-    for arch in ("p1_mnist_cnn", "p2_custom", "p2_lenet"):
+    for arch in ("p1_mnist_cnn", "p2_custom", "p2_lenet", "p1_cifar_net"):
         for batch in (30, 1000):  # the Boundary attack's batch; evaluation
             inference(arch, batch, a.rounds)
 
 
 def inference(arch: str, batch: int, rounds: int) -> None:
     """Forward passes without a gradient, both poolings alternating."""
-    x = torch.rand(batch, 1, 28, 28)
+    x = torch.rand(batch, *INPUT_SHAPES[arch])
     models = {"aten": model(arch, False).eval(), "shifted": model(arch, True).eval()}
+    if arch == "p1_cifar_net":  # chapter 07 builds it NCHW (CifarNet directly, not build_model)
+        models = {k: m.to(memory_format=torch.contiguous_format) for k, m in models.items()}
     times = {k: [] for k in models}
     with torch.no_grad():
         for _ in range(rounds):

@@ -85,14 +85,16 @@ def lira_offline(target: np.ndarray, references: np.ndarray, per_example_varianc
 
 
 def auc(members: np.ndarray, others: np.ndarray) -> float:
-    """P[a member's score > a non-member's] + P[tie] / 2 (the ROC's area; 0.5: no better than a coin)."""
+    """P[a member's score > a non-member's] + P[tie] / 2 (the ROC's area; 0.5: no better than a coin): the
+    Mann-Whitney count of ordered pairs over ``len(members) * len(others)``, counted by binary search (the same
+    float as the rank-sum formula: both counts are exact; NaN if a score is NaN)."""
     a, b = np.asarray(members, dtype=np.float64), np.asarray(others, dtype=np.float64)
-    if len(a) == 0 or len(b) == 0:
+    if len(a) == 0 or len(b) == 0 or np.isnan(a).any() or np.isnan(b).any():
         return float("nan")
-    from scipy.stats import rankdata
-
-    ranks = rankdata(np.concatenate([a, b]))
-    return float((ranks[: len(a)].sum() - len(a) * (len(a) + 1) / 2) / (len(a) * len(b)))
+    b = np.sort(b)
+    below, not_above = np.searchsorted(b, a, "left"), np.searchsorted(b, a, "right")
+    pairs = float(below.sum()) + float((not_above - below).sum()) / 2
+    return float(pairs / (len(a) * len(b)))
 
 
 def tpr_at_fpr(members: np.ndarray, others: np.ndarray, fpr: float) -> float:

@@ -12,6 +12,7 @@ Three numbers are reported side by side for every private model:
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from dataclasses import asdict, dataclass
@@ -78,12 +79,14 @@ def epsilon_prv(noise_multiplier: float, sample_rate: float, steps: int, delta: 
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def privacy_spent(
     noise_multiplier: float, sample_rate: float, steps: int, delta: float, sigma_eq1: float | None = None
 ) -> PrivacySpent:
     """All three epsilons for ``steps`` DP-SGD steps at ``sample_rate`` (= batch size / dataset size).
 
-    ``sigma_eq1`` is the sigma put into paper 1's equation (1); by default the noise multiplier.
+    ``sigma_eq1`` is the sigma put into paper 1's equation (1); by default the noise multiplier. Memoised per
+    process (the result is frozen): every load of a model re-accounts it, about 70 ms with the PRV accountant.
     """
     return PrivacySpent(
         noise_multiplier=noise_multiplier,

@@ -152,7 +152,7 @@ def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
         "fig3b": _panel_summary(models, panels["fig3b"], sgd, eps, "clip"),
         "fig3c": _panel_summary(models, panels["fig3c"], sgd, eps, "clip"),
         "fig7": _panel_summary(models, panels["fig7"], sgd, eps, "clip"),
-        "intervals": fgsm_gap_intervals(s) | {"sweeps": fgsm_sweep_intervals(s, panels)},
+        "intervals": fgsm_intervals(s, panels),
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -182,6 +182,18 @@ def _correct_under_pgd(cfg: TrainConfig, s: Setup, eps: float, steps: int) -> np
     params = {"eps": eps, "steps": steps, "alpha": alpha, "random_start": a.pgd_random_start}
     return _correct_under(cfg, s, "pgd", params, lambda m, x, y: attacks.pgd_linf(
         m, x, y, eps, alpha, steps, random_start=a.pgd_random_start), a.pgd_samples)
+
+
+def fgsm_intervals(s: Setup, panels: dict[str, list[TrainConfig]]) -> dict:
+    """Chapter 02's intervals: :func:`fgsm_gap_intervals` and ``sweeps`` (:func:`fgsm_sweep_intervals`). Stored
+    (a function of the stored per-image FGSM results of the models), so a warm chapter does not redo the
+    bootstraps."""
+    seeds = zoo.headline_seeds(s.prof)
+    parts = _stored_parts(s, pairs=[{m: c.key() for m, c in zoo.p1_pair(s.prof, seed).items()} for seed in seeds],
+                          panels={p: [c.key() for c in cs] for p, cs in panels.items()}, test_samples=len(s.y),
+                          seed=s.prof.seed)
+    return stored("p1_fgsm_intervals", parts,
+                  lambda: fgsm_gap_intervals(s) | {"sweeps": fgsm_sweep_intervals(s, panels)})
 
 
 def fgsm_gap_intervals(s: Setup) -> dict:

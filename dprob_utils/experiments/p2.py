@@ -637,11 +637,15 @@ def gradient_intervals(prof: Profile, models: list[ChapterModel]) -> dict:
     """Chapter 10, paper 2 Sec. VI (Figs. 5, 6) as intervals over the headline seeds (one gradient batch per
     model: the seeds are the resampled unit): ``versus_sgd/<key>/<quantity>_minus_sgd`` for every DP model and
     ``trend/<quantity>/<arch>/<group>/<pair>`` along :func:`trend_pairs`, for ``log_mean_abs`` (a difference of
-    logs: the log of the ratio of the mean gradient magnitudes) and each layer's ``zero_<layer>`` (% points)."""
+    logs: the log of the ratio of the mean gradient magnitudes) and each layer's ``zero_<layer>`` (% points).
+    Stored (a function of the models), so a warm chapter does not redo the bootstraps."""
     def values(m: ChapterModel) -> dict[str, np.ndarray]:
         return gradient_values(m, prof)
 
-    return {"versus_sgd": _versus_sgd(prof, models, values), "trend": trend_intervals(prof, models, values)}
+    parts = {"models": [m.cfg.key() for m in models], "gradient_batch": prof.p2_attacks.gradient_batch,
+             "seed": prof.seed, "version": versions.ATTACK_CODE_VERSION}
+    return stored("p2_gradient_intervals", parts, lambda: {"versus_sgd": _versus_sgd(prof, models, values),
+                                                           "trend": trend_intervals(prof, models, values)})
 
 
 def dense_gradients_by_label(prof: Profile, models: list[ChapterModel],

@@ -22,7 +22,7 @@ Audits and reference trainings are independent units (:func:`privacy_units`), tr
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import numpy as np
 import torch
@@ -213,6 +213,31 @@ def _lira(target_in: np.ndarray, target_out: np.ndarray, refs: list[dict]) -> tu
     return z[: len(target_in)], z[len(target_in):]
 
 
+def _model_membership(prof: Profile, cfg: TrainConfig, model: nn.Module, own: str | None, sgd_refs: str,
+                      refs: dict[str, list[dict]]) -> tuple[dict, dict]:
+    """One model's :func:`mia_scores` with its LiRA scores (``lira_sgd_refs``, and ``lira`` when ``own`` names
+    references trained like it) and their :func:`~dprob_utils.analysis.membership.roc_intervals` (``loss``,
+    ``lira_sgd_refs``, ``lira``). Stored (a function of the model and of the stored reference statistics), so a
+    warm chapter does not score every model and redo its bootstraps."""
+    ref_cfgs = reference_configs(prof)
+    parts = {"config": cfg.key(), "privacy": asdict(prof.privacy), "seed": prof.seed,
+             "own": None if own is None else ref_cfgs[own].key(), "sgd_refs": ref_cfgs[sgd_refs].key(),
+             "version": versions.LIRA_VERSION}
+
+    def compute() -> dict:
+        sc = mia_scores(prof, cfg, model)
+        sc["lira_sgd_refs"] = list(_lira(sc["phi_in"], sc["phi_out"], refs[sgd_refs]))
+        roc = {"loss": mia.roc_intervals(sc["in"], sc["out"], prof.seed),
+               "lira_sgd_refs": mia.roc_intervals(*sc["lira_sgd_refs"], prof.seed)}
+        if own is not None:
+            sc["lira"] = list(_lira(sc["phi_in"], sc["phi_out"], refs[own]))
+            roc["lira"] = mia.roc_intervals(*sc["lira"], prof.seed)
+        return {"scores": sc, "roc": roc}
+
+    d = stored("mia_model", parts, compute)
+    return d["scores"], d["roc"]
+
+
 def run_privacy(profile: Profile | str) -> dict:
     """Chapter 12's results dict (``results/<profile>/12_privacy.json``): the audits, membership inference (loss
     threshold and LiRA offline) on every model and on the canaries, the reference models' cost, and the intervals
@@ -239,22 +264,17 @@ def run_privacy(profile: Profile | str) -> dict:
     for key, spec in specs.items():
         cfg = spec.config
         model, result = zoo.load(cfg, prof)
-        sc = mia_scores(prof, cfg, model)
         own = matched.get(replace(cfg, seed=prof.seed).key())
         sgd_refs = _sgd_reference_of(prof, cfg.arch)
-        sc["lira_sgd_refs"] = _lira(sc["phi_in"], sc["phi_out"], refs[sgd_refs])
-        if own is not None:
-            sc["lira"] = _lira(sc["phi_in"], sc["phi_out"], refs[own])
+        sc, roc = _model_membership(prof, cfg, model, own, sgd_refs, refs)
         scores_of[key] = sc
         eps = result.summary(delta=prof.delta).get("epsilon")
         models[key] = {"group": spec.group, "label": spec.label, "arch": cfg.arch, "mode": cfg.mode,
                        "sigma": cfg.sigma, "clip": cfg.clip, "seed": cfg.seed, "accuracy": result.accuracy,
                        "epsilon": eps, "clean_on_mia_points": float(sc["fgsm"][0]),
-                       "fgsm_accuracy": float(sc["fgsm"][1]), **mia.roc_intervals(sc["in"], sc["out"], prof.seed),
-                       "lira_references": own,
-                       "lira": None if own is None else mia.roc_intervals(*sc["lira"], prof.seed),
-                       "lira_sgd_refs_from": sgd_refs,
-                       "lira_sgd_refs": mia.roc_intervals(*sc["lira_sgd_refs"], prof.seed)}
+                       "fgsm_accuracy": float(sc["fgsm"][1]), **roc["loss"],
+                       "lira_references": own, "lira": roc.get("lira"),
+                       "lira_sgd_refs_from": sgd_refs, "lira_sgd_refs": roc["lira_sgd_refs"]}
     for m in models.values():  # robustness lost: FGSM accuracy of the SGD model of the same architecture and seed
         sgd = next((v for v in models.values() if v["arch"] == m["arch"] and v["mode"] == "sgd"
                     and v["seed"] == m["seed"]), None)

@@ -25,14 +25,14 @@ import torch
 from torch import nn
 
 from dprob_utils.config.errors import ConfigError
-from dprob_utils.models.pooling import AvgPool2x2Stride1, MaxPool2x2
+from dprob_utils.models.pooling import AvgPool2x2Stride1, ShiftedMaxPool2d
 
 
 def p1_mnist_cnn() -> nn.Sequential:
     """Paper 1 MNIST CNN. Input ``[N, 1, 28, 28]``, output logits ``[N, 10]``; 681,580 parameters."""
     return nn.Sequential(
-        nn.Conv2d(1, 20, 5), nn.ReLU(), MaxPool2x2(),
-        nn.Conv2d(20, 50, 5), nn.ReLU(), MaxPool2x2(),
+        nn.Conv2d(1, 20, 5), nn.ReLU(), ShiftedMaxPool2d(2, 2),
+        nn.Conv2d(20, 50, 5), nn.ReLU(), ShiftedMaxPool2d(2, 2),
         nn.Flatten(),
         nn.Linear(50 * 4 * 4, 500), nn.ReLU(),
         nn.Linear(500, 500), nn.ReLU(),
@@ -63,8 +63,8 @@ def p2_custom() -> nn.Sequential:
     28 -> conv8/s2 14 -> maxpool(2, s1) 13 -> conv4/s2 valid 5 -> maxpool(2, s1) 4; 32*4*4 = 512 features.
     """
     return nn.Sequential(
-        nn.Conv2d(1, 16, 8, stride=2, padding=3), nn.ReLU(), MaxPool2x2(stride=1),
-        nn.Conv2d(16, 32, 4, stride=2), nn.ReLU(), MaxPool2x2(stride=1),
+        nn.Conv2d(1, 16, 8, stride=2, padding=3), nn.ReLU(), ShiftedMaxPool2d(2, 1),
+        nn.Conv2d(16, 32, 4, stride=2), nn.ReLU(), ShiftedMaxPool2d(2, 1),
         nn.Flatten(),
         nn.Linear(32 * 4 * 4, 32), nn.ReLU(),
         nn.Linear(32, 10),
@@ -83,8 +83,8 @@ class CifarNet(nn.Module):
         super().__init__()
         c1, c2 = channels
         self.features = nn.Sequential(
-            nn.Conv2d(3, c1, 3, stride=1, padding=padding), nn.ReLU(), nn.MaxPool2d(3, stride=2),
-            nn.Conv2d(c1, c2, 3, stride=1, padding=padding), nn.ReLU(), nn.MaxPool2d(3, stride=2),
+            nn.Conv2d(3, c1, 3, stride=1, padding=padding), nn.ReLU(), ShiftedMaxPool2d(3, 2),
+            nn.Conv2d(c1, c2, 3, stride=1, padding=padding), nn.ReLU(), ShiftedMaxPool2d(3, 2),
             nn.Flatten(),
         )
         with torch.no_grad():

@@ -61,29 +61,30 @@ class AvgPool2x2Stride1(nn.AvgPool2d):
         return F.avg_pool2d(x, 2, 1)
 
 
-def _windows(x: torch.Tensor, stride: int) -> tuple[torch.Tensor, ...]:
-    """The four corners of every 2 x 2 window of ``x`` ``[N, C, H, W]`` (stride 1 or 2), in aten's scan order."""
-    if stride == 2:
-        h, w = x.shape[2] // 2 * 2, x.shape[3] // 2 * 2
-        return x[:, :, 0:h:2, 0:w:2], x[:, :, 0:h:2, 1:w:2], x[:, :, 1:h:2, 0:w:2], x[:, :, 1:h:2, 1:w:2]
-    return x[:, :, :-1, :-1], x[:, :, :-1, 1:], x[:, :, 1:, :-1], x[:, :, 1:, 1:]
+def _strided_max(x: torch.Tensor, dim: int, k: int, stride: int) -> torch.Tensor:
+    """Max over windows of ``k`` along ``dim`` (2 or 3) of ``x`` with ``stride``, no padding (floor mode)."""
+    n = (x.shape[dim] - k) // stride + 1
+    span = stride * (n - 1) + 1
+    out = x.narrow(dim, 0, span)[(slice(None),) * dim + (slice(None, None, stride),)]
+    for d in range(1, k):
+        out = torch.maximum(out, x.narrow(dim, d, span)[(slice(None),) * dim + (slice(None, None, stride),)])
+    return out
 
 
-class MaxPool2x2(nn.MaxPool2d):
-    """``nn.MaxPool2d(2, stride)`` for stride 1 or 2 (same values, same state dict). Where no gradient is needed
-    (the Boundary attack, evaluation, MNIST-C, the cross-sections) on a channels-last CPU tensor, it takes the
-    maximum of the four shifted corners (2-4x faster than aten's kernel, which also writes every window's index);
-    the maximum is exact, so the values are bit-identical (tested). With a gradient it is PyTorch's."""
+class ShiftedMaxPool2d(nn.MaxPool2d):
+    """``nn.MaxPool2d(kernel_size, stride)`` without padding (same values, same state dict). Where no gradient is
+    needed (the Boundary attack, evaluation, MNIST-C, the cross-sections, CIFAR-10 features) on the CPU, it
+    takes the maximum over the window's rows, then over its columns, from shifted views: 1.2-4x faster than
+    aten's channels-last kernel (which also writes every window's index) and 6x faster than its NCHW one on the
+    CIFAR-10 net's 3 x 3 windows. A maximum is exact, so the values are bit-identical (tested). With a gradient
+    it is PyTorch's."""
 
-    def __init__(self, stride: int = 2) -> None:
-        if stride not in (1, 2):
-            raise ValueError(f"MaxPool2x2 takes stride 1 or 2, got {stride}")
-        super().__init__(2, stride=stride)
+    def __init__(self, kernel_size: int, stride: int) -> None:
+        super().__init__(kernel_size, stride=stride)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if (x.device.type == "cpu" and x.dim() == 4 and x.is_contiguous(memory_format=torch.channels_last)
-                and not (torch.is_grad_enabled() and x.requires_grad)
+        if (x.device.type == "cpu" and x.dim() == 4 and not (torch.is_grad_enabled() and x.requires_grad)
                 and not torch._C._are_functorch_transforms_active()):
-            a, b, c, d = _windows(x, self.stride)
-            return torch.maximum(torch.maximum(torch.maximum(a, b), c), d)
+            rows = _strided_max(x, 2, self.kernel_size, self.stride)
+            return _strided_max(rows, 3, self.kernel_size, self.stride)
         return super().forward(x)

@@ -17,6 +17,18 @@ def test_auc_is_the_share_of_pairs_ordered_right_with_ties_halved():
     assert mia.auc(a, b) == pytest.approx(brute)
     assert mia.auc(np.array([2.0, 3.0]), np.array([0.0, 1.0])) == 1.0
     assert mia.auc(np.ones(5), np.ones(7)) == 0.5
+    assert np.isnan(mia.auc(np.array([1.0, np.nan]), np.array([0.0])))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_auc_is_the_rank_sum_formulas_float_bit_for_bit(seed):
+    from scipy.stats import rankdata
+
+    rng = np.random.default_rng(seed)
+    a, b = np.round(rng.normal(0.3, 1.0, 1000), 2), np.round(rng.normal(0.0, 1.0, 997), 2)  # many ties
+    a[:3], b[:2] = np.inf, -np.inf
+    ranks = rankdata(np.concatenate([a, b]))
+    assert mia.auc(a, b) == float((ranks[: len(a)].sum() - len(a) * (len(a) + 1) / 2) / (len(a) * len(b)))
 
 
 @pytest.mark.parametrize("fpr", [0.0, 0.001, 0.01, 0.1, 0.5])

@@ -53,32 +53,46 @@ def test_lenet_trains_to_the_same_weights_with_either_pooling(mode):
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
 
 
-@pytest.mark.parametrize("stride", [1, 2])
-def test_shifted_max_pooling_is_bit_identical_to_pytorchs(stride):
-    from dprob_utils.models.pooling import MaxPool2x2
+@pytest.mark.parametrize(("kernel", "stride"), [(2, 1), (2, 2), (3, 2)])
+@pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
+def test_shifted_max_pooling_is_bit_identical_to_pytorchs(kernel, stride, layout):
+    from dprob_utils.models.pooling import ShiftedMaxPool2d
 
     g = torch.Generator().manual_seed(stride)
-    x = torch.relu(torch.randn(5, 7, 12, 9, generator=g)).to(memory_format=torch.channels_last)  # zeros tie
+    x = torch.relu(torch.randn(5, 7, 15, 12, generator=g)).contiguous(memory_format=layout)  # zeros tie
     x[0, 0, :2, :2] = float("nan")
-    pool, ref = MaxPool2x2(stride), nn.MaxPool2d(2, stride=stride)
+    pool, ref = ShiftedMaxPool2d(kernel, stride), nn.MaxPool2d(kernel, stride=stride)
     with torch.no_grad():
-        torch.testing.assert_close(pool(x), ref(x), rtol=0, atol=0, equal_nan=True)
+        ours = pool(x)
+        torch.testing.assert_close(ours, ref(x), rtol=0, atol=0, equal_nan=True)
+    assert ours.is_contiguous(memory_format=layout)
     xg = x.clone().requires_grad_()  # with a gradient it is aten's own kernel
     assert pool(xg).grad_fn.name() == ref(xg).grad_fn.name()
 
 
-@pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_custom", "p2_lenet"])
-def test_models_with_the_shifted_poolings_predict_as_pytorchs(arch):
-    from dprob_utils.models.architectures import build_model
-    from dprob_utils.models.pooling import MaxPool2x2
+def _with_pytorchs_poolings(model: nn.Module) -> nn.Module:
+    from dprob_utils.models.pooling import ShiftedMaxPool2d
 
+    for name, m in list(model.named_modules()):
+        parent = model.get_submodule(name.rpartition(".")[0]) if "." in name else model
+        if isinstance(m, ShiftedMaxPool2d):
+            setattr(parent, name.rpartition(".")[2], nn.MaxPool2d(m.kernel_size, stride=m.stride))
+        elif isinstance(m, AvgPool2x2Stride1):
+            setattr(parent, name.rpartition(".")[2], nn.AvgPool2d(2, stride=1))
+    return model
+
+
+@pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_custom", "p2_lenet", "p1_cifar_net"])
+def test_models_with_the_shifted_poolings_predict_as_pytorchs(arch):
+    from dprob_utils.models.architectures import INPUT_SHAPES, build_model
+
+    kwargs = {"channels": (8, 8)} if arch == "p1_cifar_net" else {}
     torch.manual_seed(0)
-    model = build_model(arch).eval()
-    plain = build_model(arch).eval()
+    model = build_model(arch, **kwargs).eval()
+    plain = _with_pytorchs_poolings(build_model(arch, **kwargs).eval())
     plain.load_state_dict(model.state_dict())
-    for i, m in enumerate(plain):
-        if isinstance(m, (MaxPool2x2, AvgPool2x2Stride1)):
-            plain[i] = (nn.MaxPool2d if isinstance(m, MaxPool2x2) else nn.AvgPool2d)(2, stride=m.stride)
-    x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    assert sum(isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)) and type(m).__module__.startswith("torch")
+               for m in plain.modules()) == 2
+    x = torch.rand(64, *INPUT_SHAPES[arch], generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
         assert torch.equal(model(x), plain(x))
