@@ -188,12 +188,16 @@ def fgsm_intervals(s: Setup, panels: dict[str, list[TrainConfig]]) -> dict:
     """Chapter 02's intervals: :func:`fgsm_gap_intervals` and ``sweeps`` (:func:`fgsm_sweep_intervals`). Stored
     (a function of the stored per-image FGSM results of the models), so a warm chapter does not redo the
     bootstraps."""
-    seeds = zoo.headline_seeds(s.prof)
-    parts = _stored_parts(s, pairs=[{m: c.key() for m, c in zoo.p1_pair(s.prof, seed).items()} for seed in seeds],
-                          panels={p: [c.key() for c in cs] for p, cs in panels.items()}, test_samples=len(s.y),
-                          seed=s.prof.seed)
-    return stored("p1_fgsm_intervals", parts,
-                  lambda: fgsm_gap_intervals(s) | {"sweeps": fgsm_sweep_intervals(s, panels)})
+    return _stored_intervals(s, "fgsm", lambda: fgsm_gap_intervals(s) | {"sweeps": fgsm_sweep_intervals(s, panels)},
+                             panels={p: [c.key() for c in cs] for p, cs in panels.items()})
+
+
+def _stored_intervals(s: Setup, name: str, compute: Callable[[], dict], **extra) -> dict:
+    """A chapter's intervals, ``compute()``, stored under ``p1_<name>_intervals`` (a function of the stored
+    per-image results of paper 1's models), so a warm chapter does not redo the bootstraps."""
+    parts = _stored_parts(s, models=[spec.config.key() for spec in zoo.paper1_specs(s.prof)],
+                          test_samples=len(s.y), seed=s.prof.seed, **extra)
+    return stored(f"p1_{name}_intervals", parts, compute)
 
 
 def fgsm_gap_intervals(s: Setup) -> dict:
@@ -301,7 +305,8 @@ def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
         "test_samples": len(s.y), "pgd_samples": min(len(s.y), a.pgd_samples or len(s.y)), "device": str(s.device),
         "alpha_rule": a.pgd_alpha_rule,
         "random_start": a.pgd_random_start, "models": {"sgd": sgd_sum, "dpsgd": dp_sum}, **out,
-        "intervals": pgd_gap_intervals(s, progress) | {"fig4": fig4_intervals(s, progress)},
+        "intervals": _stored_intervals(s, "pgd", lambda: pgd_gap_intervals(s, progress)
+                                       | {"fig4": fig4_intervals(s, progress)}),
         "seconds": round(time.perf_counter() - start, 1),
     }
 
@@ -465,7 +470,7 @@ def run_distances(profile: str | Profile, progress: bool = True) -> dict:
     start = time.perf_counter()
     s = setup(profile)
     out = dict(stored("p1_distances", _stored_parts(s), lambda: _distances(s)))
-    out["intervals"] = distance_intervals(s)
+    out["intervals"] = _stored_intervals(s, "distance", lambda: distance_intervals(s))
     out["seconds"] = round(time.perf_counter() - start, 1)
     return out
 
@@ -559,7 +564,8 @@ def run_curvature(profile: str | Profile, method: str | None = None, progress: b
     s = setup(profile)
     method = method or s.prof.p1_attacks.hessian_method
     out = dict(stored("p1_curvature", _stored_parts(s, method=method), lambda: _curvature(s, method, progress)))
-    out["intervals"] = curvature_intervals(s, method, progress)
+    out["intervals"] = _stored_intervals(s, "curvature", lambda: curvature_intervals(s, method, progress),
+                                         method=method)
     out["seconds"] = round(time.perf_counter() - start, 1)
     return out
 
@@ -672,8 +678,8 @@ def run_cross_sections(profile: str | Profile, samples: tuple[int, ...] | None =
         rows.append(row)
     return {"profile": s.prof.name, "device": str(s.device), "span": a.cross_section_span,
             "resolution": a.cross_section_resolution, "seed": seed, "samples": rows,
-            "intervals": {"normal_distance_sgd_minus_dp": normal_distance_interval(s),
-                          "bend_dp_minus_sgd": normal_bend_interval(s)},
+            "intervals": _stored_intervals(s, "cross_section", lambda: {
+                "normal_distance_sgd_minus_dp": normal_distance_interval(s), "bend_dp_minus_sgd": normal_bend_interval(s)}),
             "mean_fraction_correct": {n: float(np.mean([r[n]["fraction_correct"] for r in rows])) if rows else None
                                       for n in models},
             "seconds": round(time.perf_counter() - start, 1)}

@@ -194,10 +194,19 @@ def gap_intervals(prof: Profile, names: Sequence[str] = NAMES) -> dict:
     - ``drop_c<b>_minus_c<a>`` / ``drop_s<b>_minus_s<a>``: at σ = 1.3 (C varies) and at C = 1 (σ varies), the
       drop from clean to average corrupted accuracy of the larger setting minus the smaller (first seed only:
       the sweep models have one seed).
+
+    Stored (a function of the stored per-image results of paper 1's models), so a warm chapter does not redo the
+    bootstraps.
     """
     corr = [n for n in names if n != "identity"]
     if "identity" not in names or not corr:
         return {}
+    parts = {"models": [spec.config.key() for spec in zoo.paper1_specs(prof)], "names": list(names),
+             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": versions.MNISTC_TABLE_VERSION}
+    return stored("p1_mnistc_intervals", parts, lambda: _gap_intervals(prof, names, corr))
+
+
+def _gap_intervals(prof: Profile, names: Sequence[str], corr: list[str]) -> dict:
     pairs = [zoo.p1_pair(prof, seed) for seed in zoo.headline_seeds(prof)]
     per = {m: [_correct_per_corruption(prof, p[m], names) for p in pairs] for m in ("sgd", "dp")}
 

@@ -920,17 +920,28 @@ def run_pgd(profile: Profile | str) -> dict:
     models = _lenet_and_custom(prof)
     out = {m.key: summary(m) | _pgd_curve_entry(pgd(m, prof), s) for m in models}
     mean_success = _per_model(lambda m: _mean_success_points(m, prof))
+
+    def intervals() -> dict:
+        return {"intervals": _versus_sgd(prof, models, mean_success),
+                "trend_intervals": trend_intervals(prof, models, mean_success),
+                "plateau": per_model_intervals(prof, models, lambda m: plateau_points(m, prof)),
+                "largest_drop": largest_drop(prof, models),
+                "rate_intervals": {"success_at_max_iterations": pooled_rates(
+                    prof, models, lambda m: _pgd_fooled_at_max_iterations(m, prof))}}
+
     return {"profile": prof.name,
             "settings": {"samples": s.samples, "steps": s.pgd_steps, "rel_stepsize": s.pgd_rel_stepsize,
                          "random_start": s.pgd_random_start, "iter_eps": s.pgd_iter_eps,
                          "seeds": zoo.headline_seeds(prof)},
-            "models": out,
-            "intervals": _versus_sgd(prof, models, mean_success),
-            "trend_intervals": trend_intervals(prof, models, mean_success),
-            "plateau": per_model_intervals(prof, models, lambda m: plateau_points(m, prof)),
-            "largest_drop": largest_drop(prof, models),
-            "rate_intervals": {"success_at_max_iterations": pooled_rates(
-                prof, models, lambda m: _pgd_fooled_at_max_iterations(m, prof))}}
+            "models": out, **_stored_intervals(prof, "pgd", models, intervals)}
+
+
+def _stored_intervals(prof: Profile, name: str, models: list[ChapterModel], compute: Callable[[], dict]) -> dict:
+    """A chapter's intervals, ``compute()``, stored under ``p2_<name>_intervals`` (a function of the stored attack
+    runs of ``models``), so a warm chapter does not redo the bootstraps."""
+    parts = {"models": [m.cfg.key() for m in models], "attacks": asdict(prof.p2_attacks), "seed": prof.seed,
+             "version": versions.ATTACK_CODE_VERSION}
+    return stored(f"p2_{name}_intervals", parts, compute)
 
 
 CW_CURVE_GRID = [round(0.05 * i, 2) for i in range(61)]  # L2 bounds of the CW₂ success curves (chapter 09)
@@ -963,22 +974,28 @@ def run_cw_boundary(profile: Profile | str) -> dict:
             "ba_n": len(b.dist)}
     models = _lenet_and_custom(prof)
     cw_pts, ba_pts = _per_model(lambda m: _cw_points(m, prof)), _per_model(lambda m: _ba_points(m, prof))
-    intervals = _versus_sgd(prof, models, cw_pts, _max_of)
-    for k, v in _versus_sgd(prof, models, ba_pts).items():
-        intervals[k] |= v
-    trends = trend_intervals(prof, models, cw_pts, _max_of) | trend_intervals(prof, models, ba_pts)
-    shares = {"cw_eps_full_success": share_below_sgd(prof, models, cw_pts, "cw_eps_full_success", _max_of)}
-    top = [k for k in ("p2_custom:s2_c10", "p2_custom:s3_c10") if k in {m.key for m in models}]
-    most = {f"ba_success_{e:g}": most_above_rest(prof, models, top, ba_pts, f"ba_success_{e:g}")
-            for e in s.boundary_eps}
-    most = {k: v for k, v in most.items() if v}
+
+    def intervals() -> dict:
+        versus = _versus_sgd(prof, models, cw_pts, _max_of)
+        for k, v in _versus_sgd(prof, models, ba_pts).items():
+            versus[k] |= v
+        top = [k for k in ("p2_custom:s2_c10", "p2_custom:s3_c10") if k in {m.key for m in models}]
+        most = {f"ba_success_{e:g}": most_above_rest(prof, models, top, ba_pts, f"ba_success_{e:g}")
+                for e in s.boundary_eps}
+        return {"intervals": versus,
+                "trend_intervals": trend_intervals(prof, models, cw_pts, _max_of) | trend_intervals(prof, models,
+                                                                                                    ba_pts),
+                "share_dp_below_sgd": {"cw_eps_full_success": share_below_sgd(prof, models, cw_pts,
+                                                                              "cw_eps_full_success", _max_of)},
+                "c10_most_vulnerable": {k: v for k, v in most.items() if v},
+                "boundary_saturation": boundary_saturation(prof, models),
+                "rate_intervals": {"cw_success_any": pooled_rates(prof, models, lambda m: _cw_fooled(m, prof))}}
+
     return {"profile": prof.name,
             "settings": {"cw_steps": s.cw_steps, "cw_binary_search_steps": s.cw_binary_search_steps,
                          "cw_initial_const": s.cw_initial_const, "boundary_steps": s.boundary_steps,
                          "seeds": zoo.headline_seeds(prof)},
-            "models": out, "intervals": intervals, "trend_intervals": trends, "share_dp_below_sgd": shares,
-            "c10_most_vulnerable": most, "boundary_saturation": boundary_saturation(prof, models),
-            "rate_intervals": {"cw_success_any": pooled_rates(prof, models, lambda m: _cw_fooled(m, prof))}}
+            "models": out, **_stored_intervals(prof, "cw_boundary", models, intervals)}
 
 
 def transfer_matrices(prof: Profile, arch: str) -> dict:
