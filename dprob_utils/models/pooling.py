@@ -1,8 +1,14 @@
-"""Paper 2 LeNet's 2 x 2 average pooling with stride 1, computed on the CPU as three shifted additions.
+"""The poolings of the book's models, computed on the CPU from shifted views of their input.
 
-PyTorch's CPU ``avg_pool2d`` takes 6x longer than this on LeNet's first activation (six channels, channels-last),
-and its backward 3x longer on the NCHW gradient that ``nn.Flatten`` hands the second (``benchmarks/avg_pool.py``). The sums are formed in the order of PyTorch's own kernels, so both directions are
-bit-identical to ``nn.AvgPool2d(2, stride=1)`` (tested): no number of the book depends on which one runs.
+- :class:`AvgPool2x2Stride1` (paper 2's LeNet): PyTorch's CPU ``avg_pool2d`` takes 6x longer than three shifted
+  additions on LeNet's first activation (six channels, channels-last), and its backward 3x longer on the NCHW
+  gradient that ``nn.Flatten`` hands the second. The sums are formed in the order of PyTorch's own kernels, so
+  both directions are bit-identical to ``nn.AvgPool2d(2, stride=1)``.
+- :class:`ShiftedMaxPool2d` (paper 1's MNIST CNN and CIFAR-10 net, paper 2's custom CNN): where no gradient is
+  needed, the maximum over shifted views of the input, first along the rows, then along the columns.
+
+Both are tested bit-identical to PyTorch's layers (``tests/models/test_pooling.py``): no number of the book
+depends on which one runs. ``python benchmarks/pooling.py`` times them side by side.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-# below this many channels the shifted backward beats aten's channels-last kernel (benchmarks/avg_pool.py)
+# below this many channels the shifted backward beats aten's channels-last kernel (benchmarks/pooling.py)
 _SHIFTED_BACKWARD_MAX_CHANNELS = 8
 
 
