@@ -15,7 +15,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from dprob_utils.models.architectures import INPUT_SHAPES, build_model
-from dprob_utils.models.pooling import AvgPool2x2Stride1, ShiftedMaxPool2d, _ShiftedAvgPool
+from dprob_utils.models.pooling import _ShiftedAvgPool, with_pytorch_poolings
 
 
 def best_ms(fn, rounds: int, reps: int = 20) -> float:
@@ -31,15 +31,7 @@ def best_ms(fn, rounds: int, reps: int = 20) -> float:
 
 def model(arch: str, shifted: bool) -> nn.Module:
     """``arch`` as the book builds it, or (``shifted=False``) with PyTorch's own pooling layers."""
-    m = build_model(arch)
-    if not shifted:
-        for name, layer in list(m.named_modules()):
-            parent, _, attr = name.rpartition(".")
-            if isinstance(layer, AvgPool2x2Stride1):
-                setattr(m.get_submodule(parent), attr, nn.AvgPool2d(2, stride=1))
-            elif isinstance(layer, ShiftedMaxPool2d):
-                setattr(m.get_submodule(parent), attr, nn.MaxPool2d(layer.kernel_size, stride=layer.stride))
-    return m
+    return build_model(arch) if shifted else with_pytorch_poolings(build_model(arch))
 
 
 def layer(batch: int, c: int, hw: int, rounds: int) -> None:

@@ -196,7 +196,8 @@ def _stored_intervals(s: Setup, name: str, compute: Callable[[], dict], **extra)
     """A chapter's intervals, ``compute()``, stored under ``p1_<name>_intervals`` (a function of the stored
     per-image results of paper 1's models), so a warm chapter does not redo the bootstraps."""
     parts = _stored_parts(s, models=[spec.config.key() for spec in zoo.paper1_specs(s.prof)],
-                          test_samples=len(s.y), seed=s.prof.seed, **extra)
+                          test_samples=len(s.y), seed=s.prof.seed, intervals_version=versions.INTERVALS_VERSION,
+                          **extra)
     return stored(f"p1_{name}_intervals", parts, compute)
 
 

@@ -202,7 +202,8 @@ def gap_intervals(prof: Profile, names: Sequence[str] = NAMES) -> dict:
     if "identity" not in names or not corr:
         return {}
     parts = {"models": [spec.config.key() for spec in zoo.paper1_specs(prof)], "names": list(names),
-             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": versions.MNISTC_TABLE_VERSION}
+             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": versions.MNISTC_TABLE_VERSION,
+             "intervals_version": versions.INTERVALS_VERSION}
     return stored("p1_mnistc_intervals", parts, lambda: _gap_intervals(prof, names, corr))
 
 

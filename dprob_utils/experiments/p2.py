@@ -642,10 +642,8 @@ def gradient_intervals(prof: Profile, models: list[ChapterModel]) -> dict:
     def values(m: ChapterModel) -> dict[str, np.ndarray]:
         return gradient_values(m, prof)
 
-    parts = {"models": [m.cfg.key() for m in models], "gradient_batch": prof.p2_attacks.gradient_batch,
-             "seed": prof.seed, "version": versions.ATTACK_CODE_VERSION}
-    return stored("p2_gradient_intervals", parts, lambda: {"versus_sgd": _versus_sgd(prof, models, values),
-                                                           "trend": trend_intervals(prof, models, values)})
+    return _stored_intervals(prof, "gradient", models, lambda: {"versus_sgd": _versus_sgd(prof, models, values),
+                                                                "trend": trend_intervals(prof, models, values)})
 
 
 def dense_gradients_by_label(prof: Profile, models: list[ChapterModel],
@@ -940,7 +938,7 @@ def _stored_intervals(prof: Profile, name: str, models: list[ChapterModel], comp
     """A chapter's intervals, ``compute()``, stored under ``p2_<name>_intervals`` (a function of the stored attack
     runs of ``models``), so a warm chapter does not redo the bootstraps."""
     parts = {"models": [m.cfg.key() for m in models], "attacks": asdict(prof.p2_attacks), "seed": prof.seed,
-             "version": versions.ATTACK_CODE_VERSION}
+             "version": versions.ATTACK_CODE_VERSION, "intervals_version": versions.INTERVALS_VERSION}
     return stored(f"p2_{name}_intervals", parts, compute)
 
 
@@ -1076,10 +1074,7 @@ def transfer_intervals(prof: Profile, arch: str) -> dict:
     stored attack runs), so a warm chapter does not redo the bootstraps.
     """
     ms = chapter_models(prof, (arch,))
-    s = prof.p2_attacks
-    parts = {"models": [m.cfg.key() for m in ms], "attacks": asdict(s), "seed": prof.seed,
-             "version": versions.ATTACK_CODE_VERSION}
-    return stored("p2_transfer_intervals", parts, lambda: _transfer_intervals(prof, arch, ms))
+    return _stored_intervals(prof, "transfer", ms, lambda: _transfer_intervals(prof, arch, ms))
 
 
 def _transfer_intervals(prof: Profile, arch: str, ms: list[ChapterModel]) -> dict:

@@ -222,7 +222,7 @@ def _model_membership(prof: Profile, cfg: TrainConfig, model: nn.Module, own: st
     ref_cfgs = reference_configs(prof)
     parts = {"config": cfg.key(), "privacy": asdict(prof.privacy), "seed": prof.seed,
              "own": None if own is None else ref_cfgs[own].key(), "sgd_refs": ref_cfgs[sgd_refs].key(),
-             "version": versions.LIRA_VERSION}
+             "version": versions.LIRA_VERSION, "intervals_version": versions.INTERVALS_VERSION}
 
     def compute() -> dict:
         sc = mia_scores(prof, cfg, model)

@@ -94,3 +94,15 @@ class ShiftedMaxPool2d(nn.MaxPool2d):
             rows = _strided_max(x, 2, self.kernel_size, self.stride)
             return _strided_max(rows, 3, self.kernel_size, self.stride)
         return super().forward(x)
+
+
+def with_pytorch_poolings(model: nn.Module) -> nn.Module:
+    """``model`` with each of this module's poolings replaced, in place, by PyTorch's own layer of the same
+    window: the reference the tests and ``benchmarks/pooling.py`` compare against."""
+    for name, layer in list(model.named_modules()):
+        parent, _, attr = name.rpartition(".")
+        if isinstance(layer, AvgPool2x2Stride1):
+            setattr(model.get_submodule(parent), attr, nn.AvgPool2d(2, stride=1))
+        elif isinstance(layer, ShiftedMaxPool2d):
+            setattr(model.get_submodule(parent), attr, nn.MaxPool2d(layer.kernel_size, stride=layer.stride))
+    return model

@@ -26,6 +26,9 @@ AUDIT_VERSION = 2
 # Chapter 12's LiRA reference models (trained without the membership candidates; their statistics only):
 # <cache>/results/lira_reference.
 LIRA_VERSION = 1
+# Stored intervals of the chapters (<cache>/results/p1_*_intervals, p2_*_intervals, p1_mnistc_intervals,
+# mia_model): bump when the resampler or a claim's statistic changes, as the stored runs they resample do not.
+INTERVALS_VERSION = 1
 
 
 def code_version() -> str:

@@ -1,10 +1,10 @@
-"""LeNet's shifted-addition average pooling is bit-identical to PyTorch's, forwards and backwards."""
+"""The shifted poolings (LeNet's average, the other nets' maximum) are bit-identical to PyTorch's layers."""
 
 import pytest
 import torch
 from torch import nn
 
-from dprob_utils.models.pooling import AvgPool2x2Stride1
+from dprob_utils.models.pooling import AvgPool2x2Stride1, ShiftedMaxPool2d, with_pytorch_poolings
 
 
 @pytest.mark.parametrize("channels", [6, 16])
@@ -43,11 +43,7 @@ def test_lenet_trains_to_the_same_weights_with_either_pooling(mode):
     weights = []
     for shifted in (True, False):
         torch.manual_seed(0)
-        model = build_model("p2_lenet")
-        if not shifted:
-            for i, m in enumerate(model):
-                if isinstance(m, AvgPool2x2Stride1):
-                    model[i] = nn.AvgPool2d(2, stride=1)
+        model = build_model("p2_lenet") if shifted else with_pytorch_poolings(build_model("p2_lenet"))
         fit(model, x, y, cfg, progress=False)
         weights.append(model.state_dict())
     assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])
@@ -56,8 +52,6 @@ def test_lenet_trains_to_the_same_weights_with_either_pooling(mode):
 @pytest.mark.parametrize(("kernel", "stride"), [(2, 1), (2, 2), (3, 2)])
 @pytest.mark.parametrize("layout", [torch.channels_last, torch.contiguous_format])
 def test_shifted_max_pooling_is_bit_identical_to_pytorchs(kernel, stride, layout):
-    from dprob_utils.models.pooling import ShiftedMaxPool2d
-
     g = torch.Generator().manual_seed(stride)
     x = torch.relu(torch.randn(5, 7, 15, 12, generator=g)).contiguous(memory_format=layout)  # zeros tie
     x[0, 0, :2, :2] = float("nan")
@@ -70,18 +64,6 @@ def test_shifted_max_pooling_is_bit_identical_to_pytorchs(kernel, stride, layout
     assert pool(xg).grad_fn.name() == ref(xg).grad_fn.name()
 
 
-def _with_pytorchs_poolings(model: nn.Module) -> nn.Module:
-    from dprob_utils.models.pooling import ShiftedMaxPool2d
-
-    for name, m in list(model.named_modules()):
-        parent = model.get_submodule(name.rpartition(".")[0]) if "." in name else model
-        if isinstance(m, ShiftedMaxPool2d):
-            setattr(parent, name.rpartition(".")[2], nn.MaxPool2d(m.kernel_size, stride=m.stride))
-        elif isinstance(m, AvgPool2x2Stride1):
-            setattr(parent, name.rpartition(".")[2], nn.AvgPool2d(2, stride=1))
-    return model
-
-
 @pytest.mark.parametrize("arch", ["p1_mnist_cnn", "p2_custom", "p2_lenet", "p1_cifar_net"])
 def test_models_with_the_shifted_poolings_predict_as_pytorchs(arch):
     from dprob_utils.models.architectures import INPUT_SHAPES, build_model
@@ -89,7 +71,7 @@ def test_models_with_the_shifted_poolings_predict_as_pytorchs(arch):
     kwargs = {"channels": (8, 8)} if arch == "p1_cifar_net" else {}
     torch.manual_seed(0)
     model = build_model(arch, **kwargs).eval()
-    plain = _with_pytorchs_poolings(build_model(arch, **kwargs).eval())
+    plain = with_pytorch_poolings(build_model(arch, **kwargs).eval())
     plain.load_state_dict(model.state_dict())
     assert sum(isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)) and type(m).__module__.startswith("torch")
                for m in plain.modules()) == 2
