@@ -39,6 +39,7 @@ from dprob_utils.store import versions
 warnings.filterwarnings("ignore", message="Full backward hook is firing", category=UserWarning)
 
 MODES = ("sgd", "dpsgd", "dpsgd-fixed-noise")
+LR_SCHEDULES = ("constant", "linear")
 GRAD_SAMPLE_MODES = ("bk", "ghost", "hooks")
 
 
@@ -51,12 +52,15 @@ class TrainConfig:
         mode: ``sgd``, ``dpsgd`` or ``dpsgd-fixed-noise``.
         sigma: noise multiplier (``dpsgd``) or noise std (``dpsgd-fixed-noise``); ignored for ``sgd``.
         clip: per-example L2 clipping bound C; ignored for ``sgd``.
-        lr: learning rate of SGD (no momentum, no weight decay, as in both papers).
+        lr: learning rate of SGD (no momentum, no weight decay, as in both papers); the first step's under
+            ``lr_schedule``.
         batch_size: batch size b (expected batch size under Poisson sampling).
         epochs: passes over the training set (``round(N / b)`` steps each).
         seed: seed of initialisation, batch sampling and noise.
         dataset: training dataset; defaults to the architecture's.
         train_subset: number of training samples (stratified, seed 0), ``None`` for all.
+        lr_schedule: ``constant`` (both papers) or ``linear``: step t of T uses ``lr * (1 - t / T)``, so that
+            the last steps average the noise of DP-SGD (and of SGD's batches) away in few epochs.
     """
 
     arch: str
@@ -69,6 +73,7 @@ class TrainConfig:
     seed: int = 0
     dataset: str = ""
     train_subset: int | None = None
+    lr_schedule: str = "constant"
 
     def __post_init__(self) -> None:
         if not self.dataset:
@@ -93,6 +98,8 @@ class TrainConfig:
             raise ConfigError(f"the batch size must be > 0, got {self.batch_size}")
         if self.train_subset is not None and self.train_subset <= 0:
             raise ConfigError(f"train_subset must be > 0 or None, got {self.train_subset}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"unknown lr_schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
 
     @property
     def private(self) -> bool:
@@ -110,6 +117,8 @@ class TrainConfig:
     def canonical(self) -> dict:
         """The fields that determine the model; sigma and C are dropped for SGD so equal models share a key."""
         d = asdict(self)
+        if self.lr_schedule == "constant":
+            del d["lr_schedule"]  # the models trained before schedules existed keep their keys
         if not self.private:
             d["sigma"], d["clip"] = None, None
         d["training_code_version"] = versions.TRAINING_CODE_VERSION
@@ -206,6 +215,13 @@ def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, cfg: TrainC
     return gsm, DPOptimizer(optimizer, **common), criterion
 
 
+def lr_schedule(cfg: TrainConfig, total_steps: int):
+    """``step -> learning rate`` of ``cfg`` for steps ``0 .. total_steps - 1``."""
+    if cfg.lr_schedule == "linear":
+        return lambda t: cfg.lr * (1.0 - t / total_steps)
+    return lambda t: cfg.lr
+
+
 def steps_per_epoch(n: int, batch_size: int) -> int:
     """Optimizer steps of one epoch over ``n`` examples: ``round(n / batch_size)``, at least one."""
     return max(1, round(n / batch_size))
@@ -253,6 +269,8 @@ def fit(
         module, criterion = model, nn.CrossEntropyLoss()
     epoch_steps = steps_per_epoch(n, cfg.batch_size)
     q = min(1.0, cfg.batch_size / n)
+    lr_at = lr_schedule(cfg, cfg.epochs * epoch_steps)
+    sgd_groups = optimizer.param_groups  # Opacus's optimizer shares its wrapped optimizer's groups
     history: list[dict] = []
     steps = 0
     from tqdm.auto import tqdm
@@ -273,6 +291,9 @@ def fit(
                 idx = perm[s * cfg.batch_size : (s + 1) * cfg.batch_size]
                 if s == epoch_steps - 1:
                     idx = perm[s * cfg.batch_size :]
+            if cfg.lr_schedule != "constant":
+                for group in sgd_groups:
+                    group["lr"] = lr_at(steps)
             steps += 1
             if idx.numel() == 0:  # Poisson sampling drew no example (probability ~exp(-b)); counted for privacy
                 continue

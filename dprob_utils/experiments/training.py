@@ -18,7 +18,7 @@ def run_training(profile: Profile | str) -> dict:
     """Train the models of ``zoo.paper1_specs`` and ``zoo.paper2_specs`` missing from the cache (several side by
     side, :func:`~dprob_utils.models.zoo.train_missing`), then one row per model: its summary (accuracy, ε by
     the RDP and PRV accountants and by paper 1's eq. (1), seconds), group, label, training-set size, steps,
-    whether it came from the cache, and its whole training config (lr, batch size, epochs, data subset, seed).
+    whether it came from the cache, and its whole training config (lr and its schedule, batch size, epochs, data subset, seed).
     Paper 1 Table 2's baseline row, paper 2 Table I's accuracies and paper 1's eq. (1) for σ = 1.3,
     δ = 10⁻⁶. The results dict of ``results/<profile>/01_training.json``."""
     prof = get_profile(profile)
@@ -30,8 +30,9 @@ def run_training(profile: Profile | str) -> dict:
         row = res.summary(delta=prof.delta)
         cfg = spec.config
         row.update(group=spec.group, label=spec.label, train_size=res.train_size, steps=res.steps,
-                   cached=res.key not in trained_now, lr=cfg.lr, batch_size=cfg.batch_size, epochs=cfg.epochs,
-                   train_subset=cfg.train_subset, dataset=cfg.dataset, seed=cfg.seed)
+                   cached=res.key not in trained_now, lr=cfg.lr, lr_schedule=cfg.lr_schedule,
+                   batch_size=cfg.batch_size, epochs=cfg.epochs, train_subset=cfg.train_subset,
+                   dataset=cfg.dataset, seed=cfg.seed)
         rows.append(row)
     return {"profile": prof.name, "delta": prof.delta, "models": rows, "intervals": clean_accuracy_intervals(prof),
             "eq1_sigma1.3_delta1e-6": epsilon_equation1(1.3, 1e-6),

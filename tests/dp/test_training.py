@@ -109,6 +109,7 @@ def test_fit_is_deterministic_for_a_seed():
 @pytest.mark.parametrize("kwargs", [
     {"arch": "nope"}, {"arch": "p2_custom", "sigma": -0.1}, {"arch": "p2_custom", "clip": 0.0},
     {"arch": "p2_custom", "epochs": 0}, {"arch": "p2_custom", "mode": "adam"}, {"arch": "p2_custom", "lr": 0},
+    {"arch": "p2_custom", "lr_schedule": "cosine"},
 ])
 def test_bad_config_raises_config_error(kwargs):
     with pytest.raises(ConfigError):
@@ -122,6 +123,37 @@ def test_sgd_key_ignores_sigma_and_clip_but_dp_key_does_not():
     c = TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=1.0)
     d = TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=1.2)
     assert c.key() != d.key() and c.key() != a.key()
+
+
+@pytest.mark.parametrize("mode", ["sgd", "dpsgd"])
+def test_linear_schedule_decays_every_step_to_zero(mode, monkeypatch):
+    seen = []
+    step = torch.optim.SGD.step
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.SGD, "step", spy)
+    x, y = _batch(n=64)
+    cfg = TrainConfig(arch="p2_custom", mode=mode, sigma=1.0, lr=0.4, batch_size=16, epochs=2, lr_schedule="linear")
+    steps, _, _ = fit(_tiny_model(), x, y, cfg, progress=False)
+    # Poisson sampling may draw an empty batch (no optimizer step), so compare the steps that ran
+    expected = [0.4 * (1 - t / steps) for t in range(steps)]
+    assert steps == 8 and len(seen) >= 6 and all(any(abs(v - e) < 1e-12 for e in expected) for v in seen)
+    assert seen == sorted(seen, reverse=True) and seen[0] == 0.4
+    if mode == "sgd":
+        assert seen == pytest.approx(expected, abs=1e-12)
+    seen.clear()
+    fit(_tiny_model(), x, y, TrainConfig(arch="p2_custom", mode=mode, sigma=1.0, lr=0.4, batch_size=16, epochs=2),
+        progress=False)
+    assert set(seen) == {0.4}
+
+
+def test_constant_schedule_keeps_the_key_a_schedule_changes_it():
+    cfg = TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3)
+    assert "lr_schedule" not in cfg.canonical()
+    assert TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, lr_schedule="linear").key() != cfg.key()
 
 
 def test_noise_stream_version_keys_private_models_only(monkeypatch):
