@@ -350,12 +350,12 @@ def recorded_runs(profile: str) -> list[dict]:
     return runs
 
 
-# Seconds of each chapter in a cold quick build on the 2-core machine (two side by side, one thread each): the
+# Seconds of each chapter in a cold quick build on a 2-core machine (two side by side, one thread each): the
 # order in which a first build of a profile starts its chapters, longest first, before any run is recorded.
-# (2026-12-03, 3925 s in all, the training chapter 1776 s; chapter 09 plus its saturation runs, measured apart.)
-COLD_SECONDS = {"09_p2_cw_boundary": 1290, "12_privacy": 609, "03_p1_pgd": 492, "11_p2_masking": 301,
-                "07_p1_cifar": 295, "06_p1_mnistc": 182, "02_p1_fgsm": 180, "04_p1_boundary": 135, "08_p2_pgd": 134,
-                "90_explorer": 99, "05_p1_cross_sections": 94, "10_p2_transfer_gradients": 72}
+# (2026-12-07, 3384 s in all, the training chapter 1150 s.)
+COLD_SECONDS = {"09_p2_cw_boundary": 1370, "12_privacy": 713, "03_p1_pgd": 543, "07_p1_cifar": 459,
+                "11_p2_masking": 307, "06_p1_mnistc": 200, "02_p1_fgsm": 178, "04_p1_boundary": 155, "08_p2_pgd": 119,
+                "90_explorer": 107, "05_p1_cross_sections": 99, "10_p2_transfer_gradients": 90}
 
 
 def _longest_timings(profile: str) -> dict[str, float]:
