@@ -48,15 +48,17 @@ show_profile(profile)
 #
 # Both papers train with plain SGD (no momentum) at a constant learning rate 0.05 for 50 epochs, batch 256
 # (paper 1) or 250 (paper 2). A profile with few epochs may let the rate decay linearly to 0 over the training
-# (`lr_schedule = "linear"`), the same for SGD and DP-SGD. DP-SGD draws each batch by Poisson sampling with rate b / N, which is what the accountants
-# assume (paper 1 writes "sample a random batch of size b"; paper 2 used TensorFlow Privacy). Inputs are pixels
-# in [0, 1] without normalisation, so that attack budgets ε are in the same units as in both papers.
+# (`lr_schedule = "linear"`), the same for SGD and DP-SGD. DP-SGD draws each batch by Poisson sampling with
+# rate b / N, which is what the accountants assume (paper 1 writes "sample a random batch of size b"; paper 2
+# used TensorFlow Privacy). Inputs are pixels in [0, 1] without normalisation, so that attack budgets ε are in
+# the same units as in both papers.
 
 # %%
 def family_row(name, ours, paper):
-    return {"models": name, "lr (paper)": paper.lr, "lr (ours)": ours.lr, "lr schedule (paper)": paper.lr_schedule,
-            "lr schedule (ours)": ours.lr_schedule, "batch (paper)": paper.batch_size,
-            "batch (ours)": ours.batch_size, "epochs (paper)": paper.epochs, "epochs (ours)": ours.epochs,
+    return {"models": name, "lr (paper)": paper.lr, "lr (ours)": ours.lr,
+            "lr schedule (paper)": paper.lr_schedule, "lr schedule (ours)": ours.lr_schedule,
+            "batch (paper)": paper.batch_size, "batch (ours)": ours.batch_size, "epochs (paper)": paper.epochs,
+            "epochs (ours)": ours.epochs,
             "train images (paper)": paper.train_subset or 60000, "train images (ours)": ours.train_subset or 60000}
 
 
@@ -93,8 +95,8 @@ display(pd.DataFrame([family_row("paper 1 MNIST CNN", prof.p1_train, PAPER.p1_tr
 # models not in the cache yet are trained first, several side by side on a multi-core CPU (zoo.train_missing)
 res = training.run_training(prof)
 table = pd.DataFrame(res["models"])
-cols = ["group", "label", "arch", "lr", "lr_schedule", "batch_size", "epochs", "train_size", "seed", "accuracy", "epsilon",
-        "epsilon_prv", "epsilon_eq1", "seconds", "cached"]
+cols = ["group", "label", "arch", "lr", "lr_schedule", "batch_size", "epochs", "train_size", "seed", "accuracy",
+        "epsilon", "epsilon_prv", "epsilon_eq1", "seconds", "cached"]
 display(table[cols].style.format({"accuracy": "{:.2%}", "epsilon": "{:.2f}", "epsilon_prv": "{:.2f}",
                                   "epsilon_eq1": "{:.2f}", "seconds": "{:.1f}"}, na_rep="–"))
 

@@ -291,9 +291,8 @@ def fit(
                 idx = perm[s * cfg.batch_size : (s + 1) * cfg.batch_size]
                 if s == epoch_steps - 1:
                     idx = perm[s * cfg.batch_size :]
-            if cfg.lr_schedule != "constant":
-                for group in sgd_groups:
-                    group["lr"] = lr_at(steps)
+            for group in sgd_groups:
+                group["lr"] = lr_at(steps)
             steps += 1
             if idx.numel() == 0:  # Poisson sampling drew no example (probability ~exp(-b)); counted for privacy
                 continue

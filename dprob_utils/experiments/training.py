@@ -18,7 +18,8 @@ def run_training(profile: Profile | str) -> dict:
     """Train the models of ``zoo.paper1_specs`` and ``zoo.paper2_specs`` missing from the cache (several side by
     side, :func:`~dprob_utils.models.zoo.train_missing`), then one row per model: its summary (accuracy, ε by
     the RDP and PRV accountants and by paper 1's eq. (1), seconds), group, label, training-set size, steps,
-    whether it came from the cache, and its whole training config (lr and its schedule, batch size, epochs, data subset, seed).
+    whether it came from the cache, and its whole training config (lr and its schedule, batch size, epochs, data
+    subset, seed).
     Paper 1 Table 2's baseline row, paper 2 Table I's accuracies and paper 1's eq. (1) for σ = 1.3,
     δ = 10⁻⁶. The results dict of ``results/<profile>/01_training.json``."""
     prof = get_profile(profile)
