@@ -75,5 +75,36 @@ for paper in (1, 2):
     if fig is not None:
         plots.show(profile, f"scorecard_paper{paper}")
 
+# %% [markdown]
+# ## How far float rounding moves the verdicts
+#
+# The same code, built twice from nothing, once as `dprob book` trains and runs by default (every training and
+# every chapter on one thread, two side by side) and once with `--jobs 1` (each on two threads, one after
+# another): the sums round differently, so 42 of the 54 models differ in test accuracy, 38 of them by at most 0.3
+# points, three by 0.3-1.0 points, and paper 1's partly diverged σ = 1.3, C = 4 model by 7.9 (55.7% and 47.8%).
+# For the quick profile on 2026-12-07 (commit af356bd, whose numbers are those of 8d1eadb):
+#
+# | build | reproduced | not reproduced | contradicted | inconclusive | not run |
+# |---|---|---|---|---|---|
+# | one thread per process | 108 | 1 | 33 | 51 | 42 |
+# | two threads, `--jobs 1` | 112 | 1 | 35 | 45 | 42 |
+#
+# **No claim moved between reproduced and contradicted.** 16 of the 235 moved to or from inconclusive: 6 from
+# inconclusive to reproduced, 2 the other way, 5 from inconclusive to contradicted, 3 the other way. They are
+# claims whose interval ends near the threshold. With three seeds, the seed part of an interval spans about
+# the range of the three seeds, so a small change in one model moves the interval's end. Verdicts next to
+# "inconclusive" are therefore the fragile ones. The 16, from the one-thread build to the two-thread build:
+#
+# * inconclusive → reproduced: `p1-mnistc-pixelate`, `p1-mnistc-quantize`, `p2-table3-p2_lenet-s1.3-c1-eps2`,
+#   `p2-table3-p2_lenet-s1.3-c10-eps1`, `p2-table3-p2_lenet-s1.3-c10-eps2`, `p2-table5-m1-ba-beats-sgd`;
+# * reproduced → inconclusive: `p2-table2-p2_custom-s1.3-c1`, `p2-transfer-sgd-to-dp-lenet-cw`;
+# * inconclusive → contradicted: `p1-fgsm-gap-012-size`, `p1-distance-l2-drop-size`, `p1-mnistc-contrast`,
+#   `p1-cifar-accuracy-size`, `p2-pgd-lenet-sgd-most-robust`;
+# * contradicted → inconclusive: `p1-fig3b-clip-raw`, `p2-transfer-high-c-target-cw`,
+#   `p2-transfer-sgd-to-dp-lenet`.
+#
+# `python scripts/compare_verdicts.py A B --strict`
+# lists every move between two results folders and fails on a move between reproduced and contradicted.
+
 # %%
 save_json(profile, "99_scorecard", res)

@@ -3,7 +3,9 @@
     python scripts/compare_verdicts.py results/quick /elsewhere/results/quick
 
 Each argument is a results folder holding ``99_scorecard.json`` (or the file itself). Prints both summaries, the
-moves between verdicts (``reproduced → inconclusive: 3``), and one line per changed claim with both "ours".
+moves between verdicts (``reproduced → inconclusive: 3``), one line per changed claim with both "ours", and the
+two counts of the rounding check: moves between ``reproduced`` and ``contradicted``, and moves to or from
+``inconclusive``.
 ``--strict`` exits 1 when a claim moved between ``reproduced`` and ``contradicted`` (the rounding check of the
 verdicts issue: such a move means a verdict is noise).
 """
@@ -46,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{va} → {vb}: {n}")
     print("\n".join(lines) if lines else "no verdict changed")
     flips = moves[("reproduced", "contradicted")] + moves[("contradicted", "reproduced")]
+    via = sum(n for (va, vb), n in moves.items() if "inconclusive" in (va, vb))
+    print(f"between reproduced and contradicted: {flips}; to or from inconclusive: {via}")
     return 1 if args.strict and flips else 0
 
 
