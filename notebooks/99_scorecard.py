@@ -78,11 +78,12 @@ for paper in (1, 2):
 # %% [markdown]
 # ## How far float rounding moves the verdicts
 #
-# The same code, built twice from nothing, once as `dprob book` trains and runs by default (every training and
+# The same experiments, built twice from nothing, once as `dprob book` trains and runs by default (every training and
 # every chapter on one thread, two side by side) and once with `--jobs 1` (each on two threads, one after
 # another): the sums round differently, so 42 of the 54 models differ in test accuracy, 38 of them by at most 0.3
 # points, three by 0.3-1.0 points, and paper 1's partly diverged σ = 1.3, C = 4 model by 7.9 (55.7% and 47.8%).
-# For the quick profile on 2026-12-07 (commit af356bd, whose numbers are those of 8d1eadb):
+# For the quick profile on 2026-12-07 (one thread: commit 8d1eadb; two threads: af356bd, whose changes since move
+# no number):
 #
 # | build | reproduced | not reproduced | contradicted | inconclusive | not run |
 # |---|---|---|---|---|---|
