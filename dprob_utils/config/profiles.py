@@ -312,8 +312,8 @@ QUICK = Profile(
         "but puts DP-SGD seed 1 under 90% (89.8%; seed 0 90.6%). The constant lr 0.5 of batch 256 needed 4 epochs"
         " for 90.0% (2 epochs: 88.8%); batch 256 with lr 1.0 decaying gave DP-SGD 92.2% but left SGD on its "
         "initial plateau until late (97.1%; 95.5% at lr 0.7, 11.4% at lr 1.2). Large clipping bounds add noise "
-        "lr·sigma·C/batch to every step: C = 5 diverges (11.4% at lr 0.5, 11.6% at lr 0.4), so Fig. 7's large bounds are C"
-        " = 3 and 4 here (paper profile: 3, 5, 10, 20).",
+        "lr·sigma·C/batch to every step: C = 5 diverges (11.4% at lr 0.5, 11.6% at lr 0.4), so Fig. 7's large "
+        "bounds are C = 3 and 4 here (paper profile: 3, 5, 10, 20).",
         "Three training seeds of every headline model (as in the paper profile). To pay for them, Table 1's PGD "
         "attacks the first 1,000 of the 2,000 test images of each seed (3,000 model-images per model instead of "
         "2,000 of one seed); its intervals cover both the seeds and the images.",
