@@ -23,7 +23,7 @@ module                      attacks                             used by (chapter
 
 from dprob_utils.attacks.autoattack import autoattack_linf
 from dprob_utils.attacks.base import AttackFn, accuracy_under, correct_under, eval_mode, model_device, predict
-from dprob_utils.attacks.boundary import boundary_attack
+from dprob_utils.attacks.boundary import boundary_attack, boundary_walk
 from dprob_utils.attacks.cw import carlini_wagner_l2
 from dprob_utils.attacks.deepfool import deepfool, minimal_perturbation
 from dprob_utils.attacks.fgsm import fgsm, fgsm_curve
@@ -42,7 +42,7 @@ from dprob_utils.attacks.square import square_linf
 
 __all__ = [
     "AttackFn", "MinimalResult", "PGDCurves", "PGDTrace", "PGD_ALPHA_RULES", "accuracy_under", "autoattack_linf",
-    "boundary_attack", "carlini_wagner_l2", "correct_under", "deepfool", "eps_for_full_success", "eval_mode",
+    "boundary_attack", "boundary_walk", "carlini_wagner_l2", "correct_under", "deepfool", "eps_for_full_success", "eval_mode",
     "fgsm", "fgsm_curve", "minimal_perturbation", "model_device", "pgd_alpha", "pgd_curves", "pgd_first_fool",
     "pgd_iterations_to_fool", "pgd_linf", "predict", "square_linf", "success_curve",
 ]

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -59,16 +60,34 @@ def boundary_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: i
     ``update_stats_every_k`` steps (default 10): the first adaptation comes after 1000 steps. Runs much shorter
     than the paper's 25,000 steps need ``update_stats_every_k = 1`` (adaptation after 100 steps).
     """
+    return boundary_walk(model, x, y, steps, spherical_step=spherical_step, source_step=source_step,
+                         init_steps=init_steps, init_directions=init_directions,
+                         update_stats_every_k=update_stats_every_k, seed=seed, batch_size=batch_size)[steps]
+
+
+def boundary_walk(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: int, checkpoints: Sequence[int] = (),
+                  *, spherical_step: float = 1e-2, source_step: float = 1e-2, init_steps: int = 50,
+                  init_directions: int = 10, update_stats_every_k: int = 10, seed: int = 0,
+                  batch_size: int = 1000) -> dict[int, MinimalResult]:
+    """:func:`boundary_attack` with ``steps``, and its state after each of ``checkpoints`` (< ``steps``) steps of
+    the same walk: ``{n: MinimalResult}`` for ``steps`` and each checkpoint. A run of ``n`` steps is the first
+    ``n`` steps of a longer run with the same seed (the walk's draws and step sizes do not depend on its length),
+    so each checkpoint's result is bit-identical to ``boundary_attack(..., steps=n)`` (tested) at no extra cost:
+    the saturation check of chapter 09 walks once instead of twice."""
     import foolbox as fb
 
     if steps <= 0:
         raise ConfigError(f"the Boundary attack needs steps > 0, got {steps}")
+    marks = sorted({int(n) for n in checkpoints if 0 < int(n) < steps})
+    if len(marks) != len(set(checkpoints)) or any(int(n) != n for n in checkpoints):
+        raise ConfigError(f"Boundary checkpoints must be whole numbers of steps in 1 .. {steps - 1}, "
+                          f"got {list(checkpoints)}")
     _check_box(x)
     dev = model_device(model)
     init = fb.attacks.LinearSearchBlendedUniformNoiseAttack(directions=init_directions, steps=init_steps)
     attack = fb.attacks.BoundaryAttack(steps=int(steps), spherical_step=spherical_step, source_step=source_step,
                                        update_stats_every_k=update_stats_every_k)
-    advs, dists = [], []
+    parts: dict[int, list[MinimalResult]] = {n: [] for n in (*marks, steps)}
     with torch.random.fork_rng(devices=[]), eval_mode(model):
         torch.manual_seed(seed)  # Foolbox draws its random numbers from torch's global generator
         fmodel = fb.PyTorchModel(model, bounds=(0, 1), device=dev)
@@ -81,13 +100,70 @@ def boundary_attack(model: nn.Module, x: torch.Tensor, y: torch.Tensor, steps: i
                 fallback, found = _blend_starts(model, xb, yb, xb)
                 starts = torch.where(ok.view(-1, 1, 1, 1), starts, fallback)
                 ok = ok | found
-            adv = xb.clone()
+            advs = {n: xb.clone() for n in parts}
             if bool(ok.any()):
-                raw, _, _ = attack(fmodel, xb[ok], yb[ok], epsilons=None, starting_points=starts[ok])
-                adv[ok] = raw.detach()
-            res = _finish(model, xb, yb, adv, ok)
-            advs.append(res.adv)
-            dists.append(res.dist)
-    if not advs:
-        return MinimalResult(adv=x.detach().clone().cpu(), dist=torch.empty(0))
-    return MinimalResult(adv=torch.cat(advs), dist=torch.cat(dists))
+                with _Checkpoints(model, starts[ok], marks, update_stats_every_k) as seen:
+                    raw, _, _ = attack(fmodel, xb[ok], yb[ok], epsilons=None, starting_points=starts[ok])
+                for n in parts:
+                    advs[n][ok] = (seen.best.get(n, raw) if n in marks else raw).detach()
+            for n in parts:
+                parts[n].append(_finish(model, xb, yb, advs[n], ok))
+    if not len(x):
+        return {n: MinimalResult(adv=x.detach().clone().cpu(), dist=torch.empty(0)) for n in parts}
+    return {n: MinimalResult(adv=torch.cat([r.adv for r in rs]), dist=torch.cat([r.dist for r in rs]))
+            for n, rs in parts.items()}
+
+
+class _Checkpoints:
+    """Within the block, records the best adversarial images of Foolbox's Boundary attack after each of
+    ``marks`` steps (``best``: ``{n: [N, C, H, W]}``; a walk that stops early, every sample converged, leaves
+    the later marks to its final result). Foolbox exposes its per-step state only to its TensorBoard logger, so
+    the block swaps that logger for one that reads the step's update mask (``new_best_adv``) and a forward hook
+    that keeps the step's candidates (its first model call; the second, every ``k``-th step, is the spherical
+    candidates); ``best`` follows Foolbox's own update, ``where(mask, candidates, best)``."""
+
+    def __init__(self, model: nn.Module, starts: torch.Tensor, marks: Sequence[int], k: int) -> None:
+        self.model, self.current, self.marks, self.k = model, starts, set(marks), k
+        self.best: dict[int, torch.Tensor] = {}
+        self.calls: list[torch.Tensor] = []
+
+    def __enter__(self) -> _Checkpoints:
+        from foolbox.attacks import boundary_attack as fb_boundary
+
+        self._module, self._logger = fb_boundary, fb_boundary.TensorBoard
+        if self.marks:
+            self._hook = self.model.register_forward_hook(lambda m, inp, out: self.calls.append(inp[0]))
+            fb_boundary.TensorBoard = self._make_logger
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.marks:
+            self._hook.remove()
+            self._module.TensorBoard = self._logger
+
+    def _make_logger(self, logdir=None) -> _Logger:
+        return _Logger(self)
+
+    def step(self, mask: torch.Tensor, step: int) -> None:
+        candidates = self.calls[-2] if step % self.k == 0 else self.calls[-1]
+        self.calls.clear()
+        if not self.marks or step > max(self.marks):
+            return
+        self.current = torch.where(mask, candidates, self.current)
+        if step in self.marks:
+            self.best[step] = self.current.clone()
+
+
+class _Logger:
+    """Stands in for Foolbox's TensorBoard logger inside :class:`_Checkpoints`: ignores every call but the
+    step's update mask."""
+
+    def __init__(self, checkpoints: _Checkpoints) -> None:
+        self._checkpoints = checkpoints
+
+    def probability(self, tag: str, x, step: int) -> None:
+        if tag == "new_best_adv":
+            self._checkpoints.step(x.raw, step)
+
+    def __getattr__(self, name: str):
+        return lambda *args, **kwargs: None

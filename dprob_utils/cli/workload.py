@@ -76,7 +76,8 @@ def privacy_work(profile: Profile | str) -> list[TrainingWork]:
 
 def attack_work(profile: Profile | str) -> list[AttackWork]:
     """The Boundary and CW runs of paper 2's chapters: one per model of its grid (Tables II, III, V) and per
-    masked model (Table IV, CW with ``cw_masked_steps``), and the Boundary attack's saturation runs."""
+    masked model (Table IV, CW with ``cw_masked_steps``); the saturation check's models walk
+    ``boundary_more_steps`` instead, their ``boundary_steps`` run a checkpoint of that walk."""
     from dprob_utils.experiments.p2 import saturation_configs
 
     prof = get_profile(profile)
@@ -85,14 +86,14 @@ def attack_work(profile: Profile | str) -> list[AttackWork]:
     def n(limit: int | None) -> int:
         return s.samples if limit is None else min(limit, s.samples)
 
+    longer = {cfg for _, cfg in saturation_configs(prof)}
     out = []
     for spec in zoo.paper2_specs(prof):
         arch = spec.config.arch
         cw_steps = s.cw_masked_steps if spec.group == "paper2 masked" else s.cw_steps
-        out.append(AttackWork("Boundary L2", arch, n(s.boundary_samples), s.boundary_steps))
+        ba_steps = s.boundary_more_steps if spec.config in longer else s.boundary_steps
+        out.append(AttackWork("Boundary L2", arch, n(s.boundary_samples), ba_steps))
         out.append(AttackWork("CW L2", arch, n(s.cw_samples), cw_steps * s.cw_binary_search_steps))
-    out += [AttackWork("Boundary L2", cfg.arch, n(s.boundary_samples), s.boundary_more_steps)
-            for _, cfg in saturation_configs(prof)]
     return out
 
 

@@ -27,7 +27,7 @@ from dprob_utils.attacks import (
     MinimalResult,
     PGDCurves,
     autoattack_linf,
-    boundary_attack,
+    boundary_walk,
     carlini_wagner_l2,
     fgsm,
     pgd_curves,
@@ -248,19 +248,27 @@ def cw(cm: ChapterModel, prof: Profile, steps: int | None = None) -> MinimalResu
 def boundary(cm: ChapterModel, prof: Profile, steps: int | None = None) -> MinimalResult:
     """Boundary attack L2 on the first ``boundary_samples`` attack points (``steps``, default
     ``boundary_steps``; the saturation check uses ``boundary_more_steps``). Runs of one model that differ only
-    in ``steps`` share their start and their random draws: the longer one continues the shorter one's walk."""
+    in ``steps`` share their start and their random draws: the longer one continues the shorter one's walk, so
+    computing the longer run also stores the ``boundary_steps`` run, its checkpoint (bit-identical to that run
+    computed alone)."""
     s = prof.p2_attacks
     steps = s.boundary_steps if steps is None else steps
     x, y = data_of(cm, _n(s.boundary_samples, cm))
+    idx = cm.points[: len(y)]
 
-    params = {"steps": steps, "step": s.boundary_step, "k": s.boundary_stats_every, "seed": prof.seed}
+    def params(n: int) -> dict:
+        return {"steps": n, "step": s.boundary_step, "k": s.boundary_stats_every, "seed": prof.seed}
 
     def compute() -> dict:
-        r = boundary_attack(cm.model, x, y, steps, spherical_step=s.boundary_step, source_step=s.boundary_step,
-                            update_stats_every_k=s.boundary_stats_every, seed=prof.seed)
-        return {"adv": r.adv, "dist": r.dist}
+        shorter = [n for n in (s.boundary_steps,) if n < steps]
+        walk = boundary_walk(cm.model, x, y, steps, shorter, spherical_step=s.boundary_step,
+                             source_step=s.boundary_step, update_stats_every_k=s.boundary_stats_every,
+                             seed=prof.seed)
+        for n in shorter:
+            _stored(cm, "boundary", params(n), idx, lambda r=walk[n]: {"adv": r.adv, "dist": r.dist})
+        return {"adv": walk[steps].adv, "dist": walk[steps].dist}
 
-    d = _stored(cm, "boundary", params, cm.points[: len(y)], compute)
+    d = _stored(cm, "boundary", params(steps), idx, compute)
     return MinimalResult(adv=d["adv"], dist=d["dist"])
 
 
@@ -313,16 +321,18 @@ ATTACK_UNITS = ("cw_masked", "cw", "boundary_more", "boundary", "pgd")
 
 def attack_units(prof: Profile) -> list[tuple[str, TrainConfig, str]]:
     """``(group, config, attack)`` of every expensive attack run chapters 08-11 read: PGD, CW₂ and the Boundary
-    attack of every paper 2 model and seed (CW with ``cw_masked_steps`` for the masked models, as Table IV), the
-    Boundary attack's saturation runs (:func:`boundary_saturation`) and PGD of the masking check's substitutes.
+    attack of every paper 2 model and seed (CW with ``cw_masked_steps`` for the masked models, as Table IV; the
+    saturation check's models, :func:`boundary_saturation`, walk ``boundary_more_steps`` and store their
+    ``boundary_steps`` run on the way) and PGD of the masking check's substitutes.
     Costliest first. The chapters compute whatever is not stored yet, so running these first
     (:func:`precompute_attacks`) changes no number."""
+    longer = {cfg for _, cfg in saturation_configs(prof)}
     out = []
     for spec in zoo.paper2_specs(prof):
         group = "masked" if spec.group == "paper2 masked" else spec.config.arch
-        names = ("cw_masked", "boundary", "pgd") if group == "masked" else ("cw", "boundary", "pgd")
+        ba = "boundary_more" if spec.config in longer else "boundary"  # the longer walk stores the shorter run
+        names = ("cw_masked", ba, "pgd") if group == "masked" else ("cw", ba, "pgd")
         out += [(group, spec.config, name) for name in names]
-    out += [(group, cfg, "boundary_more") for group, cfg in saturation_configs(prof)]
     out += [(arch, zoo.substitute_config(prof, arch), "pgd") for arch in prof.p2_grid.archs]
     out = list(dict.fromkeys(out))
     return sorted(out, key=lambda u: (ATTACK_UNITS.index(u[2]), u[1].arch != "p2_lenet"))

@@ -11,6 +11,7 @@ from p2_models import correct_points, plain_model, thresholded_model
 from dprob_utils.attacks import (
     MinimalResult,
     boundary_attack,
+    boundary_walk,
     carlini_wagner_l2,
     eps_for_full_success,
     pgd_curves,
@@ -18,6 +19,7 @@ from dprob_utils.attacks import (
     pgd_iterations_to_fool,
     success_curve,
 )
+from dprob_utils.config.errors import ConfigError
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,25 @@ def test_a_longer_boundary_run_continues_the_shorter_walk(data):
     short, longer = (boundary_attack(model, x, y, steps=n, seed=3) for n in (40, 120))
     assert bool((longer.dist <= short.dist * (1 + 1e-6)).all())
     assert float(longer.dist.mean()) < float(short.dist.mean())
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_boundary_checkpoints_are_the_shorter_runs_bit_for_bit(data, k):
+    # chapter 09 stores a checkpoint of the saturation check's longer walk as the model's ordinary run
+    model, x, y = data
+    walk = boundary_walk(model, x, y, 50, checkpoints=(20, 31), update_stats_every_k=k, seed=3)
+    assert sorted(walk) == [20, 31, 50]
+    for n in (20, 31, 50):
+        alone = boundary_attack(model, x, y, steps=n, update_stats_every_k=k, seed=3)
+        assert torch.equal(walk[n].adv, alone.adv) and torch.equal(walk[n].dist, alone.dist), n
+    assert not torch.equal(walk[20].dist, walk[50].dist)
+
+
+@pytest.mark.parametrize("marks", [(50,), (0,), (60,), (2.5,)])
+def test_boundary_checkpoints_outside_the_walk_are_one_clear_error(data, marks):
+    model, x, y = data
+    with pytest.raises(ConfigError, match="checkpoints"):
+        boundary_walk(model, x[:2], y[:2], 50, checkpoints=marks)
 
 
 def test_boundary_without_start_reports_failure():
