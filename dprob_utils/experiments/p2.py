@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -198,9 +199,13 @@ def _run_key(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor) -> st
                        "version": versions.ATTACK_CODE_VERSION})
 
 
+def _run_path(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor) -> Path:
+    return cache_dir() / "attacks" / name / f"{_run_key(cm, name, params, idx)}.pt"
+
+
 def _stored(cm: ChapterModel, name: str, params: dict, idx: torch.Tensor, compute: Callable[[], dict]) -> dict:
     """``compute()`` (a dict of tensors / numbers), stored once under ``<cache>/attacks/<name>/``."""
-    return stored_at(cache_dir() / "attacks" / name / f"{_run_key(cm, name, params, idx)}.pt", compute)
+    return stored_at(_run_path(cm, name, params, idx), compute)
 
 
 def _n(limit: int | None, cm: ChapterModel) -> int:
@@ -248,9 +253,10 @@ def cw(cm: ChapterModel, prof: Profile, steps: int | None = None) -> MinimalResu
 def boundary(cm: ChapterModel, prof: Profile, steps: int | None = None) -> MinimalResult:
     """Boundary attack L2 on the first ``boundary_samples`` attack points (``steps``, default
     ``boundary_steps``; the saturation check uses ``boundary_more_steps``). Runs of one model that differ only
-    in ``steps`` share their start and their random draws: the longer one continues the shorter one's walk, so
-    computing the longer run also stores the ``boundary_steps`` run, its checkpoint (bit-identical to that run
-    computed alone)."""
+    in ``steps`` share their start and their random draws: the longer one continues the shorter one's walk. So a
+    model walks once: the saturation check's models (:func:`saturation_configs`) walk ``boundary_more_steps``
+    whichever run is asked for first, and every run a walk passes (``boundary_steps``, ``steps``) is stored as a
+    checkpoint of it (bit-identical to that run computed alone, :func:`~dprob_utils.attacks.boundary_walk`)."""
     s = prof.p2_attacks
     steps = s.boundary_steps if steps is None else steps
     x, y = data_of(cm, _n(s.boundary_samples, cm))
@@ -259,13 +265,18 @@ def boundary(cm: ChapterModel, prof: Profile, steps: int | None = None) -> Minim
     def params(n: int) -> dict:
         return {"steps": n, "step": s.boundary_step, "k": s.boundary_stats_every, "seed": prof.seed}
 
+    runs = {steps, s.boundary_steps} if steps > s.boundary_steps else {steps}
+    if s.boundary_more_steps and (cm.group, cm.cfg) in saturation_configs(prof):
+        runs |= {s.boundary_steps, s.boundary_more_steps}
+
     def compute() -> dict:
-        shorter = [n for n in (s.boundary_steps,) if n < steps]
-        walk = boundary_walk(cm.model, x, y, steps, shorter, spherical_step=s.boundary_step,
+        todo = sorted(n for n in runs if n == steps or not _run_path(cm, "boundary", params(n), idx).is_file())
+        walk = boundary_walk(cm.model, x, y, todo[-1], todo[:-1], spherical_step=s.boundary_step,
                              source_step=s.boundary_step, update_stats_every_k=s.boundary_stats_every,
                              seed=prof.seed)
-        for n in shorter:
-            _stored(cm, "boundary", params(n), idx, lambda r=walk[n]: {"adv": r.adv, "dist": r.dist})
+        for n in todo:
+            if n != steps:
+                _stored(cm, "boundary", params(n), idx, lambda r=walk[n]: {"adv": r.adv, "dist": r.dist})
         return {"adv": walk[steps].adv, "dist": walk[steps].dist}
 
     d = _stored(cm, "boundary", params(steps), idx, compute)

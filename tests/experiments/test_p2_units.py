@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import torch
+
+from dprob_utils.attacks import boundary_attack
 from dprob_utils.config.profiles import get_profile
 from dprob_utils.experiments import p2
 from dprob_utils.models import zoo
@@ -37,3 +40,28 @@ def test_every_unit_is_a_run_the_chapters_stored(book_root, monkeypatch):
     for group, cfg, name in p2.attack_units(prof):
         assert p2.run_attack_unit(prof, group, cfg, name) == name
     assert len(seen) == len(set(seen)) == len(p2.attack_units(prof))
+
+
+def test_a_saturation_model_walks_once_whichever_run_comes_first(book_root, monkeypatch):
+    # chapter 09 asks for the ordinary run first, the saturation check for the longer one afterwards
+    import dprob_utils.experiments.p2 as p2_module
+
+    prof = get_profile("smoke")
+    s = prof.p2_attacks
+    group, cfg = p2.saturation_configs(prof)[0]
+    cm = p2._load(prof, group, cfg)
+    for n in (s.boundary_steps, s.boundary_more_steps):
+        p2._run_path(cm, "boundary", {"steps": n, "step": s.boundary_step, "k": s.boundary_stats_every,
+                                      "seed": prof.seed}, cm.points[: s.boundary_samples or len(cm.points)]
+                     ).unlink(missing_ok=True)
+    walks = []
+    real = p2_module.boundary_walk
+    monkeypatch.setattr(p2_module, "boundary_walk", lambda *a, **k: walks.append(a[3:5]) or real(*a, **k))
+    short = p2.boundary(cm, prof)
+    longer = p2.boundary(cm, prof, s.boundary_more_steps)
+    assert walks == [(s.boundary_more_steps, [s.boundary_steps])]
+    alone = boundary_attack(cm.model, *p2.data_of(cm, len(short.dist)), s.boundary_steps,
+                            spherical_step=s.boundary_step, source_step=s.boundary_step,
+                            update_stats_every_k=s.boundary_stats_every, seed=prof.seed)
+    assert torch.equal(short.dist, alone.dist) and torch.equal(short.adv, alone.adv)
+    assert bool((longer.dist <= short.dist * (1 + 1e-6)).all())
