@@ -352,10 +352,10 @@ def recorded_runs(profile: str) -> list[dict]:
 
 # Seconds of each chapter in a cold quick build on a 2-core machine (two side by side, one thread each): the
 # order in which a first build of a profile starts its chapters, longest first, before any run is recorded.
-# (2026-12-07, 3384 s in all, the training chapter 1150 s.)
-COLD_SECONDS = {"09_p2_cw_boundary": 1370, "12_privacy": 713, "03_p1_pgd": 543, "07_p1_cifar": 459,
-                "11_p2_masking": 307, "06_p1_mnistc": 200, "02_p1_fgsm": 178, "04_p1_boundary": 155, "08_p2_pgd": 119,
-                "90_explorer": 107, "05_p1_cross_sections": 99, "10_p2_transfer_gradients": 90}
+# (2026-12-07, a2e38c7: 2964 s in all, the training chapter 1026 s.)
+COLD_SECONDS = {"09_p2_cw_boundary": 1006, "12_privacy": 654, "03_p1_pgd": 460, "07_p1_cifar": 441,
+                "11_p2_masking": 285, "06_p1_mnistc": 178, "02_p1_fgsm": 161, "04_p1_boundary": 134, "08_p2_pgd": 106,
+                "90_explorer": 107, "05_p1_cross_sections": 96, "10_p2_transfer_gradients": 82}
 
 
 def _longest_timings(profile: str) -> dict[str, float]:
