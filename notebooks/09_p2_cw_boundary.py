@@ -104,9 +104,10 @@ for arch, title in (("p2_custom", "custom architecture"), ("p2_lenet", "LeNet ar
 # ### Has the Boundary attack saturated?
 #
 # The paper ran 25,000 iterations and reports that "for more iterations, no increase in success rates could be
-# observed". We attack a few models (each architecture's SGD model, σ = 1.3, C = 1 and σ = 3, C = 10; seed 0)
-# once more for `boundary_more_steps` iterations, on the same points with the same random draws, so the
-# longer run continues the shorter one's walk ("points farther" counts where it did not). The interval is that
+# observed". A few models (each architecture's SGD model, σ = 1.3, C = 1 and σ = 3, C = 10; seed 0) walk on
+# to `boundary_more_steps` iterations, on the same points with the same random draws: their ordinary run is the
+# walk's state after `boundary_steps`, so the longer run continues it ("points farther" counts where it did not,
+# a check that stays 0). The interval is that
 # of the increase of success at each ε, averaged over these models (a bootstrap over their points); the claim
 # holds when the whole interval lies below 5 points.
 

@@ -178,8 +178,8 @@ class Paper2Attacks:
     boundary_samples: int | None = None
     boundary_step: float = 1e-2  # Foolbox default initial spherical and source step
     boundary_stats_every: int = 10  # Foolbox default: step sizes adapt after 100 statistics, one every k steps
-    # Sec. IV-C, "for more iterations, no increase in success rates": these models (seed 0) attacked once more,
-    # on the same points with the same seed, for boundary_more_steps (None: no check)
+    # Sec. IV-C, "for more iterations, no increase in success rates": these models (seed 0) walk on to
+    # boundary_more_steps on the same points with the same seed, their ordinary run a checkpoint (None: no check)
     boundary_more_steps: int | None = 50000
     boundary_saturation_models: tuple[str, ...] = ("p2_lenet:sgd", "p2_lenet:s1.3_c1", "p2_lenet:s3_c10",
                                                    "p2_custom:sgd", "p2_custom:s1.3_c1", "p2_custom:s3_c10")
