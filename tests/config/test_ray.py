@@ -18,7 +18,7 @@ import pytest
 
 from dprob_utils.config.paths import shared_data_dir
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments.p2 import attack_units
+from dprob_utils.experiments.p2 import attack_units, saturation_configs
 
 RAY = Path(sys.executable).with_name("ray")
 pytestmark = [pytest.mark.slow,
@@ -127,7 +127,9 @@ def test_two_node_cluster_gives_the_local_executors_models(cluster, tmp_path, lo
     # then paper 2's attack runs, one Ray task each: the same files as the local executor's
     _precompute_attacks(tmp_path, "cache", cluster)
     assert _attack_runs(tmp_path / "cache") == attacks
-    assert len(attacks) == len(attack_units(get_profile("smoke")))  # one stored run per unit
+    # one stored run per unit, and per saturation model the shorter run its longer walk passes
+    prof = get_profile("smoke")
+    assert len(attacks) == len(attack_units(prof)) + len(saturation_configs(prof))
     assert not list((tmp_path / "cache").rglob("*.tmp"))
 
 
