@@ -124,14 +124,15 @@ class _Checkpoints:
 
     def __init__(self, model: nn.Module, starts: torch.Tensor, marks: Sequence[int], k: int) -> None:
         self.model, self.current, self.marks, self.k = model, starts, set(marks), k
+        self.last = max(marks, default=0)
         self.best: dict[int, torch.Tensor] = {}
         self.calls: list[torch.Tensor] = []
 
     def __enter__(self) -> _Checkpoints:
         from foolbox.attacks import boundary_attack as fb_boundary
 
-        self._module, self._logger = fb_boundary, fb_boundary.TensorBoard
         if self.marks:
+            self._module, self._logger = fb_boundary, fb_boundary.TensorBoard
             self._hook = self.model.register_forward_hook(lambda m, inp, out: self.calls.append(inp[0]))
             fb_boundary.TensorBoard = self._make_logger
         return self
@@ -147,7 +148,7 @@ class _Checkpoints:
     def step(self, mask: torch.Tensor, step: int) -> None:
         candidates = self.calls[-2] if step % self.k == 0 else self.calls[-1]
         self.calls.clear()
-        if not self.marks or step > max(self.marks):
+        if step > self.last:
             return
         self.current = torch.where(mask, candidates, self.current)
         if step in self.marks:
