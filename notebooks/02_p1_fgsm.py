@@ -98,7 +98,8 @@ display(summary)
 # ## Fig. 3: the noise σ and the clipping bound C
 #
 # (a) σ varied at C = 1; (b) C varied with noise σC; (c) C varied with fixed noise N(0, σ²I), σ = 1.3
-# (training mode `dpsgd-fixed-noise`). With C = 1 the two noise modes coincide.
+# (training mode `dpsgd-fixed-noise`). With C = 1 the two noise modes coincide: panel (c)'s C = 1 is the model of
+# Fig. 2 and of panel (b), trained once (one cache key).
 
 # %%
 fig, axes = plt.subplots(1, 3, figsize=(15, 4))

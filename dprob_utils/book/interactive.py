@@ -107,6 +107,13 @@ def p1_fgsm_curves(res: dict) -> list[dict]:
         out.append({"arch": "p1_mnist_cnn", "mode": m["mode"], "sigma": float(m["sigma"]), "clip": float(m["clip"]),
                     "x": res["eps"], "y": m["accuracy"], "label": "SGD" if key == res["sgd_key"] else m["label"],
                     "note": f"{m['label']}: clean accuracy {_pct(m['accuracy'][0])}, privacy ε = {_eps(m['epsilon'])}"})
+    for key in res["panels"].get("fig3c", []):  # a fixed-noise setting stored as the DP-SGD model it equals
+        m = res["models"][key]
+        if m["mode"] != "dpsgd-fixed-noise":
+            sigma = float(m["sigma"]) * float(m["clip"])
+            label = f"DP-SGD fixed-noise σ={sigma:g} C={m['clip']:g}"
+            out.append({"arch": "p1_mnist_cnn", "mode": "dpsgd-fixed-noise", "sigma": sigma, "clip": float(m["clip"]),
+                        "x": res["eps"], "y": m["accuracy"], "label": label, "note": f"{label}: the model {m['label']}"})
     return out
 
 

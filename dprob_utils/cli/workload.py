@@ -45,12 +45,16 @@ class AttackWork:
 
 def training_work(profile: Profile | str) -> list[TrainingWork]:
     """Every MNIST model the profile's chapters train (paper 1's grid, paper 2's grid and masked models, the
-    masking check's substitutes), without repeats. The CIFAR nets (section 3.6) are not counted."""
+    masking check's substitutes), each model once (one per cache key). The CIFAR nets (section 3.6) are not
+    counted."""
     prof = get_profile(profile)
     configs = [s.config for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof)]
     configs += [zoo.substitute_config(prof, arch) for arch in prof.p2_grid.archs]
+    unique: dict[str, TrainConfig] = {}
+    for cfg in configs:
+        unique.setdefault(cfg.key(), cfg)
     return [TrainingWork(cfg, cfg.epochs * steps_per_epoch(cfg.train_subset or MNIST_TRAIN_SIZE, cfg.batch_size))
-            for cfg in dict.fromkeys(configs)]
+            for cfg in unique.values()]
 
 
 def privacy_work(profile: Profile | str) -> list[TrainingWork]:

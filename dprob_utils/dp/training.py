@@ -115,12 +115,16 @@ class TrainConfig:
         return 0.0
 
     def canonical(self) -> dict:
-        """The fields that determine the model; sigma and C are dropped for SGD so equal models share a key."""
+        """The fields that determine the model, so that equal models share a key: sigma and C are dropped for
+        SGD, and ``dpsgd-fixed-noise`` (sigma, C) is written as the ``dpsgd`` model it is, noise multiplier
+        sigma / C at bound C (paper 1's fixed-noise model at C = 1 is its main DP-SGD model)."""
         d = asdict(self)
         if self.lr_schedule == "constant":
             del d["lr_schedule"]  # the models trained before schedules existed keep their keys
         if not self.private:
             d["sigma"], d["clip"] = None, None
+        if self.mode == "dpsgd-fixed-noise":
+            d["mode"], d["sigma"] = "dpsgd", self.noise_multiplier
         d["training_code_version"] = versions.TRAINING_CODE_VERSION
         if self.private:
             d["noise_stream"] = versions.NOISE_STREAM_VERSION

@@ -260,7 +260,9 @@ def run_privacy(profile: Profile | str) -> dict:
                         "canary_mia": mia.roc_intervals(scores[members], scores[~members], prof.seed),
                         "canary_lira": mia.roc_intervals(z[members], z[~members], prof.seed)}
     models, scores_of = {}, {}
-    specs = {s.config.key(): s for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof)}
+    specs: dict[str, zoo.ModelSpec] = {}
+    for spec in zoo.paper1_specs(prof) + zoo.paper2_specs(prof):
+        specs.setdefault(spec.config.key(), spec)  # a model listed twice (fixed noise at C = 1) keeps its first name
     for key, spec in specs.items():
         cfg = spec.config
         model, result = zoo.load(cfg, prof)

@@ -37,7 +37,7 @@ def run_training(profile: Profile | str) -> dict:
         rows.append(row)
     return {"profile": prof.name, "delta": prof.delta, "models": rows, "intervals": clean_accuracy_intervals(prof),
             "eq1_sigma1.3_delta1e-6": epsilon_equation1(1.3, 1e-6),
-            "total_training_seconds": float(sum(r["seconds"] for r in rows))}
+            "total_training_seconds": float(sum({r["key"]: r["seconds"] for r in rows}.values()))}
 
 
 def _correct_on_test(cfg: TrainConfig, prof: Profile, test: ImageDataset) -> np.ndarray:

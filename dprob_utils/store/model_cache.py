@@ -68,6 +68,9 @@ class ModelCache:
             return None
         model.eval()
         result.cached = True
+        # the model asked for, which may be written otherwise than the one stored under its key (a fixed-noise
+        # model at C = 1 is stored once with the DP-SGD model it equals)
+        result.config = {**result.config, **asdict(cfg)}
         return model, result
 
     def results(self) -> Iterator[TrainResult]:

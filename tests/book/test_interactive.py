@@ -34,3 +34,15 @@ def test_bad_input_is_refused():
         interactive.setting_view(_curves(), view_id="bad id", title="t", x_title="x", y_title="y")
     with pytest.raises(ValueError, match="private"):
         interactive.setting_view(_curves()[:1], view_id="v", title="t", x_title="x", y_title="y")
+
+
+def test_fgsm_curves_offer_the_fixed_noise_setting_stored_as_its_dp_sgd_model():
+    m = {"accuracy": [95.0, 60.0], "epsilon": 0.8}
+    res = {"eps": [0, 0.1], "sgd_key": "s", "panels": {"fig2": ["d"], "fig3c": ["f", "d"]},
+           "models": {"s": {**m, "mode": "sgd", "sigma": 0.0, "clip": 1.0, "label": "SGD"},
+                      "d": {**m, "mode": "dpsgd", "sigma": 1.3, "clip": 1.0, "label": "DP-SGD σ=1.3 C=1"},
+                      "f": {**m, "mode": "dpsgd-fixed-noise", "sigma": 1.3, "clip": 3.0,
+                            "label": "DP-SGD fixed-noise σ=1.3 C=3"}}}
+    curves = interactive.p1_fgsm_curves(res)
+    fixed = sorted((c["sigma"], c["clip"]) for c in curves if c["mode"] == "dpsgd-fixed-noise")
+    assert fixed == [(1.3, 1.0), (1.3, 3.0)] and len(curves) == 4

@@ -125,6 +125,27 @@ def test_sgd_key_ignores_sigma_and_clip_but_dp_key_does_not():
     assert c.key() != d.key() and c.key() != a.key()
 
 
+def test_fixed_noise_key_is_the_dp_sgd_model_it_equals():
+    """Noise N(0, sigma^2 I) at bound C is DP-SGD with multiplier sigma / C: one model, one key."""
+    fixed = TrainConfig(arch="p2_custom", mode="dpsgd-fixed-noise", sigma=1.3, clip=1.0)
+    assert fixed.key() == TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=1.0).key()
+    fixed3 = TrainConfig(arch="p2_custom", mode="dpsgd-fixed-noise", sigma=1.3, clip=3.0)
+    assert fixed3.key() == TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3 / 3.0, clip=3.0).key()
+    assert fixed3.key() != TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=3.0).key()
+
+
+def test_fixed_noise_model_equals_its_dp_sgd_model():
+    x, y = _batch(n=64)
+    cfgs = [TrainConfig(arch="p2_custom", mode=m, sigma=s, clip=2.0, lr=0.1, batch_size=16, epochs=1, seed=5)
+            for m, s in (("dpsgd-fixed-noise", 1.3), ("dpsgd", 1.3 / 2.0), ("dpsgd", 1.3))]
+    models = [_tiny_model() for _ in cfgs]
+    for model, cfg in zip(models, cfgs, strict=True):
+        fit(model, x, y, cfg, progress=False)
+    same = [torch.equal(a, b) for a, b in zip(models[0].parameters(), models[1].parameters(), strict=True)]
+    other = [torch.equal(a, b) for a, b in zip(models[0].parameters(), models[2].parameters(), strict=True)]
+    assert all(same) and not all(other)
+
+
 @pytest.mark.parametrize("mode", ["sgd", "dpsgd"])
 def test_linear_schedule_decays_every_step_to_zero(mode, monkeypatch):
     seen = []

@@ -83,3 +83,16 @@ def test_same_seed_gives_identical_model(tmp_path):
     for a, b in zip(m1.parameters(), m2.parameters(), strict=True):
         assert torch.equal(a, b)
     assert os.listdir(tmp_path / "a" / "p2_custom") == os.listdir(tmp_path / "b" / "p2_custom")
+
+
+def test_a_model_stored_under_two_configs_reports_the_one_asked_for(tmp_path, monkeypatch):
+    cache = C.ModelCache(tmp_path)
+    fixed = TrainConfig(arch="p2_custom", mode="dpsgd-fixed-noise", sigma=1.3, clip=1.0, epochs=1,
+                        train_subset=200, batch_size=50)
+    dp = TrainConfig(arch="p2_custom", mode="dpsgd", sigma=1.3, clip=1.0, epochs=1, train_subset=200, batch_size=50)
+    _, r1 = C.train_or_load(fixed, cache=cache, progress=False)
+    monkeypatch.setattr(C, "train", lambda *a, **k: pytest.fail("trained again"))
+    _, r2 = C.train_or_load(dp, cache=cache, progress=False)
+    assert r2.cached and r2.key == r1.key
+    assert r1.summary()["mode"] == "dpsgd-fixed-noise" and r2.summary()["mode"] == "dpsgd"
+    assert C.train_or_load(fixed, cache=cache, progress=False)[1].summary()["mode"] == "dpsgd-fixed-noise"
