@@ -104,6 +104,11 @@ for paper in (1, 2):
 # * contradicted → inconclusive: `p1-fig3b-clip-raw`, `p2-transfer-high-c-target-cw`,
 #   `p2-transfer-sgd-to-dp-lenet`.
 #
+# Another CPU rounds differently again. The same quick book built from nothing on another 2-core machine
+# (2026-12-07, commits 1e4f642 and bc7df98, whose changes move no number; the two builds agree exactly) counted
+# 109, 1, 39, 44 and 42. Paper 1's σ = 1.3, C = 4 model reached 18.1% there. The first build's results folder
+# was gone by then, so those two builds were not compared claim by claim.
+#
 # `python scripts/compare_verdicts.py A B --strict`
 # lists every move between two results folders and fails on a move between reproduced and contradicted.
 

@@ -352,10 +352,10 @@ def recorded_runs(profile: str) -> list[dict]:
 
 # Seconds of each chapter in a cold quick build on a 2-core machine (two side by side, one thread each): the
 # order in which a first build of a profile starts its chapters, longest first, before any run is recorded.
-# (2026-12-07, a2e38c7: 2964 s in all, the training chapter 1026 s.)
-COLD_SECONDS = {"09_p2_cw_boundary": 1006, "12_privacy": 654, "03_p1_pgd": 460, "07_p1_cifar": 441,
-                "11_p2_masking": 285, "06_p1_mnistc": 178, "02_p1_fgsm": 161, "04_p1_boundary": 134, "08_p2_pgd": 106,
-                "90_explorer": 107, "05_p1_cross_sections": 96, "10_p2_transfer_gradients": 82}
+# (2026-12-07, bc7df98: 2158 s in all, the training chapter 700 s.)
+COLD_SECONDS = {"09_p2_cw_boundary": 784, "12_privacy": 475, "03_p1_pgd": 427, "07_p1_cifar": 330,
+                "11_p2_masking": 207, "06_p1_mnistc": 130, "02_p1_fgsm": 120, "04_p1_boundary": 106, "08_p2_pgd": 71,
+                "90_explorer": 71, "05_p1_cross_sections": 69, "10_p2_transfer_gradients": 45}
 
 
 def _longest_timings(profile: str) -> dict[str, float]:
