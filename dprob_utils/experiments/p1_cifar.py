@@ -818,8 +818,14 @@ def study(profile: Profile | str) -> CifarStudy:
         models = seed_models(build_models(prof))
         seeded = [(m, _stored_measurement(m, "distances", boundary_distance_study),
                    _stored_measurement(m, "curvature", curvature_study)) for m in models]
-        _STUDIES[prof] = CifarStudy(*seeded[0], intervals=study_intervals(seeded),
-                                    membership=membership_study(models))
+        # both are functions of the stored heads and the settings: stored, so that a warm run reads them
+        parts = {"heads": [[m.sgd_result.key, m.dp_result.key] for m in models], "cifar": asdict(prof.cifar),
+                 "seed": prof.seed, "code": versions.CIFAR_CODE_VERSION, "intervals": versions.INTERVALS_VERSION}
+        intervals = store_core.stored("p1_cifar_intervals", parts, lambda: study_intervals(seeded))
+        membership = store_core.stored("p1_cifar_membership", parts | {"privacy": asdict(prof.privacy),
+                                                                       "lira": versions.LIRA_VERSION},
+                                       lambda: membership_study(models))
+        _STUDIES[prof] = CifarStudy(*seeded[0], intervals=intervals, membership=membership)
     return _STUDIES[prof]
 
 

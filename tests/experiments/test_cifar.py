@@ -217,3 +217,19 @@ def test_paper_profile_has_the_papers_settings():
     assert (c.hessian_samples, c.hessian_top, c.hessian_method, c.distance_samples) == (100, 10, "exact", None)
     rows = {r["setting"]: r["ours"] for r in cifar.settings_rows(PAPER)}
     assert "lr 0.01, batch 200, 200 epochs" in rows["dense-layer training"]
+
+
+def test_a_warm_study_reads_its_intervals_and_membership(fake_data, monkeypatch, tmp_path):
+    monkeypatch.setenv("DPROB_CACHE", str(tmp_path / "cache"))
+    prof = customise(TINY_PROFILE, privacy=replace(TINY_PROFILE.privacy, mia_points=20))
+    monkeypatch.setattr(cifar, "_STUDIES", {})
+    first = cifar.study(prof)
+    monkeypatch.setattr(cifar, "_STUDIES", {})
+
+    def fail(*args):
+        raise AssertionError("recomputed")
+
+    monkeypatch.setattr(cifar, "study_intervals", fail)
+    monkeypatch.setattr(cifar, "membership_study", fail)
+    again = cifar.study(prof)
+    assert again.intervals == first.intervals and again.membership == first.membership
