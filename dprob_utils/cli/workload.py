@@ -50,11 +50,8 @@ def training_work(profile: Profile | str) -> list[TrainingWork]:
     prof = get_profile(profile)
     configs = [s.config for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof)]
     configs += [zoo.substitute_config(prof, arch) for arch in prof.p2_grid.archs]
-    unique: dict[str, TrainConfig] = {}
-    for cfg in configs:
-        unique.setdefault(cfg.key(), cfg)
     return [TrainingWork(cfg, cfg.epochs * steps_per_epoch(cfg.train_subset or MNIST_TRAIN_SIZE, cfg.batch_size))
-            for cfg in unique.values()]
+            for cfg in zoo.by_key(configs).values()]
 
 
 def privacy_work(profile: Profile | str) -> list[TrainingWork]:

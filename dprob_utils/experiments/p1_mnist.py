@@ -119,9 +119,7 @@ def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
     eps = list(s.prof.p1_attacks.fgsm_eps)
     panels = fgsm_panels(s.prof)
     sgd_cfg = zoo.p1_sgd(s.prof)
-    configs: dict[str, TrainConfig] = {}
-    for c in [sgd_cfg] + [c for cs in panels.values() for c in cs]:
-        configs.setdefault(c.key(), c)  # Fig. 3c's C = 1 is Fig. 2's model (one key): it keeps Fig. 2's label
+    configs = zoo.by_key([sgd_cfg] + [c for cs in panels.values() for c in cs])
     models: dict[str, dict] = {}
     for key, cfg in _bar(list(configs.items()), "FGSM", progress):
         model, summary = load_model(cfg, s)

@@ -36,6 +36,15 @@ class ModelSpec:
         return self.config.label()
 
 
+def by_key(configs: list[TrainConfig]) -> dict[str, TrainConfig]:
+    """``{cache key: config}`` in order, each model once under the first config that names it (paper 1's
+    fixed-noise model at C = 1 is its main DP-SGD model: one key, named as Fig. 2's)."""
+    out: dict[str, TrainConfig] = {}
+    for cfg in configs:
+        out.setdefault(cfg.key(), cfg)
+    return out
+
+
 def headline_seeds(prof: Profile) -> list[int]:
     """The training seeds of the headline models (``prof.seed``, ``prof.seed + 1``, ...)."""
     return [prof.seed + i for i in range(prof.headline_seeds)]

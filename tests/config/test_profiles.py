@@ -106,3 +106,11 @@ def test_get_profile_passes_a_profile_through():
 
     quick = get_profile("quick")
     assert get_profile(quick) is quick
+
+
+def test_by_key_names_each_model_by_the_first_config_that_lists_it():
+    prof = get_profile("quick")
+    main, fixed = zoo.p1_dp(prof), zoo.p1_dp(prof, 1.3, 1.0, mode="dpsgd-fixed-noise")
+    sgd = zoo.p1_sgd(prof)
+    assert list(zoo.by_key([sgd, main, fixed]).values()) == [sgd, main]
+    assert list(zoo.by_key([fixed, main]).values()) == [fixed]
