@@ -214,7 +214,7 @@ def _pretrain_fit(net: nn.Module, x: torch.Tensor, y: torch.Tensor, s: dict,
             loss.backward()
             opt.step()
             steps += 1
-            total += float(loss) * len(idx)
+            total += float(loss.detach()) * len(idx)
         history.append({"epoch": epoch + 1, "loss": total / n})
         bar.set_postfix(loss=f"{total / n:.3f}")
     net.eval()

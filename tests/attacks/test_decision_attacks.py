@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -101,6 +102,20 @@ def test_boundary_without_start_reports_failure():
     x = torch.rand(3, 1, 28, 28)
     r = boundary_attack(const, x, torch.zeros(3, dtype=torch.long), steps=5)
     assert torch.isinf(r.dist).all() and torch.equal(r.adv, x)
+
+
+def test_boundary_takes_the_fallback_start_without_foolboxs_warning():
+    """Where Foolbox's blended-noise start finds nothing for some samples it warns; the walk gives those the
+    fallback start (here none exists: every image is class 0), so the warning says nothing and stays out."""
+    const = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+    with torch.no_grad():
+        const[1].weight.zero_()
+        const[1].bias.copy_(torch.arange(10, 0, -1).float())
+    x, y = torch.rand(4, 1, 28, 28), torch.tensor([0, 0, 1, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = boundary_attack(const, x, y, steps=5)
+    assert torch.isinf(r.dist[:2]).all() and torch.isfinite(r.dist[2:]).all()
 
 
 def test_success_curve_and_full_success():

@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+import warnings
 
 import pytest
 from opacus.accountants import RDPAccountant
@@ -49,3 +50,15 @@ def test_more_noise_and_fewer_steps_mean_less_epsilon():
 def test_cli_epsilon_bad_input():
     out = _cli("epsilon", "--sigma", "-1", "--batch-size", "10", "--dataset-size", "100", "--epochs", "1")
     assert out.returncode != 0 and "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_rdp_at_its_largest_order_is_opacus_value_without_its_warning():
+    # quick's σ = 3 models (2 epochs, batch 250): the best of Opacus's default orders is the largest, 63
+    acc = RDPAccountant()
+    acc.history = [(3.0, 250 / 60000, 480)]
+    with pytest.warns(UserWarning, match="largest alpha"):
+        eps, order = acc.get_privacy_spent(delta=1e-5)
+    assert order == 63
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert epsilon_rdp(3.0, 250 / 60000, 480, 1e-5) == eps
