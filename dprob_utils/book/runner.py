@@ -69,14 +69,27 @@ ATTACK_PREFIXES = ("08_", "09_", "10_", "11_")  # the chapters that read paper 2
 PRIVACY_PREFIXES = ("12_",)  # the chapter that reads the audit and LiRA reference trainings
 
 
-def stages(paths: list[Path]) -> list[list[Path]]:
+def stages(paths: list[Path], models_cached: bool = False) -> list[list[Path]]:
     """Execution stages: the training chapter (it trains the model zoo every other chapter loads), then the
-    other chapters (independent of one another: each may run beside the others), then the summary pages."""
+    other chapters (independent of one another: each may run beside the others), then the summary pages. With
+    ``models_cached`` (:func:`zoo_cached`: the training chapter has nothing to train) it is one of the others."""
     ordered = execution_order(paths)
     first = [p for p in ordered if p.name.startswith(TRAINING_PREFIXES)]
     last = [p for p in ordered if p.name.startswith(SUMMARY_PREFIXES)]
     middle = [p for p in ordered if p not in first and p not in last]
+    if models_cached:
+        first, middle = [], [p for p in ordered if p not in last]
     return [stage for stage in (first, middle, last) if stage]
+
+
+def zoo_cached(profile: str) -> bool:
+    """Whether every model of the training chapter (:func:`~dprob_utils.experiments.training.run_training`) is in
+    the model cache, so that it trains nothing and the other chapters need not wait for it."""
+    from dprob_utils.models import zoo
+    from dprob_utils.store.model_cache import ModelCache
+
+    prof, cache = get_profile(profile), ModelCache()
+    return all(s.config in cache for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof))
 
 
 def logs_dir() -> Path:
@@ -231,7 +244,7 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     # glibc's malloc setting for the kernels from their start (dprob_utils.dp.fast.allocator): applied later, after
     # torch's import, it does not keep their attack and evaluation tensors from page-faulting
     with _environ(DPROB_JOBS=str(jobs), **malloc_environment()), (monitor if progress else nullcontext()):
-        for stage in stages(paths):
+        for stage in stages(paths, models_cached=zoo_cached(profile)):
             if executor() == "ray" and any(p.name.startswith(ATTACK_PREFIXES) for p in stage):
                 _precompute_attacks(profile, progress)
             if executor() == "ray" and any(p.name.startswith(PRIVACY_PREFIXES) for p in stage):

@@ -29,6 +29,28 @@ def test_save_writes_svg_and_png(tmp_path, monkeypatch):
     plt.close(fig)
 
 
+def test_an_unchanged_figure_is_not_drawn_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("DPROB_RESULTS", str(tmp_path))
+
+    def figure(y):
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], y)
+        ax.fill_between([0, 1], 0, y, alpha=0.2)  # clip paths: their ids must not change from run to run
+        return fig
+
+    svg, png = plots.save(figure([1, 0]), "smoke", "p1_fig2")
+    assert b"<dc:date>" not in svg.read_bytes()
+    first = (svg.stat().st_mtime_ns, png.stat().st_mtime_ns, svg.read_bytes(), png.read_bytes())
+    plots.save(figure([1, 0]), "smoke", "p1_fig2")  # another figure object with the same content
+    assert (svg.stat().st_mtime_ns, png.stat().st_mtime_ns) == first[:2]
+    plots.save(figure([0, 1]), "smoke", "p1_fig2")
+    assert svg.read_bytes() != first[2] and png.read_bytes() != first[3]
+    png.unlink()
+    plots.save(figure([0, 1]), "smoke", "p1_fig2")  # a missing PNG is drawn even when the SVG is unchanged
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plt.close("all")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_shown_figure_is_saved_under_a_name(path):
     text = path.read_text()

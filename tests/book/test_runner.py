@@ -10,6 +10,7 @@ import pytest
 
 from dprob_utils.book.runner import run_notebooks, stages
 from dprob_utils.config.errors import DprobError
+from dprob_utils.config.profiles import get_profile
 
 
 def test_stages_train_first_then_chapters_then_summaries():
@@ -17,6 +18,24 @@ def test_stages_train_first_then_chapters_then_summaries():
     got = [[p.name for p in stage] for stage in stages([Path(f"{n}.ipynb") for n in names])]
     assert got == [["01_training.ipynb"], ["02_a.ipynb", "05_b.ipynb", "90_explorer.ipynb"],
                    ["00_overview.ipynb", "99_scorecard.ipynb"]]
+
+
+def test_with_every_model_cached_the_training_chapter_runs_beside_the_others(tmp_path, monkeypatch):
+    from dprob_utils.book.runner import zoo_cached
+    from dprob_utils.models import zoo
+    from dprob_utils.store.model_cache import ModelCache
+
+    names = ["99_scorecard", "02_a", "00_overview", "01_training"]
+    got = [[p.name for p in stage] for stage in stages([Path(f"{n}.ipynb") for n in names], models_cached=True)]
+    assert got == [["01_training.ipynb", "02_a.ipynb"], ["00_overview.ipynb", "99_scorecard.ipynb"]]
+    monkeypatch.setenv("DPROB_CACHE", str(tmp_path))
+    assert not zoo_cached("smoke")
+    cached = {s.config.key() for s in zoo.paper1_specs(get_profile("smoke")) + zoo.paper2_specs(get_profile("smoke"))}
+    missing = sorted(cached)[0]
+    monkeypatch.setattr(ModelCache, "__contains__", lambda self, cfg: cfg.key() in cached - {missing})
+    assert not zoo_cached("smoke")  # one model short: the others wait for the training chapter
+    monkeypatch.setattr(ModelCache, "__contains__", lambda self, cfg: cfg.key() in cached)
+    assert zoo_cached("smoke")
 
 
 def _notebook(path: Path, code: str) -> Path:

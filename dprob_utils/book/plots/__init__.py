@@ -24,17 +24,26 @@ FIGURE_FORMATS = ("svg", "png")
 
 def save(fig, profile: str, name: str) -> list[Path]:
     """Write ``fig`` as ``results/<profile>/figures/<name>.svg`` and ``.png`` (200 dpi), named after the paper's
-    figure or table it shows (``p1_fig3``, ``p2_table3``), so that a reader can put it in a paper."""
-    from dprob_utils.config.paths import results_dir
+    figure or table it shows (``p1_fig3``, ``p2_table3``), so that a reader can put it in a paper. The SVG is
+    reproducible (no date, ids from a fixed salt); where it equals the file already there and the PNG exists, the
+    PNG is not drawn again (a warm run redraws only the figures whose content changed)."""
+    import io
+
+    from dprob_utils.config.paths import atomic_write_bytes, results_dir
 
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
         raise ValueError(f"figure name must be letters, digits, '_', '.', '-': {name!r}")
     out = results_dir(profile) / "figures"
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / f"{name}.{ext}" for ext in FIGURE_FORMATS]
-    for path in paths:
-        fig.savefig(path, dpi=200 if path.suffix == ".png" else None, bbox_inches="tight")
-    return paths
+    svg_path, png_path = (out / f"{name}.{ext}" for ext in FIGURE_FORMATS)
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "dprob"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    svg = buf.getvalue()
+    if not (png_path.is_file() and svg_path.is_file() and svg_path.read_bytes() == svg):
+        fig.savefig(png_path, dpi=200, bbox_inches="tight")
+        atomic_write_bytes(svg_path, svg)
+    return [svg_path, png_path]
 
 
 def show(profile: str, name: str, fig=None) -> None:
