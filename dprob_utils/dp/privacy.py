@@ -18,6 +18,7 @@ import warnings
 from dataclasses import asdict, dataclass
 
 from opacus.accountants import PRVAccountant, RDPAccountant
+from threadpoolctl import threadpool_limits
 
 from dprob_utils.config.errors import ConfigError
 
@@ -77,7 +78,9 @@ def epsilon_prv(noise_multiplier: float, sample_rate: float, steps: int, delta: 
     acc = PRVAccountant()
     acc.history = [(noise_multiplier, sample_rate, steps)]
     try:
-        with warnings.catch_warnings():
+        # one BLAS thread: the accountant's long dot product sums in another order on two, which moves the last
+        # digit of ε, so a chapter would report another ε as the only one running or beside another
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")
             return float(acc.get_epsilon(delta=delta))
     except Exception:  # noqa: BLE001 - PRV's numerical domain errors vary by version; RDP is always reported

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 import warnings
@@ -62,3 +63,12 @@ def test_rdp_at_its_largest_order_is_opacus_value_without_its_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert epsilon_rdp(3.0, 250 / 60000, 480, 1e-5) == eps
+
+
+def test_prv_epsilon_is_the_same_on_one_and_two_blas_threads():
+    # paper 1's sigma = 0.7 model of the quick profile: two BLAS threads once moved its last digit
+    code = "from dprob_utils.dp.privacy import epsilon_prv; print(repr(epsilon_prv(0.7, 128 / 60000, 938, 1e-5)))"
+    out = {t: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env={**os.environ, "OMP_NUM_THREADS": t, "OPENBLAS_NUM_THREADS": t}).stdout
+           for t in ("1", "2")}
+    assert out["1"] and out["1"] == out["2"]
