@@ -181,3 +181,11 @@ def test_errata_are_applied_to_the_papers_numbers_and_shown():
     claims = {c["id"]: c for c in S.load_claims()}
     assert "erratum" in claims["p1-mnistc-gaussian_noise"] and "erratum" in claims["p1-cifar-distance-linf"]
     assert claims["p1-cifar-distance-linf"]["paper_estimate"] == pytest.approx(0.178 - 0.158)
+
+
+def test_claims_load_the_same_with_either_yaml_loader():
+    import yaml
+
+    from dprob_utils.book.scorecard import CLAIMS_FILE, load_claims
+
+    assert load_claims() == yaml.safe_load(CLAIMS_FILE.read_text())
