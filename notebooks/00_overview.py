@@ -90,9 +90,9 @@ plots.show(profile, "headline")
 # ## How long each chapter took
 #
 # Wall-clock seconds per chapter of the last `dprob book` run that trained models (cold cache) and of the last one
-# that trained none (warm cache), from `results/<profile>/book_runs.jsonl` (chapters after the training chapter run
-# two at a time, so the total wall clock is less than the sum); runs made with `dprob run` are in
-# `results/<profile>/notebook_timings.json`.
+# that trained none (warm cache), from `results/<profile>/book_runs.jsonl` (chapters run two at a time, after the
+# training chapter when it has models to train and beside it when it has none, so the total wall clock is less than
+# the sum); runs made with `dprob run` are in `results/<profile>/notebook_timings.json`.
 
 # %%
 from dprob_utils.book.runner import recorded_runs

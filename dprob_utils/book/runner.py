@@ -240,7 +240,8 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
             print(f"[{monitor.done}/{len(paths)}] {path.stem} (profile {profile}) done in {secs:.1f} s",
                   file=sys.stderr, flush=True)
 
-    # the training chapter trains its models `jobs` side by side (zoo.train_missing)
+    # the training chapter trains its models `jobs` side by side (zoo.train_missing); with none to train it is one
+    # of the chapters that run side by side (stages)
     # glibc's malloc setting for the kernels from their start (dprob_utils.dp.fast.allocator): applied later, after
     # torch's import, it does not keep their attack and evaluation tensors from page-faulting
     with _environ(DPROB_JOBS=str(jobs), **malloc_environment()), (monitor if progress else nullcontext()):
