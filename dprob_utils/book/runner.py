@@ -89,7 +89,7 @@ def zoo_cached(profile: str) -> bool:
     from dprob_utils.store.model_cache import ModelCache
 
     prof, cache = get_profile(profile), ModelCache()
-    return all(s.config in cache for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof))
+    return all(s.config in cache for s in zoo.training_specs(prof))
 
 
 def logs_dir() -> Path:
@@ -245,7 +245,8 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     # glibc's malloc setting for the kernels from their start (dprob_utils.dp.fast.allocator): applied later, after
     # torch's import, it does not keep their attack and evaluation tensors from page-faulting
     with _environ(DPROB_JOBS=str(jobs), **malloc_environment()), (monitor if progress else nullcontext()):
-        for stage in stages(paths, models_cached=zoo_cached(profile)):
+        training = any(p.name.startswith(TRAINING_PREFIXES) for p in paths)
+        for stage in stages(paths, models_cached=training and zoo_cached(profile)):
             if executor() == "ray" and any(p.name.startswith(ATTACK_PREFIXES) for p in stage):
                 _precompute_attacks(profile, progress)
             if executor() == "ray" and any(p.name.startswith(PRIVACY_PREFIXES) for p in stage):

@@ -96,7 +96,7 @@ def cmd_train_all(args: argparse.Namespace) -> int:
     args.profile = _profile(args)
     profile = get_profile(args.profile)
     _use_executor(args)
-    specs = zoo.paper1_specs(profile) + zoo.paper2_specs(profile)
+    specs = zoo.training_specs(profile)
     start = time.perf_counter()
     trained = zoo.train_missing([s.config for s in specs], profile, jobs=args.jobs, progress=not args.quiet)
     wall = time.perf_counter() - start

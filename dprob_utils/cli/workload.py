@@ -48,7 +48,7 @@ def training_work(profile: Profile | str) -> list[TrainingWork]:
     masking check's substitutes), each model once (one per cache key). The CIFAR nets (section 3.6) are not
     counted."""
     prof = get_profile(profile)
-    configs = [s.config for s in zoo.paper1_specs(prof) + zoo.paper2_specs(prof)]
+    configs = [s.config for s in zoo.training_specs(prof)]
     configs += [zoo.substitute_config(prof, arch) for arch in prof.p2_grid.archs]
     return [TrainingWork(cfg, cfg.epochs * steps_per_epoch(cfg.train_subset or MNIST_TRAIN_SIZE, cfg.batch_size))
             for cfg in zoo.by_key(configs).values()]

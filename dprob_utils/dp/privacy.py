@@ -56,10 +56,11 @@ def _check(noise_multiplier: float, sample_rate: float, steps: int, delta: float
 
 
 def epsilon_rdp(noise_multiplier: float, sample_rate: float, steps: int, delta: float) -> float:
-    """Epsilon at ``delta`` from Opacus's RDP accountant (inf without noise), over its default Rényi orders (1.1 to
-    63, the orders of TensorFlow Privacy's accountant, which paper 2 used). Where the best order is the largest,
-    63 (much noise, few steps: quick's σ = 3 models, ε about 0.1), the bound is looser than a longer list of orders would make it,
-    and Opacus warns so; that warning is dropped here, as ``epsilon_prv`` reports the tight value beside it."""
+    """Epsilon at ``delta`` from Opacus's RDP accountant (inf without noise), over its default Rényi orders (1.1
+    to 63, the orders of TensorFlow Privacy's accountant, which paper 2 used). Where the best order is the
+    largest, 63 (much noise, few steps: quick's σ = 3 models, ε about 0.1), the bound is looser than a longer
+    list of orders would make it, and Opacus warns so; that warning is dropped here, as ``epsilon_prv`` reports
+    the tight value beside it."""
     _check(noise_multiplier, sample_rate, steps, delta)
     if noise_multiplier == 0:
         return math.inf

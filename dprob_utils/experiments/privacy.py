@@ -261,7 +261,7 @@ def run_privacy(profile: Profile | str) -> dict:
                         "canary_lira": mia.roc_intervals(z[members], z[~members], prof.seed)}
     models, scores_of = {}, {}
     specs: dict[str, zoo.ModelSpec] = {}
-    for spec in zoo.paper1_specs(prof) + zoo.paper2_specs(prof):
+    for spec in zoo.training_specs(prof):
         specs.setdefault(spec.config.key(), spec)  # a model listed twice (fixed noise at C = 1) keeps its first name
     for key, spec in specs.items():
         cfg = spec.config

@@ -23,7 +23,7 @@ def run_training(profile: Profile | str) -> dict:
     Paper 1 Table 2's baseline row, paper 2 Table I's accuracies and paper 1's eq. (1) for σ = 1.3,
     δ = 10⁻⁶. The results dict of ``results/<profile>/01_training.json``."""
     prof = get_profile(profile)
-    specs = zoo.paper1_specs(prof) + zoo.paper2_specs(prof)
+    specs = zoo.training_specs(prof)
     trained_now = zoo.train_missing([s.config for s in specs], prof)
     rows = []
     for spec in bar(specs, desc="models"):

@@ -113,6 +113,12 @@ def paper2_specs(prof: Profile) -> list[ModelSpec]:
     return specs
 
 
+
+def training_specs(prof: Profile) -> list[ModelSpec]:
+    """The models of the training chapter (chapter 01, ``dprob train-all``): :func:`paper1_specs`, then
+    :func:`paper2_specs`."""
+    return paper1_specs(prof) + paper2_specs(prof)
+
 def load(cfg: TrainConfig, prof: Profile, progress: bool | None = None,
          cache: ModelCache | None = None) -> tuple[nn.Module, TrainResult]:
     """Train or load ``cfg`` (accounting privacy at the profile's delta); the model is in eval mode."""

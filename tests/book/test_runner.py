@@ -30,7 +30,7 @@ def test_with_every_model_cached_the_training_chapter_runs_beside_the_others(tmp
     assert got == [["01_training.ipynb", "02_a.ipynb"], ["00_overview.ipynb", "99_scorecard.ipynb"]]
     monkeypatch.setenv("DPROB_CACHE", str(tmp_path))
     assert not zoo_cached("smoke")
-    cached = {s.config.key() for s in zoo.paper1_specs(get_profile("smoke")) + zoo.paper2_specs(get_profile("smoke"))}
+    cached = {s.config.key() for s in zoo.training_specs(get_profile("smoke"))}
     missing = sorted(cached)[0]
     monkeypatch.setattr(ModelCache, "__contains__", lambda self, cfg: cfg.key() in cached - {missing})
     assert not zoo_cached("smoke")  # one model short: the others wait for the training chapter
