@@ -16,7 +16,7 @@ import torch
 
 from dprob_utils.attacks import boundary_attack, boundary_walk
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p2
+from dprob_utils.experiments.p2 import models, runs
 
 
 def main() -> None:
@@ -30,14 +30,14 @@ def main() -> None:
     s = prof.p2_attacks
     kw = {"spherical_step": s.boundary_step, "source_step": s.boundary_step,
           "update_stats_every_k": s.boundary_stats_every, "seed": prof.seed}
-    keys = set(args.models or p2.saturation_keys(prof))
+    keys = set(args.models or runs.saturation_keys(prof))
     total = {"twice": 0.0, "once": 0.0}
     print(f"{args.profile}: {s.boundary_steps} and {s.boundary_more_steps} steps, {args.threads} thread(s)")
-    for group, cfg in p2.saturation_configs(prof):
-        cm = p2._load(prof, group, cfg)
+    for group, cfg in runs.saturation_configs(prof):
+        cm = models.load(prof, group, cfg)
         if cm.key not in keys:
             continue
-        x, y = p2.data_of(cm, p2._n(s.boundary_samples, cm))
+        x, y = models.data_of(cm, runs.first_n(s.boundary_samples, cm))
         t = time.perf_counter()
         short, longer = (boundary_attack(cm.model, x, y, n, **kw) for n in (s.boundary_steps, s.boundary_more_steps))
         twice = time.perf_counter() - t

@@ -7,8 +7,8 @@ all see the same machine):
 
 - ``glibc default``: blocks above 128 KiB-32 MiB (glibc adapts it) from ``mmap``, unmapped on free; heap trimmed
   when more than the threshold is free at its top;
-- ``mmap off, trim 0``: what :mod:`dprob_utils.dp.fast.allocator` set until 2026-11 (its 1 << 40 reached glibc as 0);
-- ``dprob``: :func:`dprob_utils.dp.fast.allocator.tune_malloc` now (mmap off, heap trimmed only above 2 GiB free).
+- ``mmap off, trim 0``: what :mod:`dprob_utils.config.allocator` set until 2026-11 (its 1 << 40 reached glibc as 0);
+- ``dprob``: :func:`dprob_utils.config.allocator.tune_malloc` now (mmap off, heap trimmed only above 2 GiB free).
 
 For each architecture, SGD and DP-SGD (book-keeping clipping, sigma 1.3, C 1) at batch 256 train one epoch over
 ``--images`` MNIST images, alternating, :data:`EPOCHS` times each in one process (the first is a warm-up); it
@@ -40,7 +40,7 @@ def _faults() -> int:
 
 def worker(setting: str, arch: str, images: int, batch: int) -> dict:
     """One process: apply ``setting``, warm up, time one SGD and one DP-SGD epoch."""
-    from dprob_utils.dp.fast import allocator
+    from dprob_utils.config import allocator
 
     rule = SETTINGS[setting]
     if rule == "tune_malloc":

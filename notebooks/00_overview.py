@@ -95,7 +95,7 @@ plots.show(profile, "headline")
 # the sum); runs made with `dprob run` are in `results/<profile>/notebook_timings.json`.
 
 # %%
-from dprob_utils.book.runner import recorded_runs
+from dprob_utils.book.runner import chapter_timings, recorded_runs
 
 runs = recorded_runs(profile)
 last = {kind: [r for r in runs if (r["models_trained"] > 0) == (kind == "cold")][-1:] for kind in ("cold", "warm")}
@@ -108,7 +108,7 @@ if cols:
         table.loc[label] = [r[key] for r in cols.values()]
     display(table.round(1))
 else:
-    timings = load_json(profile, "notebook_timings") or {}
+    timings = chapter_timings(profile)
     display(Markdown("No `dprob book` run recorded yet for this profile." + (
         f" Last `dprob run` times: {sum(timings.values()) / 60:.1f} minutes in all." if timings else "")))
 

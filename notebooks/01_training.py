@@ -32,11 +32,11 @@ from IPython.display import Markdown, display
 
 from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import training as training_plots
-from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import PAPER, get_profile
 from dprob_utils.experiments import training
+from dprob_utils.reference import load_reference
 
 plots.setup()
 prof = get_profile(profile)

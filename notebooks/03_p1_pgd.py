@@ -29,11 +29,11 @@ from IPython.display import Markdown, display
 
 from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import paper1 as p1plots
-from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p1_mnist as P
+from dprob_utils.experiments.p1_mnist import common, pgd, settings
+from dprob_utils.reference import load_reference
 
 plots.setup()
 prof = get_profile(profile)
@@ -44,7 +44,7 @@ show_profile(profile)
 
 # %%
 a = prof.p1_attacks
-rows = P.common_settings(prof) + [
+rows = settings.common_settings(prof) + [
     ("PGD ε (Table 1)", "0.1, 0.2, 0.3", ", ".join(f"{e:g}" for e in a.pgd_eps)),
     ("PGD steps (Table 1)", "30, 40", ", ".join(str(t) for t in a.pgd_steps)),
     ("Table 1 images", "10,000 (all)", f"the first {a.pgd_samples:,} of the attacked test images, for each of "
@@ -57,11 +57,11 @@ rows = P.common_settings(prof) + [
     ("Fig. 4 samples", "not stated", f"first {a.fig4_samples} test images that both models classify correctly"),
     ("implementation", "PyTorch (own code, not named)", "torchattacks PGD; iteration counts by our loop with the same update"),
 ]
-display(pd.DataFrame(P.settings_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.settings_rows(prof, rows)).set_index("setting"))
 
 # %%
-res = P.run_pgd(profile)
-save_json(profile, "03_p1_pgd", P.public(res))
+res = pgd.run_pgd(profile)
+save_json(profile, "03_p1_pgd", common.public(res))
 display(Markdown(f"{res['test_samples']:,} test images, {res['seconds']:.0f} s on {res['device']}. Clean accuracy: "
                  f"SGD {res['clean']['sgd']:.2f}%, DP-SGD {res['clean']['dpsgd']:.2f}% (gap "
                  f"{res['clean']['gap']:.2f} points; paper 99.14%, 96.53%, gap 2.61)."))

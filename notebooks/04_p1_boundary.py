@@ -35,11 +35,11 @@ from IPython.display import Markdown, display
 
 from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import paper1 as p1plots
-from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p1_mnist as P
+from dprob_utils.experiments.p1_mnist import boundary, common, settings
+from dprob_utils.reference import load_reference
 
 plots.setup()
 prof = get_profile(profile)
@@ -50,7 +50,7 @@ show_profile(profile)
 
 # %%
 a = prof.p1_attacks
-rows = P.common_settings(prof) + [
+rows = settings.common_settings(prof) + [
     ("distance samples", "all correctly classified test images",
      "all correctly classified images of the subset" if a.distance_samples is None
      else f"first {a.distance_samples} correctly classified images"),
@@ -62,13 +62,13 @@ rows = P.common_settings(prof) + [
      "mean of |λ| over images"),
     ("Hessian", "eq. (7), method not stated", "exact (torch.func), float64 symmetric eigensolver"),
 ]
-display(pd.DataFrame(P.settings_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.settings_rows(prof, rows)).set_index("setting"))
 
 # %% [markdown]
 # ## Distances to the closest decision boundary (Figs. 5a, 5b)
 
 # %%
-dist = P.run_distances(profile)
+dist = boundary.run_distances(profile)
 ref = {r["quantity"]: r for r in load_reference("paper1_mnist")}
 fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 p1plots.distance_hist(axes[0], dist, "linf")
@@ -114,7 +114,7 @@ display(pd.DataFrame([{"model": n, "norm": norm, **{k: v for k, v in dist["model
 # (last column of the table).
 
 # %%
-curv = P.run_curvature(profile)
+curv = boundary.run_curvature(profile)
 fig, ax = plt.subplots(figsize=(6, 4))
 p1plots.curvature_profile(ax, curv)
 ax.set_title(f"Fig. 5c: top {curv['k']} eigenvalues, mean over {curv['samples']} images")
@@ -125,7 +125,7 @@ display(pd.DataFrame([{"model": curv["models"][n]["label"], "largest (mean |λ�
                       for n in ("sgd", "dpsgd")]).set_index("model"))
 
 # %%
-save_json(profile, "04_p1_boundary", {"profile": profile, "distances": P.public(dist), "curvature": P.public(curv),
+save_json(profile, "04_p1_boundary", {"profile": profile, "distances": common.public(dist), "curvature": common.public(curv),
                                       "seconds": dist["seconds"] + curv["seconds"]})
 
 # %% [markdown]

@@ -32,7 +32,7 @@ from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p1_mnist as P
+from dprob_utils.experiments.p1_mnist import common, cross_sections, settings
 
 plots.setup()
 prof = get_profile(profile)
@@ -40,16 +40,16 @@ show_profile(profile)
 
 # %%
 a = prof.p1_attacks
-rows = P.common_settings(prof) + [
+rows = settings.common_settings(prof) + [
     ("samples shown", "one (not identified)", f"positions {list(a.cross_section_samples if samples is None else samples)} "
      "among the test images both models classify correctly"),
     ("plane", "normal to the boundary × random orthogonal direction", "the same; normal of eq. (5)"),
     ("extent", "not stated", f"±{a.cross_section_span:g} (L2) on both axes, {a.cross_section_resolution}² points"),
 ]
-display(pd.DataFrame(P.settings_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.settings_rows(prof, rows)).set_index("setting"))
 
 # %%
-res = P.run_cross_sections(profile, samples=None if samples is None else tuple(samples), seed=seed)
+res = cross_sections.run_cross_sections(profile, samples=None if samples is None else tuple(samples), seed=seed)
 n = len(res["samples"])
 fig, axes = plt.subplots(n, 2, figsize=(8, 3.8 * n), squeeze=False)
 for i, row in enumerate(res["samples"]):
@@ -67,7 +67,7 @@ table = pd.DataFrame([{"test image": row["test_index"], "class": row["label"],
                        "SGD: boundary along normal": row["sgd"]["distance_along_normal"],
                        "DP-SGD: boundary along normal": row["dpsgd"]["distance_along_normal"]} for row in res["samples"]])
 display(table.set_index("test image").round(3))
-save_json(profile, "05_p1_cross_sections", P.public(res))
+save_json(profile, "05_p1_cross_sections", common.public(res))
 display(Markdown(f"Mean share of the plotted square in the correct class: SGD "
                  f"{res['mean_fraction_correct']['sgd']:.1f}%, DP-SGD {res['mean_fraction_correct']['dpsgd']:.1f}%. "
                  f"The boundary along the normal is the first grid point of another class (grid step "

@@ -13,7 +13,7 @@
 #   over 100 random test images; DP-SGD's largest eigenvalue is higher (Fig. 6c).
 #
 # **How we run it.** The frozen convolutions map every image to a feature vector *once*
-# (`dprob_utils.experiments.p1_cifar.features_for`, cached); the dense layers are then trained on those vectors, which makes DP-SGD
+# (`dprob_utils.experiments.p1_cifar.pretrain.features_for`, cached); the dense layers are then trained on those vectors, which makes DP-SGD
 # cheap enough for a CPU. Privacy is accounted on the private training set only (sample rate = batch / private set
 # size): the public pre-training data costs no privacy. Distances and Hessians are computed through the *whole*
 # network, in input space (pixels in [0, 1]).
@@ -47,11 +47,11 @@ from IPython.display import Markdown, display
 
 from dprob_utils.book import plots, scorecard, tables
 from dprob_utils.book.plots import cifar as cplots
-from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_csv, save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p1_cifar as cifar
+from dprob_utils.experiments.p1_cifar import chapter, data
+from dprob_utils.reference import load_reference
 
 plots.setup()
 prof = get_profile(profile)
@@ -64,12 +64,12 @@ show_profile(profile)
 # data); the first run trains them.
 
 # %%
-study = cifar.study(prof)  # models, distances and curvature: computed, or loaded from the cache
-res = cifar.run_cifar(prof)
+study = chapter.study(prof)  # models, distances and curvature: computed, or loaded from the cache
+res = chapter.run_cifar(prof)
 models, dist, curv = study.models, study.distances, study.curvature
-display(Markdown(f"**Pre-training source: `{models.data.source}`**: {cifar.SOURCE_NAMES[models.data.source]}.  \n"
+display(Markdown(f"**Pre-training source: `{models.data.source}`**: {data.SOURCE_NAMES[models.data.source]}.  \n"
                  f"{models.data.description}."))
-display(pd.DataFrame(cifar.settings_rows(prof, models)).set_index("setting"))
+display(pd.DataFrame(chapter.settings_rows(prof, models)).set_index("setting"))
 
 # %% [markdown]
 # ### Test accuracy and privacy
@@ -139,7 +139,7 @@ display(Markdown(f"Images: {dist['samples']:,} test images; correctly classified
 # round-off. The exact torch.func Hessian needs 3072 Hessian-vector products and a 3072 × 3072 eigensolver per
 # image (`hessian_method = "exact"`, the `paper` profile). The same eigenvalues follow from the 10 × 10 matrix
 # `A^½ J Jᵀ A^½` (`A = diag(p) − ppᵀ`), i.e. from 10 backward passes (`"gauss-newton-gram"`,
-# `dprob_utils.experiments.p1_cifar.gram_top_eigenvalues`). Where a profile uses it, the exact Hessian is computed on a few images
+# `dprob_utils.experiments.p1_cifar.measures.gram_top_eigenvalues`). Where a profile uses it, the exact Hessian is computed on a few images
 # as a check (line below the table).
 
 # %%
@@ -194,7 +194,7 @@ pd.DataFrame(tables.interval_rows({q: v for q, v in mem.items() if q.endswith("s
 
 # %%
 save_json(profile, "07_p1_cifar", res)
-_ = save_csv(profile, "07_p1_cifar_distances", cifar.distance_rows(dist))
+_ = save_csv(profile, "07_p1_cifar_distances", chapter.distance_rows(dist))
 
 # %% [markdown]
 # ## Our numbers against the paper's

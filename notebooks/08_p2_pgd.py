@@ -34,12 +34,12 @@ from IPython.display import HTML, Markdown, display
 from dprob_utils.book import interactive, plots, scorecard, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
-from dprob_utils.book.reference import load_reference
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p2
+from dprob_utils.experiments.p2 import pgd, settings
 from dprob_utils.models.architectures import build_model
+from dprob_utils.reference import load_reference
 
 setup()
 show_profile(profile)
@@ -51,7 +51,7 @@ t_start = time.perf_counter()
 # ## Settings: the paper's and ours
 
 # %%
-pd.DataFrame([r for t in ["models", "pgd"] for r in p2.settings_rows(prof, t)],
+pd.DataFrame([r for t in ["models", "pgd"] for r in settings.settings_rows(prof, t)],
              columns=["setting", "paper 2", "ours"])
 
 # %% [markdown]
@@ -78,7 +78,7 @@ for arch in ("p2_lenet", "p2_custom"):
 # ε is the (ε, δ) privacy bound of the RDP accountant (∞ for SGD and for σ = 0).
 
 # %%
-res = p2.run_pgd(prof)  # trains or loads each model, runs or loads each attack
+res = pgd.run_pgd(prof)  # trains or loads each model, runs or loads each attack
 models = res["models"]
 print(f"PGD runs: {time.perf_counter() - t_start:.0f} s so far")
 pd.DataFrame(tables.p2_model_rows(models)).drop(columns="key").round(3)

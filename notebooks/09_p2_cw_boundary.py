@@ -38,7 +38,7 @@ from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p2
+from dprob_utils.experiments.p2 import cw_boundary, settings
 
 setup()
 show_profile(profile)
@@ -50,7 +50,7 @@ t_start = time.perf_counter()
 # ## Settings: the paper's and ours
 
 # %%
-pd.DataFrame([r for t in ["cw_ba"] for r in p2.settings_rows(prof, t)],
+pd.DataFrame([r for t in ["cw_ba"] for r in settings.settings_rows(prof, t)],
              columns=["setting", "paper 2", "ours"])
 
 # %% [markdown]
@@ -62,7 +62,7 @@ pd.DataFrame([r for t in ["cw_ba"] for r in p2.settings_rows(prof, t)],
 # steps: the ε of Table II is then an upper bound of the paper's.
 
 # %%
-res = p2.run_cw_boundary(prof)  # trains or loads each model, runs or loads each attack
+res = cw_boundary.run_cw_boundary(prof)  # trains or loads each model, runs or loads each attack
 models = res["models"]
 print(f"CW and BA: {time.perf_counter() - t_start:.0f} s so far")
 pd.DataFrame(tables.p2_cw_table(res)).pivot_table(index="model", columns="arch", aggfunc="first", sort=False)[
@@ -79,7 +79,7 @@ pd.DataFrame(tables.p2_cw_table(res)).pivot_table(index="model", columns="arch",
 
 # %%
 for arch, title in (("p2_custom", "custom architecture"), ("p2_lenet", "LeNet architecture")):
-    p2plot.curve_panels(p2.CW_CURVE_GRID, tables.p2_curve_panels(models, arch, lambda m: m["cw_curve"]["success"]),
+    p2plot.curve_panels(cw_boundary.CW_CURVE_GRID, tables.p2_curve_panels(models, arch, lambda m: m["cw_curve"]["success"]),
                         xlabel="ε (L2)", suptitle=f"CW₂ success against ε: {title}")
     plots.show(profile, f"p2_cw_{arch[3:]}")
 
@@ -96,7 +96,7 @@ pd.DataFrame(tables.p2_boundary_table(models, S.boundary_eps))
 
 # %%
 for arch, title in (("p2_custom", "custom architecture"), ("p2_lenet", "LeNet architecture")):
-    p2plot.curve_panels(p2.BA_CURVE_GRID, tables.p2_curve_panels(models, arch, lambda m: m["ba_curve"]["success"]),
+    p2plot.curve_panels(cw_boundary.BA_CURVE_GRID, tables.p2_curve_panels(models, arch, lambda m: m["ba_curve"]["success"]),
                         xlabel="ε (L2)", suptitle=f"BA₂ success against ε: {title}")
     plots.show(profile, f"p2_table3_ba_{arch[3:]}")
 
@@ -129,7 +129,7 @@ else:
 # size of the perturbation and the predicted class.
 
 # %%
-images, captions, title = p2.fig3_examples(prof)
+images, captions, title = cw_boundary.fig3_examples(prof)
 p2plot.gallery(images, captions, title=title)
 plots.show(profile, "p2_fig3")
 

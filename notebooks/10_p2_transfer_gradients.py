@@ -38,7 +38,8 @@ from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p2
+from dprob_utils.experiments.p2 import models as p2_models
+from dprob_utils.experiments.p2 import settings, transfer_gradients
 
 setup()
 show_profile(profile)
@@ -50,7 +51,7 @@ t_start = time.perf_counter()
 # ## Settings: the paper's and ours
 
 # %%
-pd.DataFrame([r for t in ["transfer", "gradients"] for r in p2.settings_rows(prof, t)],
+pd.DataFrame([r for t in ["transfer", "gradients"] for r in settings.settings_rows(prof, t)],
              columns=["setting", "paper 2", "ours"])
 
 # %% [markdown]
@@ -59,7 +60,7 @@ pd.DataFrame([r for t in ["transfer", "gradients"] for r in p2.settings_rows(pro
 # Reuses the runs of the two previous chapters (computed here if they have not run).
 
 # %%
-res = p2.run_transfer_gradients(prof)  # reuses the attacks of the two previous chapters (or runs them)
+res = transfer_gradients.run_transfer_gradients(prof)  # reuses the attacks of the two previous chapters (or runs them)
 models = res["models"]
 for arch, mats in res["transfer"].items():
     cw_m, pgd_m = mats["cw"], mats["pgd"]
@@ -94,8 +95,8 @@ pd.DataFrame(tables.interval_rows(res["transfer_intervals"])).set_index("quantit
 
 # %%
 for arch in ("p2_custom", "p2_lenet"):
-    ms = p2.chapter_models(prof, (arch,))
-    p2plot.gradient_histograms(p2.dense_gradients_by_label(prof, ms),
+    ms = p2_models.chapter_models(prof, (arch,))
+    p2plot.gradient_histograms(transfer_gradients.dense_gradients_by_label(prof, ms),
                                title=f"Fig. 5: ∂L/∂W of the first dense layer, {arch} "
                                f"(L = summed cross-entropy over {res['gradient']['batch']} test images)")
     plots.show(profile, f"p2_fig5_{arch[3:]}")

@@ -34,14 +34,15 @@ from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments import p2
+from dprob_utils.experiments.p2 import masking, settings, transfer_gradients
+from dprob_utils.experiments.p2 import models as p2_models
 
 setup()
 show_profile(profile)
 prof = get_profile(profile)
 S = prof.p2_attacks
 t_start = time.perf_counter()
-res = p2.run_masking(prof)  # trains or loads each model, runs or loads each attack and the masking check
+res = masking.run_masking(prof)  # trains or loads each model, runs or loads each attack and the masking check
 models = res["models"]
 name = {k: t["name"] for k, t in res["table4"].items()}
 label = {k: tables.p2_masked_label(models[k], n) for k, n in name.items()}
@@ -53,7 +54,7 @@ pd.DataFrame([models[k] | {"name": n} for k, n in name.items()]
 # ## Settings: the paper's and ours
 
 # %%
-pd.DataFrame([r for t in ["masking"] for r in p2.settings_rows(prof, t)],
+pd.DataFrame([r for t in ["masking"] for r in settings.settings_rows(prof, t)],
              columns=["setting", "paper 2", "ours"])
 
 
@@ -115,7 +116,7 @@ zero = {label[k]: z for k, z in res["fig9_zero_gradient_pct"].items()}
 fig, ax = plt.subplots(figsize=(8, 3.6))
 p2plot.zero_gradient_bars(ax, zero, title="Fig. 9: zero gradients per layer")
 plots.show(profile, "p2_fig9")
-p2plot.gradient_histograms(p2.dense_gradients_by_label(prof, p2.masking_table_models(prof), lambda m: label[m.key]),
+p2plot.gradient_histograms(transfer_gradients.dense_gradients_by_label(prof, p2_models.masking_table_models(prof), lambda m: label[m.key]),
                            title="Fig. 10: ∂L/∂W at the first dense layer")
 plots.show(profile, "p2_fig10")
 display(pd.DataFrame(zero).T.round(1))

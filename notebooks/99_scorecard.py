@@ -78,39 +78,12 @@ for paper in (1, 2):
 # %% [markdown]
 # ## How far float rounding moves the verdicts
 #
-# The same experiments, built twice from nothing, once as `dprob book` trains and runs by default (every training and
-# every chapter on one thread, two side by side) and once with `--jobs 1` (each on two threads, one after
-# another): the sums round differently, so 42 of the 54 models differ in test accuracy, 38 of them by at most 0.3
-# points, three by 0.3-1.0 points, and paper 1's partly diverged σ = 1.3, C = 4 model by 7.9 (55.7% and 47.8%).
-# For the quick profile on 2026-12-07 (one thread: commit 8d1eadb; two threads: af356bd, whose changes since move
-# no number):
-#
-# | build | reproduced | not reproduced | contradicted | inconclusive | not run |
-# |---|---|---|---|---|---|
-# | one thread per process | 108 | 1 | 33 | 51 | 42 |
-# | two threads, `--jobs 1` | 112 | 1 | 35 | 45 | 42 |
-#
-# **No claim moved between reproduced and contradicted.** 16 of the 235 moved to or from inconclusive: 6 from
-# inconclusive to reproduced, 2 the other way, 5 from inconclusive to contradicted, 3 the other way. They are
-# claims whose interval ends near the threshold. With three seeds, the seed part of an interval spans about
-# the range of the three seeds, so a small change in one model moves the interval's end. Verdicts next to
-# "inconclusive" are therefore the fragile ones. The 16, from the one-thread build to the two-thread build:
-#
-# * inconclusive → reproduced: `p1-mnistc-pixelate`, `p1-mnistc-quantize`, `p2-table3-p2_lenet-s1.3-c1-eps2`,
-#   `p2-table3-p2_lenet-s1.3-c10-eps1`, `p2-table3-p2_lenet-s1.3-c10-eps2`, `p2-table5-m1-ba-beats-sgd`;
-# * reproduced → inconclusive: `p2-table2-p2_custom-s1.3-c1`, `p2-transfer-sgd-to-dp-lenet-cw`;
-# * inconclusive → contradicted: `p1-fgsm-gap-012-size`, `p1-distance-l2-drop-size`, `p1-mnistc-contrast`,
-#   `p1-cifar-accuracy-size`, `p2-pgd-lenet-sgd-most-robust`;
-# * contradicted → inconclusive: `p1-fig3b-clip-raw`, `p2-transfer-high-c-target-cw`,
-#   `p2-transfer-sgd-to-dp-lenet`.
-#
-# Another CPU rounds differently again. The same quick book built from nothing on another 2-core machine
-# (2026-12-07, commits 1e4f642 and bc7df98, whose changes move no number; the two builds agree exactly) counted
-# 109, 1, 39, 44 and 42. Paper 1's σ = 1.3, C = 4 model reached 18.1% there. The first build's results folder
-# was gone by then, so those two builds were not compared claim by claim.
-#
-# `python scripts/compare_verdicts.py A B --strict`
-# lists every move between two results folders and fails on a move between reproduced and contradicted.
+# The same experiments built twice from nothing, once with every training and chapter on one thread and once on
+# two threads, round their sums differently: most models then differ in their last digits of test accuracy, and a
+# partly diverged one by several points. A verdict whose interval ends near its threshold can then move to or
+# from *inconclusive*; a move between *reproduced* and *contradicted* would mean the verdict is noise.
+# `benchmarks/README.md` records such builds, claim by claim; `dprob compare A B` lists every number and verdict
+# that differs between two results folders, with the moves between verdicts counted.
 
 # %%
 save_json(profile, "99_scorecard", res)

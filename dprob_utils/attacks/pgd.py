@@ -18,9 +18,7 @@ the same map but round differently; each chapter keeps the one of the library it
 
 from __future__ import annotations
 
-import ast
 import math
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,24 +33,7 @@ from dprob_utils.attacks.base import (
     model_device,
 )
 from dprob_utils.config.errors import ConfigError
-
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-        ast.Pow: operator.pow}
-
-
-def _eval_rule(node: ast.AST, names: dict[str, float]) -> float:
-    if isinstance(node, ast.Expression):
-        return _eval_rule(node.body, names)
-    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
-        return float(node.value)
-    if isinstance(node, ast.Name) and node.id in names:
-        return float(names[node.id])
-    if isinstance(node, ast.BinOp) and type(node.op) in _OPS:
-        return _OPS[type(node.op)](_eval_rule(node.left, names), _eval_rule(node.right, names))
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return -_eval_rule(node.operand, names)
-    raise ValueError
-
+from dprob_utils.config.rules import safe_eval
 
 PGD_ALPHA_RULES = {
     "madry": "2.5*eps/steps",  # Madry et al. (2018): 2.5 ε / steps, so that the walk can reach the ball's edge
@@ -77,8 +58,8 @@ def pgd_alpha(eps: float, steps: int, rule: str | float = "2.5*eps/steps") -> fl
     else:
         expr = PGD_ALPHA_RULES.get(rule.strip(), rule)
         try:
-            alpha = _eval_rule(ast.parse(expr, mode="eval"), {"eps": eps, "steps": steps})
-        except (ValueError, SyntaxError, ZeroDivisionError):
+            alpha = float(safe_eval(expr, {"eps": float(eps), "steps": float(steps)}))
+        except (ValueError, SyntaxError, ZeroDivisionError, NameError, TypeError):
             raise ConfigError(f"unknown PGD step-size rule {rule!r}: use a number, one of "
                               f"{', '.join(PGD_ALPHA_RULES)}, or an expression in eps and steps") from None
     if not (alpha >= 0 and math.isfinite(alpha)):

@@ -20,8 +20,8 @@ import pandas as pd
 
 from dprob_utils.config.errors import ConfigError, DprobError
 from dprob_utils.config.profiles import TrainSettings, get_profile
+from dprob_utils.config.training import MODES
 from dprob_utils.data.datasets import load_dataset, subset
-from dprob_utils.dp.training import MODES
 from dprob_utils.store.model_cache import ModelCache, train_or_load
 
 ARCHITECTURES = {"p1_mnist_cnn": "paper 1: MNIST CNN", "p2_custom": "paper 2: custom CNN",
@@ -114,8 +114,8 @@ def explore(sigma: float, clip: float, eps_max: float = 0.3, profile: str = "qui
     the training progress events (:mod:`dprob_utils.config.status`) and ``{"kind": "stage", ...}`` ones.
     Raises :class:`ConfigError` (one line) for a bad setting.
     """
-    from dprob_utils.config import status
-    from dprob_utils.store import core, versions
+    from dprob_utils.config import status, versions
+    from dprob_utils.store import core
 
     check_setting(sigma, clip, eps_max, arch, attack, mode)
     s = settings_for(profile)

@@ -4,13 +4,12 @@
 its bounds): ``chapter``, ``path`` (the scorecard's selector syntax, lists by index: ``models/p1:sgd/accuracy[0]``),
 ``experiment`` (the first segment), ``model``, ``mode``, ``sigma``, ``clip``, ``seed`` (from the nearest enclosing
 record that has them), ``metric`` (the last name), ``value``, ``low``, ``high``, ``level``, ``units``.
-:func:`compare` lists the numbers and the verdicts that differ between two results folders (``dprob compare``).
+:func:`dprob_utils.book.compare.compare` compares two such tables (``dprob compare``).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -100,32 +99,3 @@ def write_metrics(profile: str) -> list[Path]:
     df.to_csv(paths[0], index=False)
     df.to_parquet(paths[1], index=False)
     return paths
-
-
-def _differs(a: float, b: float, rel: float) -> bool:
-    if math.isnan(a) and math.isnan(b):
-        return False
-    if math.isinf(a) or math.isinf(b):
-        return a != b
-    return abs(a - b) > rel * max(1.0, abs(a), abs(b))
-
-
-def compare(a: Path, b: Path, rel: float = 1e-9) -> dict:
-    """The numbers (``changed``, ``only_a``, ``only_b``: lists of rows) and the scorecard verdicts
-    (``verdicts``: ``(id, verdict in a, verdict in b)``) that differ between results folders ``a`` and ``b``."""
-    ma, mb = (metrics_table(x).set_index(["chapter", "path"]) for x in (a, b))
-    both = ma.index.intersection(mb.index)
-    changed = []
-    for key in both:
-        va, vb = ma.at[key, "value"], mb.at[key, "value"]
-        if _differs(float(va), float(vb), rel):
-            changed.append({"chapter": key[0], "path": key[1], "a": float(va), "b": float(vb)})
-    only_a = [{"chapter": c, "path": p} for c, p in ma.index.difference(mb.index)]
-    only_b = [{"chapter": c, "path": p} for c, p in mb.index.difference(ma.index)]
-    verdicts = []
-    cards = [Path(x) / "99_scorecard.json" for x in (a, b)]
-    if all(c.is_file() for c in cards):
-        va, vb = ({c["id"]: c["verdict"] for c in json.loads(p.read_text())["claims"]} for p in cards)
-        verdicts = [(i, va.get(i, "(absent)"), vb.get(i, "(absent)")) for i in sorted(set(va) | set(vb))
-                    if va.get(i) != vb.get(i)]
-    return {"changed": changed, "only_a": only_a, "only_b": only_b, "verdicts": verdicts}

@@ -12,15 +12,15 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
+from dprob_utils.config.allocator import malloc_environment
 from dprob_utils.config.errors import ConfigError, DprobError
 from dprob_utils.config.parallel import EXECUTOR_ENV, default_jobs, executor, map_work
 from dprob_utils.config.paths import project_root
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.dp.fast.allocator import malloc_environment
 
 
 def notebooks_dir() -> Path:
@@ -36,12 +36,20 @@ def list_notebooks() -> list[Path]:
     return sorted(p for p in notebooks_dir().glob("*.ipynb") if not p.name.startswith("_"))
 
 
-SUMMARY_PREFIXES = ("00_", "99_")
+def role(path: Path) -> str:
+    """The chapter's role in the registry (:data:`dprob_utils.chapters.CHAPTERS`); a notebook outside it is an
+    ordinary chapter."""
+    from dprob_utils.chapters import chapter
+
+    try:
+        return chapter(path.stem).role
+    except KeyError:
+        return "chapter"
 
 
 def execution_order(paths: list[Path]) -> list[Path]:
-    """Chapters first, then the summary pages (landing page ``00_*``, scorecard ``99_*``) that read their results."""
-    return sorted(paths, key=lambda p: (p.name.startswith(SUMMARY_PREFIXES), p.name))
+    """Chapters first, then the summary pages (the landing page, the scorecard) that read their results."""
+    return sorted(paths, key=lambda p: (role(p) == "summary", p.name))
 
 
 def resolve_notebooks(names: list[str] | None) -> list[Path]:
@@ -64,18 +72,13 @@ def resolve_notebooks(names: list[str] | None) -> list[Path]:
     return out
 
 
-TRAINING_PREFIXES = ("01_",)
-ATTACK_PREFIXES = ("08_", "09_", "10_", "11_")  # the chapters that read paper 2's attack runs
-PRIVACY_PREFIXES = ("12_",)  # the chapter that reads the audit and LiRA reference trainings
-
-
 def stages(paths: list[Path], models_cached: bool = False) -> list[list[Path]]:
     """Execution stages: the training chapter (it trains the model zoo every other chapter loads), then the
     other chapters (independent of one another: each may run beside the others), then the summary pages. With
     ``models_cached`` (:func:`zoo_cached`: the training chapter has nothing to train) it is one of the others."""
     ordered = execution_order(paths)
-    first = [p for p in ordered if p.name.startswith(TRAINING_PREFIXES)]
-    last = [p for p in ordered if p.name.startswith(SUMMARY_PREFIXES)]
+    first = [p for p in ordered if role(p) == "training"]
+    last = [p for p in ordered if role(p) == "summary"]
     middle = [p for p in ordered if p not in first and p not in last]
     if models_cached:
         first, middle = [], [p for p in ordered if p not in last]
@@ -227,7 +230,7 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     os.environ["DPROB_PROGRESS"] = "0"
     os.environ["DPROB_STATIC"] = "1"
     seconds: dict[str, float] = {}
-    monitor = _Monitor(log_dir, [p.stem for p in paths], _read_timings(profile),
+    monitor = _Monitor(log_dir, [p.stem for p in paths], chapter_timings(profile),
                        interval=PROGRESS_INTERVAL_S[0 if sys.stderr.isatty() else 1])
     if progress:
         print(f"      executing {len(paths)} chapters (profile {profile}); logs in {log_dir}", file=sys.stderr,
@@ -242,15 +245,14 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
 
     # the training chapter trains its models `jobs` side by side (zoo.train_missing); with none to train it is one
     # of the chapters that run side by side (stages)
-    # glibc's malloc setting for the kernels from their start (dprob_utils.dp.fast.allocator): applied later, after
+    # glibc's malloc setting for the kernels from their start (dprob_utils.config.allocator): applied later, after
     # torch's import, it does not keep their attack and evaluation tensors from page-faulting
     with _environ(DPROB_JOBS=str(jobs), **malloc_environment()), (monitor if progress else nullcontext()):
-        training = any(p.name.startswith(TRAINING_PREFIXES) for p in paths)
+        training = any(role(p) == "training" for p in paths)
         for stage in stages(paths, models_cached=training and zoo_cached(profile)):
-            if executor() == "ray" and any(p.name.startswith(ATTACK_PREFIXES) for p in stage):
-                _precompute_attacks(profile, progress)
-            if executor() == "ray" and any(p.name.startswith(PRIVACY_PREFIXES) for p in stage):
-                _precompute_privacy(profile, progress)
+            if executor() == "ray":
+                for what in _precomputes(stage):
+                    _precompute(what, profile, progress)
             if jobs == 1 or len(stage) == 1:
                 for path in stage:
                     report(path, _execute(path, out_dir, profile, log_dir))
@@ -261,30 +263,34 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
     return timings
 
 
-def _precompute_attacks(profile: str, progress: bool) -> None:
-    """On Ray, paper 2's attack runs as tasks of their own before its chapters (which then read them)."""
-    from dprob_utils.experiments.p2 import precompute_attacks
+def _precomputes(stage: list[Path]) -> dict[str, list[str]]:
+    """The registry's ``precompute`` functions of the chapters of ``stage`` (on Ray: their expensive units as
+    tasks of their own before the chapters, which then read them), each with the chapters that read it."""
+    from dprob_utils.chapters import chapter
 
-    _precompute(precompute_attacks, "attack runs of chapters 08-11", profile, progress)
+    out: dict[str, list[str]] = {}
+    for p in stage:
+        try:
+            what = chapter(p.stem).precompute
+        except KeyError:
+            continue
+        if what:
+            out.setdefault(what, []).append(p.stem)
+    return out
 
 
-def _precompute_privacy(profile: str, progress: bool) -> None:
-    """On Ray, chapter 12's audit and reference trainings as tasks of their own before it (which then reads them)."""
-    from dprob_utils.experiments.privacy import precompute_privacy
-
-    _precompute(precompute_privacy, "trainings of chapter 12", profile, progress)
-
-
-def _precompute(run: Callable[..., int], what: str, profile: str, progress: bool) -> None:
-    """``run(profile, log=...)`` (which returns how many units it ran), its lines and its total time on stderr."""
+def _precompute(what: str, profile: str, progress: bool) -> None:
+    """Run the registry's function ``what(profile, log=...)`` (which returns how many units it ran), its lines
+    and its total time on stderr."""
+    from dprob_utils.chapters import resolve
 
     def log(line: str) -> None:
         if progress:
             print(f"      {line}", file=sys.stderr, flush=True)
 
     t = time.perf_counter()
-    n = run(profile, log=log)
-    log(f"{n} {what} as Ray tasks in {time.perf_counter() - t:.1f} s")
+    n = resolve(what)(profile, log=log)
+    log(f"{n} units of {what} as Ray tasks in {time.perf_counter() - t:.1f} s")
 
 
 def _run_side_by_side(stage: list[Path], out_dir: Path, profile: str, jobs: int, log_dir: Path, report) -> None:
@@ -341,7 +347,9 @@ def tag_cells(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def _read_timings(profile: str) -> dict[str, float]:
+def chapter_timings(profile: str) -> dict[str, float]:
+    """Each chapter's seconds in its last run (``results/<profile>/notebook_timings.json``, written by every
+    ``dprob run`` and ``dprob book``), by stem: the file's provenance left out."""
     from dprob_utils.book.results import results_path
 
     path = results_path(profile, "notebook_timings")
@@ -365,19 +373,13 @@ def recorded_runs(profile: str) -> list[dict]:
     return runs
 
 
-# Seconds of each chapter in a cold quick build on a 2-core machine (two side by side, one thread each): the
-# order in which a first build of a profile starts its chapters, longest first, before any run is recorded.
-# (2026-12-07, bc7df98: 2158 s in all, the training chapter 700 s.)
-COLD_SECONDS = {"09_p2_cw_boundary": 784, "12_privacy": 475, "03_p1_pgd": 427, "07_p1_cifar": 330,
-                "11_p2_masking": 207, "06_p1_mnistc": 130, "02_p1_fgsm": 120, "04_p1_boundary": 106, "08_p2_pgd": 71,
-                "90_explorer": 71, "05_p1_cross_sections": 69, "10_p2_transfer_gradients": 45}
-
-
 def _longest_timings(profile: str) -> dict[str, float]:
-    """Each notebook's longest time in ``notebook_timings.json`` and ``book_runs.jsonl``, else its
-    :data:`COLD_SECONDS` (only the order matters)."""
-    out = {k: float(v) for k, v in COLD_SECONDS.items()}
-    out.update(_read_timings(profile))
+    """Each notebook's longest time in ``notebook_timings.json`` and ``book_runs.jsonl``, else its registry
+    ``cost`` (only the order matters)."""
+    from dprob_utils.chapters import CHAPTERS
+
+    out = {c.stem: float(c.cost) for c in CHAPTERS if c.cost}
+    out.update(chapter_timings(profile))
     for run in recorded_runs(profile):
         for name, secs in run.get("notebooks_s", {}).items():
             out[name] = max(out.get(name, 0.0), float(secs))
@@ -385,7 +387,7 @@ def _longest_timings(profile: str) -> dict[str, float]:
 
 
 def _write_timings(profile: str, timings: list[dict]) -> None:
-    old = _read_timings(profile)
+    old = chapter_timings(profile)
     old.update({t["notebook"]: t["seconds"] for t in timings})
     from dprob_utils.book.results import save_json
 

@@ -1,6 +1,7 @@
 """The replication scorecard: every quantitative claim of both papers, the paper's value, ours, and a verdict.
 
-Claims live in one data file, ``dprob_utils/reference/claims.yaml``. Each claim names
+Claims live in one data file, ``dprob_utils/reference/claims.yaml`` (written from
+:mod:`dprob_utils.reference.claims_source`). Each claim names
 
 - ``id``, ``paper`` (1 or 2), ``where`` (table / figure / section) and ``claim`` (the finding in words);
 - ``paper_value``: the paper's number(s) as printed;
@@ -27,7 +28,6 @@ profile skips that setting).
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 from dataclasses import dataclass
@@ -38,8 +38,9 @@ import yaml
 
 from dprob_utils.analysis import intervals
 from dprob_utils.book.results import load_json
+from dprob_utils.config import rules
 
-CLAIMS_FILE = Path(__file__).resolve().parent / "reference" / "claims.yaml"
+CLAIMS_FILE = Path(__file__).resolve().parents[1] / "reference" / "claims.yaml"
 VERDICTS = ("reproduced", "not reproduced", "contradicted", "inconclusive", "not run")
 def _values(d: dict) -> list:
     return list(d.values())
@@ -60,17 +61,8 @@ def _offdiag(matrix) -> list:
     return [v for i, row in enumerate(matrix) for j, v in enumerate(row) if i != j]
 
 
-_SAFE_FUNCS = {"abs": abs, "min": min, "max": max, "all": all, "any": any, "len": len, "sum": sum,
-               "round": round, "sorted": sorted, "zip": zip, "range": range, "values": _values, "mean": _mean,
-               "increasing": _increasing, "offdiag": _offdiag,
-               "startswith": lambda s, prefix: str(s).startswith(prefix)}
-_ALLOWED_NODES = (
-    ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Call, ast.Name, ast.Load,
-    ast.Constant, ast.List, ast.Tuple, ast.Subscript, ast.Slice, ast.And, ast.Or, ast.Not, ast.Add, ast.Sub,
-    ast.Mult, ast.Div, ast.Pow, ast.USub, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq, ast.IfExp,
-    ast.GeneratorExp, ast.comprehension, ast.Store, ast.In, ast.NotIn, ast.Mod, ast.Is, ast.IsNot,
-    ast.ListComp, ast.keyword,
-)
+RULE_FUNCTIONS = {"values": _values, "mean": _mean, "increasing": _increasing, "offdiag": _offdiag,
+                  "startswith": lambda s, prefix: str(s).startswith(prefix)}
 
 
 class MissingValue(LookupError):
@@ -78,15 +70,9 @@ class MissingValue(LookupError):
 
 
 def safe_eval(expr: str, names: dict[str, Any]) -> Any:
-    """Evaluate a rule: comparisons, arithmetic, boolean logic, a few pure functions; nothing else."""
-    tree = ast.parse(expr, mode="eval")
-    for node in ast.walk(tree):
-        if not isinstance(node, _ALLOWED_NODES):
-            raise ValueError(f"rule {expr!r}: {type(node).__name__} is not allowed")
-        if isinstance(node, ast.Call) and not (isinstance(node.func, ast.Name) and node.func.id in _SAFE_FUNCS):
-            raise ValueError(f"rule {expr!r}: only {sorted(_SAFE_FUNCS)} may be called")
-    # one namespace (globals) so that generator expressions see the names too
-    return eval(compile(tree, "<rule>", "eval"), {"__builtins__": {}, **_SAFE_FUNCS, **names})  # noqa: S307
+    """A claim's rule evaluated on ``names`` (:func:`dprob_utils.config.rules.safe_eval` with the claims'
+    functions :data:`RULE_FUNCTIONS`)."""
+    return rules.safe_eval(expr, names, RULE_FUNCTIONS)
 
 
 _SEGMENT = re.compile(r"^(?P<name>[^\[\]]*)(?:\[(?P<sel>[^\]]*)\])?$")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from dprob_utils.book.reference import corrected
+from dprob_utils.reference import corrected
 
-Models = dict[str, dict]  # results key -> the model's summary (``experiments.p2.summary``) plus its numbers
+Models = dict[str, dict]  # results key -> the model's summary (``experiments.p2.models.summary``) plus its numbers
 
 
 def _fmt(v: float | None, digits: int = 2) -> str:

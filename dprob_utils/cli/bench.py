@@ -35,9 +35,10 @@ from pathlib import Path
 
 import torch
 
+from dprob_utils.config.training import TrainConfig
 from dprob_utils.data.datasets import load_dataset, subset
 from dprob_utils.dp.fast import compiled_grads
-from dprob_utils.dp.training import TrainConfig, fit
+from dprob_utils.dp.training import fit
 from dprob_utils.models.architectures import build_model
 
 VARIANTS = (("SGD", "sgd", "bk"), ("DP-SGD bk", "dpsgd", "bk"), ("Opacus ghost", "dpsgd", "ghost"),
@@ -178,7 +179,7 @@ def print_plan(profile: str, images: int, attack_samples: int, device: str, gpus
             t, a = makespan(train_units, n), makespan(attack_units, n)
             print(f"{n:7d} {t / 3600:8.2f} h {a / 3600:10.2f} h {(t + a) / 3600:8.2f} h {one / (t + a):8.2f}x")
         print("With --executor ray each unit is one task: one model to train, one model's Boundary or CW run "
-              "(dprob_utils.experiments.p2.attack_units).")
+              "(dprob_utils.experiments.p2.runs.attack_units).")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -258,21 +258,19 @@ def _results_folder(name: str) -> Path:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from dprob_utils.book.metrics import compare
+    from dprob_utils.book.compare import compare, differences, report
 
     a, b = _results_folder(args.a), _results_folder(args.b)
-    diff = compare(a, b, rel=args.rel)
-    for row in diff["changed"]:
-        print(f"{row['chapter']}:{row['path']}  {row['a']:.6g} → {row['b']:.6g}")
-    for key, side in (("only_a", a), ("only_b", b)):
-        for row in diff[key]:
-            print(f"{row['chapter']}:{row['path']}  only in {side}")
-    for cid, va, vb in diff["verdicts"]:
-        print(f"verdict {cid}: {va} → {vb}")
-    n = len(diff["changed"]) + len(diff["only_a"]) + len(diff["only_b"])
-    print(f"{n} numbers and {len(diff['verdicts'])} verdicts differ between {a} and {b}"
-          if n or diff["verdicts"] else f"no difference between {a} and {b}")
-    return 0
+    rename = {}
+    for item in args.rename:
+        old, sep, new = item.partition("=")
+        if not sep or not old or not new:
+            raise ConfigError(f"--rename wants OLD=NEW (a results file's stem in A and in B), got {item!r}")
+        rename[old] = new
+    diff = compare(a, b, rel=args.rel, rename=rename)
+    for line in report(diff, a, b):
+        print(line)
+    return 1 if args.strict and differences(diff) else 0
 
 
 def _cached_models() -> int:
@@ -383,10 +381,13 @@ def build_parser() -> argparse.ArgumentParser:
     _overridable(b)
     _executable(b)
     b.set_defaults(func=cmd_book)
-    cp = sub.add_parser("compare", help="the numbers and verdicts that differ between two results folders")
+    cp = sub.add_parser("compare", help="the numbers, texts and verdicts that differ between two results folders")
     cp.add_argument("a", help="a results folder, or a profile name (results/<name>/)")
     cp.add_argument("b")
     cp.add_argument("--rel", type=float, default=1e-9, help="relative tolerance of a number (default 1e-9)")
+    cp.add_argument("--rename", action="append", default=[], metavar="OLD=NEW",
+                    help="a chapter's results file renamed between the two folders (stem in A = stem in B)")
+    cp.add_argument("--strict", action="store_true", help="exit 1 when anything differs (the no-number-moves check)")
     cp.set_defaults(func=cmd_compare)
     ex = sub.add_parser("explore", help="serve the σ/C explorer app (Voilà) on localhost and print its address")
     ex.add_argument("--profile", default="quick", help="smoke, quick or paper (default quick)")
@@ -402,9 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from dprob_utils.dp.fast.allocator import tune_malloc
+    from dprob_utils.config.allocator import tune_malloc
 
-    tune_malloc()  # before torch's import: see dprob_utils.dp.fast.allocator
+    tune_malloc()  # before torch's import: see dprob_utils.config.allocator
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["bench"]:  # the benchmark has its own options (argparse.REMAINDER cannot take "--x" first)
         from dprob_utils.cli.bench import main as bench_main

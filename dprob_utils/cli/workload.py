@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dprob_utils.config.profiles import Profile, get_profile
-from dprob_utils.dp.training import TrainConfig, steps_per_epoch
+from dprob_utils.config.training import TrainConfig
+from dprob_utils.dp.training import steps_per_epoch
 from dprob_utils.models import zoo
 
 MNIST_TRAIN_SIZE = 60000
@@ -79,7 +80,7 @@ def attack_work(profile: Profile | str) -> list[AttackWork]:
     """The Boundary and CW runs of paper 2's chapters: one per model of its grid (Tables II, III, V) and per
     masked model (Table IV, CW with ``cw_masked_steps``); the saturation check's models walk
     ``boundary_more_steps`` instead, their ``boundary_steps`` run a checkpoint of that walk."""
-    from dprob_utils.experiments.p2 import saturation_configs
+    from dprob_utils.experiments.p2.runs import saturation_configs
 
     prof = get_profile(profile)
     s = prof.p2_attacks

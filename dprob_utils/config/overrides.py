@@ -143,7 +143,7 @@ def _set(obj: Any, path: list[str], value: Any, full: str) -> Any:
 
 def derived_name(base: str, overrides: dict[str, Any]) -> str:
     """``<base>-<8 hex digits of the overrides>``: the results folder of an overridden profile."""
-    from dprob_utils.store.core import content_key
+    from dprob_utils.config.keys import content_key
 
     return f"{base}-{content_key(sorted(overrides.items()))[:8]}"
 

@@ -56,7 +56,7 @@ def _die_with_parent() -> None:
 
 def _init_worker(threads: int) -> None:
     _die_with_parent()
-    from dprob_utils.dp.fast.allocator import tune_malloc
+    from dprob_utils.config.allocator import tune_malloc
 
     tune_malloc()  # before torch's import, where it still keeps large tensors from page-faulting
     import torch

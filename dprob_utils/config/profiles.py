@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from dprob_utils.config.errors import ConfigError
-from dprob_utils.dp.training import TrainConfig
+from dprob_utils.config.training import TrainConfig
 
 SGD = ("sgd", 0.0, 0.0)
 
@@ -277,7 +277,7 @@ QUICK = Profile(
         fig3a_sigmas=(0.7, 1.3, 2.0),
         fig3b_clips=(0.8, 1.0, 3.0),
         fig3c_clips=(0.8, 1.0, 3.0),
-        fig7_clips=(3.0, 4.0),  # C = 5 diverges at lr 0.5, batch 128 (11.4% test accuracy); C = 4 reaches 55.7%
+        fig7_clips=(3.0, 4.0),  # C = 5 diverges at lr 0.5, batch 128 (see the notes)
     ),
     p2_grid=Paper2Grid(
         settings=((1.3, 1.0), (1.3, 10.0), (0.0, 1.0), (3.0, 1.0), (3.0, 10.0)),
@@ -302,36 +302,19 @@ QUICK = Profile(
     ),
     privacy=Privacy(mia_points=1000, references=2),
     notes=(
-        "Two epochs instead of 50, at a larger learning rate that decays linearly to 0 over the training, the "
-        "same for SGD and DP-SGD as in both papers (which keep the rate constant), so that a CPU reaches in "
-        "minutes the accuracy the papers reach after 50 epochs: the decay averages DP-SGD's noise away in the "
-        "last steps, and SGD leaves its initial plateau early.",
-        "Paper 1's CNN: lr 0.5 decaying to 0, batch 128, 2 epochs on all 60,000 images for every model (the cold "
-        "quick build of 2026-12-07, one thread per model: SGD 98.5%, 98.9%, 98.3% for seeds 0-2, DP-SGD sigma = "
-        "1.3, C = 1 90.8%, 90.4%, 91.8%, C = 3 83.3%, C = 4 55.7%, partly diverged). lr 0.4 keeps C = 4 at 82.8% "
-        "but puts DP-SGD seed 1 under 90% (89.8%; seed 0 90.6%). The constant lr 0.5 of batch 256 needed 4 epochs"
-        " for 90.0% (2 epochs: 88.8%); batch 256 with lr 1.0 decaying gave DP-SGD 92.2% but left SGD on its "
-        "initial plateau until late (97.1%; 95.5% at lr 0.7, 11.4% at lr 1.2). Large clipping bounds add noise "
-        "lr·sigma·C/batch to every step: C = 5 diverges (11.4% at lr 0.5, 11.6% at lr 0.4), so Fig. 7's large "
-        "bounds are C = 3 and 4 here (paper profile: 3, 5, 10, 20).",
-        "Three training seeds of every headline model (as in the paper profile). To pay for them, Table 1's PGD "
-        "attacks the first 1,000 of the 2,000 test images of each seed (3,000 model-images per model instead of "
-        "2,000 of one seed); its intervals cover both the seeds and the images.",
-        "Paper 2's models: lr 0.2 decaying to 0, batch 250 (the paper's), 2 epochs for every model (the cold "
-        "build, seeds 0-2: LeNet SGD 95.4%, 95.3%, 95.5%, DP-SGD sigma = 1.3, C = 1 85.9%, 84.2%, 85.7%; custom "
-        "CNN 97.0%, 96.8%, 97.1% and 79.4%, 72.8%, 77.5%), as the constant lr 0.15 of batch 500 reached in 3 "
-        "epochs (seed 0: 95.4%, 86.1%; 96.3%, 79.5%). The masked models of Table IV keep 3 and 2 epochs with the "
-        "same schedule. A constant rate leaves SGD's initial plateau (loss 2.2) at a point that float rounding "
-        "decides: at lr 0.2, batch 500, 3 epochs LeNet seed 0 reached 93.4% on two threads and 11.4% (stuck) on "
-        "one.",
-        "What a cheaper profile would cost (measured 2026-12-07 on a 2-core machine whose dprob bench gave 5971 "
-        "and 4422 images/s, where the cold build took 2302 s; 25 minutes would need a third less work). One epoch"
-        " for paper 2's models would save about 240 s (half their training time) but costs its main DP-SGD "
-        "setting 10-20 points (sigma = 1.3, C = 1: LeNet seed 0 76.2% instead of 85.9%; custom CNN seeds 0-2 "
-        "66.5%, 53.0%, 66.0% instead of 79.3%, 72.8%, 77.5%) and SGD 2-4 points. The Boundary attack is not "
-        "saturated at 3,000 steps: walking on to 6,000 raises its success by 5 [2, 8] points at epsilon = 1 and 9"
-        " [5, 13] at epsilon = 2 (chapter 09), so fewer steps would weaken it further. Paper 1's CNN needs both "
-        "epochs for the 90% target. The profile keeps its evidence and states its time instead.",
+        "Two epochs instead of 50, at a larger learning rate that decays linearly to 0, the same for SGD and "
+        "DP-SGD (both papers keep the rate constant): the decay averages DP-SGD's noise away in the last steps, "
+        "so a CPU reaches in minutes the accuracy regime of the papers' 50 epochs.",
+        "Paper 1's CNN: lr 0.5 decaying to 0, batch 128, 2 epochs on all 60,000 images for every model; Fig. 7's "
+        "large bounds are C = 3 and 4, because at this rate the noise lr·σ·C/batch of C = 5 makes training "
+        "diverge (paper profile: 3, 5, 10, 20).",
+        "Three training seeds of every headline model (as in the paper profile); Table 1's PGD attacks the first "
+        "1,000 of the 2,000 test images of each seed, and its intervals cover both the seeds and the images.",
+        "Paper 2's models: lr 0.2 decaying to 0, batch 250 (the paper's), 2 epochs for every model, and the "
+        "masked models of Table IV 3 and 2 epochs with the same schedule; a constant rate leaves SGD's initial "
+        "plateau at a point that float rounding decides.",
+        "Fewer attacked points than the papers, and shorter attacks: the Boundary attack walks 3,000 steps, and "
+        "chapter 09 checks them against 6,000 on the same points.",
     ),
 )
 

@@ -40,8 +40,8 @@ def ray_module():
 
 def worker_environment() -> dict[str, str]:
     """Environment variables every task's worker process starts with: the forwarded ``DPROB_*`` settings, no
-    progress bars, and glibc's malloc setting (before torch's import: :mod:`dprob_utils.dp.fast.allocator`)."""
-    from dprob_utils.dp.fast.allocator import malloc_environment
+    progress bars, and glibc's malloc setting (before torch's import: :mod:`dprob_utils.config.allocator`)."""
+    from dprob_utils.config.allocator import malloc_environment
 
     env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
     env.update(DPROB_PROGRESS="0", DPROB_EXECUTOR="local", **malloc_environment())
@@ -82,7 +82,7 @@ def _run_unit(fn: Callable[..., Any], args: tuple, threads: int) -> tuple[Any, s
     import ray
     import torch
 
-    from dprob_utils.store.versions import code_version
+    from dprob_utils.config.versions import code_version
 
     torch.set_num_threads(threads)
     return fn(*args), ray.get_runtime_context().get_node_id(), code_version()
@@ -94,7 +94,7 @@ def map_tasks(fn: Callable[..., Any], items: Iterable[tuple], threads: int = 1, 
     ``threads`` CPUs and ``gpus`` GPUs (a fraction shares one). ``fn`` must be importable on every node. A task
     that fails with a user error raises it here (the pending ones are cancelled); one whose node died is rerun."""
     ray = ray_module()
-    from dprob_utils.store.versions import code_version
+    from dprob_utils.config.versions import code_version
 
     connect(address)
     items = list(items)

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dprob_utils.config import versions
 from dprob_utils.config.errors import DataError
 from dprob_utils.config.paths import cache_dir, shared_data_dir
 from dprob_utils.store import core as store
-from dprob_utils.store import versions
 from dprob_utils.store.core import content_key
 
 MNIST_FILES = {

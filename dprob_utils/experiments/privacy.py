@@ -29,11 +29,11 @@ import torch
 from torch import nn
 
 from dprob_utils.analysis import membership as mia
+from dprob_utils.config import versions
 from dprob_utils.config.profiles import Profile, get_profile
+from dprob_utils.config.training import TrainConfig
 from dprob_utils.dp import audit
-from dprob_utils.dp.training import TrainConfig
 from dprob_utils.models import zoo
-from dprob_utils.store import versions
 from dprob_utils.store.core import stored, stored_path
 
 REFERENCE_SEED_OFFSET = 1000  # reference k of a setting trains with seed profile seed + 1000 + k: no model's seed

@@ -8,9 +8,9 @@ from dprob_utils.analysis.intervals import bootstrap, difference_of
 from dprob_utils.attacks import correct_under
 from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.config.progress import progress as bar
+from dprob_utils.config.training import TrainConfig
 from dprob_utils.data.datasets import ImageDataset, load_dataset
 from dprob_utils.dp.privacy import epsilon_equation1
-from dprob_utils.dp.training import TrainConfig
 from dprob_utils.models import zoo
 
 

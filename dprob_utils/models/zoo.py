@@ -20,7 +20,8 @@ from dprob_utils.config.devices import training_device
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.config.parallel import default_jobs, executor, map_work
 from dprob_utils.config.profiles import Profile
-from dprob_utils.dp.training import TrainConfig, TrainResult
+from dprob_utils.config.training import TrainConfig
+from dprob_utils.dp.training import TrainResult
 from dprob_utils.store.model_cache import ModelCache, train_or_load
 
 

@@ -1,7 +1,7 @@
 """The one store: content keys, a JSON codec, and atomic entries of tensors + JSON that never unpickle code.
 
-- :func:`content_key`: the one key recipe, 16 hex digits of the SHA-256 of the sorted-keys JSON of what
-  determines an entry (settings, model keys, a code version from :mod:`.versions`);
+- :func:`~dprob_utils.config.keys.content_key`: the one key recipe (in :mod:`dprob_utils.config.keys`, so that
+  a training config keys itself without the store), imported here for the store's callers;
 - :func:`to_jsonable` / :func:`from_jsonable`: the one JSON codec (non-finite floats as ``"inf"``,
   ``"-inf"``, ``"nan"``; tuples as lists; numpy and torch scalars as numbers);
 - :func:`put` / :func:`get`: an entry ``<dir>/<key>.pt`` (tensors only, read with
@@ -16,7 +16,6 @@ the chapters' stored results all live in it, under ``<cache>/`` (``DPROB_CACHE``
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -29,17 +28,10 @@ import numpy as np
 import torch
 
 from dprob_utils.config import status
+from dprob_utils.config.keys import KEY_LENGTH, content_key  # noqa: F401  (the store's key recipe)
 from dprob_utils.config.paths import atomic_write_bytes, cache_dir
 
 T = TypeVar("T")
-KEY_LENGTH = 16
-
-
-def content_key(parts: Any) -> str:
-    """A stable hex key of ``parts`` (JSON-serialisable; dict key order does not matter; other objects by
-    ``str``)."""
-    blob = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:KEY_LENGTH]
 
 
 def to_jsonable(v: Any) -> Any:

@@ -17,7 +17,8 @@ from pathlib import Path
 from torch import nn
 
 from dprob_utils.config.paths import cache_dir
-from dprob_utils.dp.training import TrainConfig, TrainResult, train, with_delta
+from dprob_utils.config.training import TrainConfig
+from dprob_utils.dp.training import TrainResult, train, with_delta
 from dprob_utils.models.architectures import build_model
 from dprob_utils.store import core as store
 

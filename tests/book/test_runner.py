@@ -88,11 +88,11 @@ def test_side_by_side_order_uses_the_longest_recorded_time(tmp_path, monkeypatch
                   630.0, 4.0, trained=28, jobs=2)
     (tmp_path / "smoke" / "book_runs.jsonl").open("a").write("{damaged\n")
     _write_timings("smoke", [{"notebook": "03_p1_pgd", "seconds": 7.0}, {"notebook": "90_explorer", "seconds": 39.0}])
-    from dprob_utils.book.runner import COLD_SECONDS
+    from dprob_utils.chapters import chapter
 
     longest = _longest_timings("smoke")
     assert (longest["03_p1_pgd"], longest["90_explorer"]) == (550.0, 80.0)
-    assert longest["09_p2_cw_boundary"] == COLD_SECONDS["09_p2_cw_boundary"]  # never recorded: the cold default
+    assert longest["09_p2_cw_boundary"] == chapter("09_p2_cw_boundary").cost  # never recorded: the cold default
 
 
 def test_a_first_build_starts_the_longest_cold_chapter_first(tmp_path, monkeypatch):
@@ -122,3 +122,29 @@ def test_progress_lines_in_the_terminal_kernel_messages_in_the_chapter_log(tmp_p
     assert "[1/1] 02_chapter (profile smoke) done" in err
     log = (logs / "02_chapter.log").read_text()
     assert "cell output here" in log
+
+
+def test_the_ray_precomputes_come_from_the_registry():
+    from dprob_utils.book.runner import _precomputes
+
+    stage = [Path(f"{n}.ipynb") for n in ("02_p1_fgsm", "08_p2_pgd", "09_p2_cw_boundary", "12_privacy", "x_mine")]
+    assert _precomputes(stage) == {"experiments.p2.runs.precompute_attacks": ["08_p2_pgd", "09_p2_cw_boundary"],
+                                   "experiments.privacy.precompute_privacy": ["12_privacy"]}
+
+
+@pytest.mark.slow
+def test_a_chapter_run_alone_then_the_landing_page(tmp_path, monkeypatch):
+    """``dprob run <chapter>`` writes notebook_timings.json (with its provenance); the landing page, run after it,
+    sums the chapters' times without the provenance."""
+    from dprob_utils.book.results import load_json
+    from dprob_utils.book.runner import chapter_timings
+
+    monkeypatch.setenv("DPROB_RESULTS", str(tmp_path / "results"))
+    out, logs = tmp_path / "out", tmp_path / "logs"
+    run_notebooks(["98_settings"], "smoke", out_dir=out, progress=False, log_dir=logs)
+    assert "provenance" in load_json("smoke", "notebook_timings")
+    assert set(chapter_timings("smoke")) == {"98_settings"}
+    run_notebooks(["00_overview"], "smoke", out_dir=out, progress=False, log_dir=logs)
+    page = nbformat.read(out / "00_overview.ipynb", as_version=4)
+    text = "".join(str(o.get("data", {}).get("text/markdown", "")) for c in page.cells for o in c.get("outputs", []))
+    assert "Last `dprob run` times:" in text

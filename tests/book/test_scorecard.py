@@ -168,7 +168,7 @@ def test_magnitude_bands_and_one_threshold_per_effect(tmp_path, monkeypatch):
 
 
 def test_errata_are_applied_to_the_papers_numbers_and_shown():
-    from dprob_utils.book.reference import corrected, erratum_fields, load_reference
+    from dprob_utils.reference import corrected, erratum_fields, load_reference
 
     rows = {r["corruption"]: r for r in load_reference("paper1_table2")}
     noise = corrected(rows["gaussian_noise"])

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from dprob_utils.book import tables
-from dprob_utils.book.reference import load_reference
 from dprob_utils.book.results import load_json
+from dprob_utils.reference import load_reference
 
 
 @pytest.mark.slow

@@ -8,7 +8,8 @@ from torch import nn
 
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.errors import ConfigError
-from dprob_utils.dp.training import TrainConfig, fit
+from dprob_utils.config.training import TrainConfig
+from dprob_utils.dp.training import fit
 
 
 def test_default_is_cuda_only_when_visible(monkeypatch):

@@ -7,7 +7,8 @@ from pool_workers import square_and_threads
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.config.parallel import default_jobs, map_processes
 from dprob_utils.config.profiles import SMOKE
-from dprob_utils.dp.training import TrainConfig, train
+from dprob_utils.config.training import TrainConfig
+from dprob_utils.dp.training import train
 from dprob_utils.models import zoo
 from dprob_utils.store.model_cache import ModelCache
 

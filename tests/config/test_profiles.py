@@ -8,7 +8,7 @@ import pytest
 
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.config.profiles import PAPER, PROFILES, QUICK, SMOKE, get_profile
-from dprob_utils.experiments import p1_cifar as cifar
+from dprob_utils.experiments.p1_cifar import heads
 from dprob_utils.models import zoo
 
 
@@ -50,7 +50,7 @@ def test_compared_models_differ_only_in_mode_sigma_and_clip(name):
                 s.config for s in zoo.paper2_specs(prof)
                 if s.config.arch == arch and s.config.seed == seed and s.group != "paper2 masked"]
     for seed in zoo.headline_seeds(prof):
-        groups[f"CIFAR-10 heads, seed {seed}"] = [cifar.head_config(prof, m, seed) for m in ("sgd", "dpsgd")]
+        groups[f"CIFAR-10 heads, seed {seed}"] = [heads.head_config(prof, m, seed) for m in ("sgd", "dpsgd")]
     for group, cfgs in groups.items():
         assert len({c.mode for c in cfgs}) > 1, group  # SGD and private models in every group
         settings = [_training_settings(c) for c in cfgs]
@@ -88,7 +88,7 @@ def test_headline_models_have_three_seeds(name):
             seeds = {s.config.seed for s in specs if s.config.key() == base.__class__(
                 **{**asdict(base), "seed": s.config.seed}).key()}
             assert len(seeds) >= 3, (arch, setting)
-    assert len({cifar.head_config(prof, "dpsgd", seed).key() for seed in zoo.headline_seeds(prof)}) >= 3
+    assert len({heads.head_config(prof, "dpsgd", seed).key() for seed in zoo.headline_seeds(prof)}) >= 3
 
 
 def test_paper_grid_is_the_papers():

@@ -18,7 +18,7 @@ import pytest
 
 from dprob_utils.config.paths import shared_data_dir
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments.p2 import attack_units, saturation_configs
+from dprob_utils.experiments.p2.runs import attack_units, saturation_configs
 
 RAY = Path(sys.executable).with_name("ray")
 pytestmark = [pytest.mark.slow,
@@ -69,7 +69,7 @@ def _train_all(tmp: Path, cache: str, *extra: str, status: Path | None = None) -
 
 def _precompute_attacks(tmp: Path, cache: str, address: str | None = None) -> None:
     """Paper 2's attack runs of the smoke profile (chapters 08-11), by the Ray executor given an address."""
-    code = ("import os, sys; from dprob_utils.experiments.p2 import precompute_attacks\n"
+    code = ("import os, sys; from dprob_utils.experiments.p2.runs import precompute_attacks\n"
             "if len(sys.argv) > 1:\n"
             "    from dprob_utils.config.ray_cluster import connect; connect(sys.argv[1]); os.environ['DPROB_EXECUTOR'] = 'ray'\n"
             "print(precompute_attacks('smoke', log=print))")

@@ -7,14 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from dprob_utils.book.reference import load_reference
 from dprob_utils.config.errors import DataError
 from dprob_utils.config.profiles import QUICK, SMOKE
 from dprob_utils.data import corruptions as C
 from dprob_utils.data.corruptions import _common, geometric
 from dprob_utils.data.corruptions.pessimal import fit_pessimal_matrix
 from dprob_utils.data.datasets import ImageDataset, load_dataset
-from dprob_utils.experiments import p1_mnistc as experiment
+from dprob_utils.experiments.p1_mnist import mnistc as experiment
+from dprob_utils.reference import load_reference
 
 
 @pytest.fixture(scope="module")

@@ -111,7 +111,7 @@ def test_an_honest_dp_sgd_stays_below_its_epsilon_and_a_broken_one_is_flagged():
     sigma = 10; honest: the same run with sigma = 10. The same 400 mislabelled canaries, 40 guesses each way."""
     if shared_data_dir() is None:
         pytest.skip("../shared/data not present")
-    from dprob_utils.dp.training import TrainConfig
+    from dprob_utils.config.training import TrainConfig
 
     settings = dict(arch="p2_custom", mode="dpsgd", clip=1.0, lr=2.0, batch_size=64, epochs=40, train_subset=500)
     broken = audit.train_audited(TrainConfig(sigma=0.0, **settings), 400, 1e-5, claimed_noise_multiplier=10.0)

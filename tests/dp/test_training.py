@@ -6,9 +6,10 @@ import pytest
 import torch
 from torch import nn
 
+from dprob_utils.config import versions
 from dprob_utils.config.errors import ConfigError
-from dprob_utils.dp.training import TrainConfig, fit, make_private, train
-from dprob_utils.store import versions
+from dprob_utils.config.training import TrainConfig
+from dprob_utils.dp.training import fit, make_private, train
 
 
 def _tiny_model(seed: int = 0) -> nn.Module:

@@ -34,7 +34,8 @@ def test_other_layouts_and_torch_func_fall_back_to_pytorch():
 
 @pytest.mark.parametrize("mode", ["sgd", "dpsgd"])
 def test_lenet_trains_to_the_same_weights_with_either_pooling(mode):
-    from dprob_utils.dp.training import TrainConfig, fit
+    from dprob_utils.config.training import TrainConfig
+    from dprob_utils.dp.training import fit
     from dprob_utils.models.architectures import build_model
 
     g = torch.Generator().manual_seed(0)

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from dprob_utils.config import paths
-from dprob_utils.dp.training import TrainConfig, TrainResult
+from dprob_utils.config.training import TrainConfig
+from dprob_utils.dp.training import TrainResult
 from dprob_utils.models.architectures import build_model
 from dprob_utils.store import model_cache as C
 

@@ -37,14 +37,15 @@ def test_damaged_entry_is_recomputed(cache):
     assert stored("x", parts, lambda: 2) == 2
 
 
-@pytest.mark.parametrize("run, name, field", [("run_pgd", "p1_pgd", "table1"),
-                                               ("run_distances", "p1_distances", "mean_l2"),
-                                               ("run_curvature", "p1_curvature", "largest_ratio_dp_over_sgd"),
-                                               ("run_fgsm", "p1_fgsm", "fig2")])
+@pytest.mark.parametrize("run, name, field", [("pgd.run_pgd", "p1_pgd", "table1"),
+                                               ("boundary.run_distances", "p1_distances", "mean_l2"),
+                                               ("boundary.run_curvature", "p1_curvature", "largest_ratio_dp_over_sgd"),
+                                               ("fgsm.run_fgsm", "p1_fgsm", "fig2")])
 def test_paper1_chapters_reuse_their_stored_results(cache, run, name, field):
-    from dprob_utils.experiments import p1_mnist as p1_robustness
+    import importlib
 
-    fn = getattr(p1_robustness, run)
+    module, _, function = run.partition(".")
+    fn = getattr(importlib.import_module(f"dprob_utils.experiments.p1_mnist.{module}"), function)
     first = fn("smoke", progress=False)
     assert list((cache / "results" / name).glob("*.pt"))
     second = fn("smoke", progress=False)
@@ -52,7 +53,7 @@ def test_paper1_chapters_reuse_their_stored_results(cache, run, name, field):
 
 
 def test_mnistc_table_is_stored_per_models_and_corruptions(cache):
-    from dprob_utils.experiments.p1_mnistc import run_table2
+    from dprob_utils.experiments.p1_mnist.mnistc import run_table2
 
     first = run_table2("smoke", names=("identity", "inverse"), progress=False)
     assert len(list((cache / "results" / "p1_mnistc_accuracy").glob("*.pt"))) == 1
@@ -95,7 +96,7 @@ def test_unsupported_values_are_refused_not_silently_recomputed(cache):
 
 def test_one_key_recipe_keeps_model_keys():
     """Models' keys are content_key of their canonical config (16 hex digits)."""
-    from dprob_utils.dp.training import TrainConfig
+    from dprob_utils.config.training import TrainConfig
 
     cfg = TrainConfig(arch="p2_custom", mode="sgd", sigma=0.0, clip=1.0, lr=0.1, batch_size=64, epochs=1, seed=0)
     assert cfg.key() == result_key(cfg.canonical()) and len(cfg.key()) == 16

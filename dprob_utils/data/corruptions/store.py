@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dprob_utils.config import versions
 from dprob_utils.config.errors import DataError
 from dprob_utils.config.paths import cache_dir
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, spec
 from dprob_utils.data.corruptions.weather import frost_source
 from dprob_utils.data.datasets import ImageDataset
-from dprob_utils.store import versions
 from dprob_utils.store.core import content_key, stored_at
 
 # Bump when a change to a corruption changes its output: it is part of every cache key.

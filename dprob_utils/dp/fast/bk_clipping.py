@@ -35,9 +35,23 @@ from torch import nn
 
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.dp.fast import compiled_grads
+from dprob_utils.dp.fast.conv_grads import (
+    by_rows,
+    conv_chunk,
+    grouped_chunks,
+    per_example_blocks,
+    use_grouped_backward,
+    use_rows,
+    use_unfold,
+    weight_from_blocks,
+)
+from dprob_utils.dp.reference import NORM_EPS
 
-# Opacus's clipping factor: C / (norm + 1e-6), at most 1
-_NORM_EPS = 1e-6
+
+def clip_factor(norms: torch.Tensor, max_grad_norm: float) -> torch.Tensor:
+    """Opacus's clipping factor per example, ``min(1, C / (norm + 1e-6))`` (``norms``: ``[B]``), the one
+    formula of every fast path (the slow reference, :mod:`dprob_utils.dp.reference`, writes it out per example)."""
+    return (max_grad_norm / (norms + NORM_EPS)).clamp(max=1.0)
 
 
 def _trainable(p: torch.Tensor | None) -> bool:
@@ -110,7 +124,7 @@ class BookKeepingClipper:
             norms, fused = torch.sqrt(sq), []
         else:  # that layer's norms complete the examples' norms chunk by chunk, and its clipped sum follows at once
             norms, fused = _fused_conv_clip(*items[last], sq, self.max_grad_norm)
-        factor = (self.max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0)
+        factor = clip_factor(norms, self.max_grad_norm)
         for p, grad in [pg for _, clipped_sum in per_layer for pg in clipped_sum(factor)] + fused:
             p.grad = grad if p.grad is None else p.grad + grad
         return norms
@@ -181,9 +195,9 @@ def _linear_sequence_parts(layer: nn.Linear, a: torch.Tensor, g: torch.Tensor) -
     return _materialised_parts(grads)
 
 
-# --------------------------------------------------------------------------- which path each layer takes
-
 CONV_PATHS = ("compiled", "unfolded-input", "grouped-backward", "kernel-rows", "grouped-convolutions", "bias-only")
+
+
 BLOCK_PATHS = ("unfolded-input", "grouped-backward", "kernel-rows")  # per-example gradients as matrix products
 
 
@@ -204,13 +218,13 @@ def plan(layer: nn.Module, g: torch.Tensor) -> str:
         return "dense" if g.dim() == 2 else "dense-sequence"
     if not _trainable(layer.weight):
         return "bias-only"
-    if _use_unfold(layer, g):
+    if use_unfold(layer, g):
         return "unfolded-input"
-    if _use_grouped_backward(layer):
+    if use_grouped_backward(layer):
         return "grouped-backward"
     if compiled_grads.applies(layer, g):
         return "compiled"
-    return "kernel-rows" if _use_rows(layer) else "grouped-convolutions"
+    return "kernel-rows" if use_rows(layer) else "grouped-convolutions"
 
 
 def explain(model: nn.Module, input_shape: tuple[int, ...], batch_size: int = 256) -> list[dict]:
@@ -241,17 +255,17 @@ def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[tor
     if path == "compiled":
         compiled = compiled_grads.conv_grads_and_norms(layer, a, g)  # ([B, in, kh, kw, out], [B]) or None
         if compiled is None:  # the compile failed (warned once): the path it replaces
-            path = "kernel-rows" if _use_rows(layer) else "grouped-convolutions"
+            path = "kernel-rows" if use_rows(layer) else "grouped-convolutions"
     if compiled is not None:
         sq = sq + compiled[1]
     elif path in BLOCK_PATHS:
-        blocks = _per_example_blocks(layer, a, g)
+        blocks = per_example_blocks(layer, a, g)
         for r in blocks:
             sq = sq + torch.linalg.vector_norm(r, dim=(1, 2)).square()
     elif path == "grouped-convolutions":
         # grouped convolutions are 1.5-4x faster on NCHW tensors, worth the copy
         a, g = a.contiguous(), g.contiguous()
-        for i, r in _grouped_chunks(layer, a, g):
+        for i, r in grouped_chunks(layer, a, g):
             # the norms while the chunk is still in the CPU's cache
             sq[i : i + r.shape[1]] += torch.linalg.vector_norm(r, dim=(0, 2, 3, 4)).square()
             chunks.append((i, r))
@@ -264,11 +278,11 @@ def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[tor
         if compiled is not None:  # Σ_i f_i G_i, [in, kh, kw, out]
             total = (factor @ compiled[0].flatten(1)).view(compiled[0].shape[1:])
             out.append((layer.weight, total.permute(3, 0, 1, 2).contiguous()))
-        elif blocks and not _by_rows(layer, g):  # Σ_i f_i G_i, [1, out, kh * kw * in]
-            out.append((layer.weight, _weight_from_blocks(layer, g, (factor @ blocks[0].flatten(1)).view(1, -1))))
+        elif blocks and not by_rows(layer, g):  # Σ_i f_i G_i, [1, out, kh * kw * in]
+            out.append((layer.weight, weight_from_blocks(layer, g, (factor @ blocks[0].flatten(1)).view(1, -1))))
         elif blocks:  # Σ_i f_i R_i per kernel row, [kh, out, in * kw]
             total = torch.stack([torch.einsum("n,nok->ok", factor, r) for r in blocks])
-            out.append((layer.weight, _weight_from_blocks(layer, g, total)))
+            out.append((layer.weight, weight_from_blocks(layer, g, total)))
         elif _trainable(layer.weight):
             # Σ_i f_i G_i chunk by chunk, each [in, n, out, kh, kw]: one batched matrix-vector product per chunk
             total = sum(torch.einsum("n,inr->ir", factor[i : i + r.shape[1]], r.flatten(2)) for i, r in chunks)
@@ -281,40 +295,6 @@ def _conv_parts(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> tuple[tor
     return sq, clipped_sum
 
 
-# Per-example weight gradients held per grouped-convolution chunk: about 4 MB, to stay in the CPU's cache while its
-# norms are taken; small layers are capped at MAX_CONV_CHUNK examples.
-CONV_CHUNK_FLOATS = 2**20
-MAX_CONV_CHUNK = 256
-CONV_CHUNK: int | None = None  # a fixed number of examples per chunk (tests), instead of the rule above
-# Below this many output positions (and without dilation), unfolding the input (:func:`_unfolded_grads`) is the
-# faster way; with more, the unfolded copy no longer fits the cache.
-UNFOLD_BELOW_POSITIONS = 64
-
-
-def _use_rows(layer: nn.Conv2d) -> bool:
-    """Kernel-row products (:func:`_kernel_row_grads`) for every convolution of more than one input channel
-    without dilation; with one input channel each product is too thin and grouped convolutions stay faster."""
-    return layer.in_channels > 1 and layer.dilation == (1, 1)
-
-
-def _kernel_row_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
-    """Per-example weight gradients of ``layer`` as one ``[B, out, in * kw]`` tensor per kernel row (``kh`` of
-    them; entry ``[i, o, c * kw + j]`` of row ``r`` is example i's gradient of weight ``[o, c, r, j]``).
-
-    The input ``a`` ``[B, in, H, W]`` is unfolded along the width only (``kw`` copies instead of the ``kh * kw``
-    of a full unfold), channels-last. The inputs that kernel row ``r`` meets are then the image rows ``r, r + s,
-    ...``: one batched matrix product over all output positions, ``g_i^T [out, T] @ [T, in * kw]``."""
-    kh, kw = layer.kernel_size
-    sh, sw = layer.stride
-    ph, pw = layer.padding
-    b, o, ho, wo = g.shape
-    padded = nn.functional.pad(a, (pw, pw, ph, ph)) if ph or pw else a
-    # [B, H, Wo, in, kw]: a view of NHWC memory, copied once into that order
-    rows_in = padded.permute(0, 2, 3, 1).unfold(2, kw, sw)[:, :, :wo].contiguous()
-    gt = g.permute(0, 2, 3, 1).reshape(b, ho * wo, o).transpose(1, 2)  # [B, out, T], no copy if channels-last
-    return [torch.bmm(gt, rows_in[:, r : r + sh * (ho - 1) + 1 : sh].reshape(b, ho * wo, -1)) for r in range(kh)]
-
-
 def _fused_layer(items: list[tuple[nn.Module, torch.Tensor, torch.Tensor]]) -> int | None:
     """Index of the layer whose clipped sum :func:`_fused_conv_clip` forms chunk by chunk: of the convolutions
     whose per-example gradients are matrix products (kernel rows, unfolded input, grouped backward weights) and
@@ -325,37 +305,12 @@ def _fused_layer(items: list[tuple[nn.Module, torch.Tensor, torch.Tensor]]) -> i
     return max(convs)[1] if convs else None
 
 
-def _by_rows(layer: nn.Conv2d, g: torch.Tensor) -> bool:
-    """Whether ``layer`` takes kernel rows or grouped convolutions, i.e. neither the unfolded input nor the grouped
-    backward weights; for :func:`_per_example_blocks`: kernel rows (else one block in the unfolded layout)."""
-    return not (_use_unfold(layer, g) or _use_grouped_backward(layer))
-
-
-def _per_example_blocks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> list[torch.Tensor]:
-    """Per-example weight gradients of ``layer`` as ``[B, out, K]`` blocks: one per kernel row
-    (:func:`_kernel_row_grads`), or a single one in :func:`_unfolded_grads`'s layout."""
-    if _use_unfold(layer, g):
-        return [_unfolded_grads(layer, a, g)]
-    if _use_grouped_backward(layer):
-        return [_grouped_backward_grads(layer, a, g)]
-    return _kernel_row_grads(layer, a, g)
-
-
-def _weight_from_blocks(layer: nn.Conv2d, g: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
-    """``[out, in, kh, kw]`` from a sum over examples of :func:`_per_example_blocks` (``[blocks, out, K]``)."""
-    kh, kw = layer.kernel_size
-    o, c = layer.out_channels, layer.in_channels
-    if _by_rows(layer, g):  # [kh, out, in * kw]
-        return total.view(kh, o, c, kw).permute(1, 2, 0, 3).contiguous()
-    return total.view(o, kh, kw, c).permute(0, 3, 1, 2).contiguous()  # [1, out, kh * kw * in]
-
-
 def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_sq: torch.Tensor,
                      max_grad_norm: float) -> tuple[torch.Tensor, list[tuple[torch.Tensor, torch.Tensor]]]:
     """(``[B]`` per-example gradient norms of the whole model, ``(parameter, clipped sum)`` pairs of ``layer``),
     given ``other_sq``, the ``[B]`` squared norms of every other layer.
 
-    The per-example weight gradients (:func:`_per_example_blocks`) of a chunk of examples (:func:`conv_chunk`)
+    The per-example weight gradients (:func:`per_example_blocks`) of a chunk of examples (:func:`conv_chunk`)
     give the chunk's norms, hence its clipping factors, and are added into the clipped sum while they are still
     in the CPU's cache: they are never stored for the whole batch (paper 1's second layer: 25.6 MB at batch 256,
     written once and read twice otherwise)."""
@@ -365,113 +320,20 @@ def _fused_conv_clip(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor, other_s
     norms = torch.empty_like(other_sq)
     chunk = conv_chunk(layer)
     for i in range(0, b, chunk):
-        blocks = _per_example_blocks(layer, a[i : i + chunk], g[i : i + chunk])
+        blocks = per_example_blocks(layer, a[i : i + chunk], g[i : i + chunk])
         sq = other_sq[i : i + chunk] + sum(torch.linalg.vector_norm(r, dim=(1, 2)).square() for r in blocks)
         if gb is not None:
             sq = sq + gb[i : i + chunk].pow(2).sum(1)
         norms[i : i + chunk] = sq.sqrt()
-        factor = (max_grad_norm / (norms[i : i + chunk] + _NORM_EPS)).clamp(max=1.0)
+        factor = clip_factor(norms[i : i + chunk], max_grad_norm)
         if total is None:
             total = g.new_zeros(len(blocks), *blocks[0].shape[1:])
         for k, r in enumerate(blocks):
             total[k].view(-1).addmv_(r.flatten(1).t(), factor)
-    out = [(layer.weight, _weight_from_blocks(layer, g, total))]
+    out = [(layer.weight, weight_from_blocks(layer, g, total))]
     if gb is not None:
-        out.append((layer.bias, (max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0) @ gb))
+        out.append((layer.bias, clip_factor(norms, max_grad_norm) @ gb))
     return norms, out
-
-
-def _use_unfold(layer: nn.Conv2d, g: torch.Tensor) -> bool:
-    return layer.dilation == (1, 1) and g.shape[2] * g.shape[3] < UNFOLD_BELOW_POSITIONS
-
-
-def _unfolded_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Per-example weight gradients of ``layer`` (dilation 1), ``[B, out, kh * kw * in]`` (entry
-    ``[i, o, (r * kw + j) * in + c]`` is example i's gradient of weight ``[o, c, r, j]``).
-
-    The input ``a`` ``[B, in, H, W]`` is unfolded channels-last: the patch of output position ``(y, x)`` is the
-    ``[kh, kw, in]`` block at ``(y * sh, x * sw)`` of the padded NHWC input, a strided view copied once into
-    ``[B, T, kh * kw * in]``; then one batched matrix product ``g_i^T [out, T] @ [T, kh * kw * in]``. Unlike
-    ``nn.functional.unfold`` (4x slower here) it needs no NCHW input."""
-    kh, kw = layer.kernel_size
-    sh, sw = layer.stride
-    ph, pw = layer.padding
-    b, o, ho, wo = g.shape
-    nhwc = a.permute(0, 2, 3, 1)
-    nhwc = (nn.functional.pad(nhwc, (0, 0, pw, pw, ph, ph)) if ph or pw else nhwc).contiguous()
-    _, hp, wp, c = nhwc.shape
-    patches = nhwc.as_strided((b, ho, wo, kh, kw, c), (hp * wp * c, sh * wp * c, sw * c, wp * c, c, 1))
-    gt = g.permute(0, 2, 3, 1).reshape(b, ho * wo, o).transpose(1, 2)  # [B, out, T], no copy if channels-last
-    return torch.bmm(gt, patches.reshape(b, ho * wo, kh * kw * c))
-
-
-def _use_grouped_backward(layer: nn.Conv2d) -> bool:
-    """Strided convolutions of one input channel: oneDNN's backward-weights kernel for a convolution grouped by
-    example takes the stride as it is, where :func:`_grouped_chunks` dilates the output gradients by it; not for stride 1 nor for several input channels, where the other paths are faster."""
-    return layer.in_channels == 1 and layer.stride != (1, 1)
-
-
-def _grouped_backward_grads(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """Per-example weight gradients of ``layer`` in :func:`_unfolded_grads`'s layout, ``[B, out, kh * kw * in]``,
-    as the weight gradient of one convolution over a single image whose channels are the examples' channels,
-    grouped by example (``groups = B``). Both tensors are laid out channels-last for oneDNN (``[H, W, B * in]``);
-    in NCHW its grouped kernel is 2x slower."""
-    b, o, ho, wo = g.shape
-    c, h, w = a.shape[1:]
-    kh, kw = layer.kernel_size
-    cl = torch.channels_last
-    a1 = a.permute(2, 3, 0, 1).reshape(h, w, b * c).permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=cl)
-    g1 = g.permute(2, 3, 0, 1).reshape(ho, wo, b * o).permute(2, 0, 1).unsqueeze(0).contiguous(memory_format=cl)
-    weight = torch.empty(b * o, c, kh, kw, dtype=g.dtype, device=g.device).contiguous(memory_format=cl)
-    _, gw, _ = torch.ops.aten.convolution_backward(
-        g1, a1, weight, None, list(layer.stride), list(layer.padding), list(layer.dilation), False, [0, 0], b,
-        [False, True, False])  # [B * out, in, kh, kw]
-    return gw.permute(0, 2, 3, 1).reshape(b, o, kh * kw * c)
-
-
-def conv_chunk(layer: nn.Conv2d) -> int:
-    """Examples per grouped convolution, or per chunk of :func:`_fused_conv_clip`, for ``layer`` (a power of two,
-    1 to :data:`MAX_CONV_CHUNK`)."""
-    if CONV_CHUNK is not None:
-        return CONV_CHUNK
-    per_example = layer.weight.numel()
-    return max(1, min(MAX_CONV_CHUNK, 1 << max(0, (CONV_CHUNK_FLOATS // per_example).bit_length() - 1)))
-
-
-def _grouped_chunks(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor):
-    """Yields ``(first example, [in, n, out, kh, kw] weight gradients of examples first .. first + n - 1)``.
-
-    Each chunk is one grouped convolution (groups = examples) of the inputs with the output gradients as kernels
-    (dilated by the layer's stride, stepped by its dilation)."""
-    b, o = g.shape[:2]
-    ph, pw = layer.padding
-    padded = nn.functional.pad(a, (pw, pw, ph, ph)) if ph or pw else a
-    kh, kw = layer.kernel_size
-    chunk = conv_chunk(layer)
-    for i in range(0, b, chunk):
-        ai, gi = padded[i : i + chunk], g[i : i + chunk]
-        n = ai.shape[0]
-        res = nn.functional.conv2d(ai.transpose(0, 1), gi.reshape(n * o, 1, *g.shape[2:]), stride=layer.dilation,
-                                   dilation=layer.stride, groups=n)  # [in, n*out, >= kh, >= kw]
-        yield i, res[:, :, :kh, :kw].unflatten(1, (n, o))
-
-
-def per_example_conv_weight_grad(layer: nn.Conv2d, a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-    """``[B, out, in, kh, kw]`` weight gradient of each example, from the layer input ``a`` ``[B, in, H, W]`` and
-    output gradient ``g`` ``[B, out, Ho, Wo]``.
-
-    Grouped convolutions over chunks of examples (:func:`conv_chunk`): on a CPU 1.5-3x faster than unfolding
-    the input and a batched matrix product (Opacus's way), except for layers with few output positions, which
-    use that way.
-    """
-    b, o = g.shape[:2]
-    if not _by_rows(layer, g):
-        kh, kw = layer.kernel_size
-        return _per_example_blocks(layer, a, g)[0].view(b, o, kh, kw, -1).permute(0, 1, 4, 2, 3)
-    out = torch.empty(b, *layer.weight.shape, dtype=g.dtype, device=g.device)
-    for i, r in _grouped_chunks(layer, a, g):
-        out[i : i + r.shape[1]] = r.permute(1, 2, 0, 3, 4)
-    return out
 
 
 def _materialised_parts(grads: dict[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, ClippedSum]:

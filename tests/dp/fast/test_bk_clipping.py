@@ -7,8 +7,9 @@ import torch
 from torch import nn
 
 from dprob_utils.config.errors import ConfigError
-from dprob_utils.dp.fast import bk_clipping, compiled_grads
-from dprob_utils.dp.fast.bk_clipping import BookKeepingClipper, per_example_conv_weight_grad
+from dprob_utils.dp.fast import bk_clipping, compiled_grads, conv_grads
+from dprob_utils.dp.fast.bk_clipping import BookKeepingClipper
+from dprob_utils.dp.fast.conv_grads import per_example_conv_weight_grad
 from dprob_utils.dp.reference import per_example_clipped_sum as _reference
 from dprob_utils.models.architectures import build_model
 
@@ -59,7 +60,7 @@ def test_fused_conv_in_chunks_matches_reference(arch, clip, bias, monkeypatch, m
     # the second convolution's norms and clipped sum, chunk by chunk (bk_clipping._fused_conv_clip; kernel rows
     # for paper 1 and LeNet, the unfolded input for the custom CNN): chunks of 2 examples of 5, the last one
     # short; with and without a trainable bias
-    monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 2)
+    monkeypatch.setattr(conv_grads, "CONV_CHUNK", 2)
     torch.manual_seed(4)
     model = build_model(arch).train()
     model[3].bias.requires_grad_(bias)
@@ -81,25 +82,25 @@ def test_kernel_rows_of_a_layer_that_is_not_chunked(matrix_paths):
     model(x)
     items = [(m, None, torch.zeros(1, 1, 9, 9)) for m in model if not isinstance(m, (nn.ReLU, nn.Flatten))]
     assert bk_clipping._fused_layer(items) == 1
-    assert all(bk_clipping._by_rows(m, g) and bk_clipping._use_rows(m) for m, _, g in items[:2])
+    assert all(conv_grads.by_rows(m, g) and conv_grads.use_rows(m) for m, _, g in items[:2])
     _assert_matches_reference(model, x, y, 0.3)
 
 
 @pytest.mark.parametrize("kernel", [(1, 3), (3, 1)])
 def test_fused_conv_with_a_one_row_or_one_column_kernel(kernel, monkeypatch, matrix_paths):
     # kernel rows of one row: the fused sum must not be read in the unfolded layout
-    monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 2)
+    monkeypatch.setattr(conv_grads, "CONV_CHUNK", 2)
     torch.manual_seed(5)
     model = nn.Sequential(nn.Conv2d(2, 3, kernel), nn.Flatten(), nn.LazyLinear(3))
     x, y = torch.rand(5, 2, 9, 10), torch.randint(0, 3, (5,))
     model(x)
-    assert bk_clipping._use_rows(model[0]) and not bk_clipping._use_unfold(model[0], model[0](x))
+    assert conv_grads.use_rows(model[0]) and not conv_grads.use_unfold(model[0], model[0](x))
     _assert_matches_reference(model, x, y, 0.3)
 
 
 @pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
 def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt, matrix_paths):
-    # several input channels: the kernel-row products (bk_clipping._kernel_row_grads), with uneven strides,
+    # several input channels: the kernel-row products (conv_grads.kernel_row_grads), with uneven strides,
     # padding and a rectangular kernel, in both memory layouts
     torch.manual_seed(1)
     model = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, padding=1), nn.ReLU(),
@@ -108,13 +109,13 @@ def test_kernel_row_path_matches_reference_with_stride_and_padding(fmt, matrix_p
     x, y = torch.rand(6, 3, 11, 9).to(memory_format=fmt), torch.randint(0, 3, (6,))
     model(x)  # materialise the lazy layer
     model = model.to(memory_format=fmt)
-    assert all(bk_clipping._use_rows(m) for m in model if isinstance(m, nn.Conv2d))
+    assert all(conv_grads.use_rows(m) for m in model if isinstance(m, nn.Conv2d))
     _assert_matches_reference(model, x, y, 0.5)
 
 
 @pytest.mark.parametrize("fmt", [torch.channels_last, torch.contiguous_format])
 def test_unfold_path_matches_reference_with_stride_and_padding(fmt, matrix_paths):
-    # fewer than UNFOLD_BELOW_POSITIONS output positions: the channels-last unfold (bk_clipping._unfolded_grads),
+    # fewer than UNFOLD_BELOW_POSITIONS output positions: the channels-last unfold (conv_grads.unfolded_grads),
     # one and several input channels, uneven strides and padding, a rectangular kernel
     torch.manual_seed(2)
     model = nn.Sequential(nn.Conv2d(1, 3, 3, stride=2, padding=1), nn.ReLU(),
@@ -123,14 +124,14 @@ def test_unfold_path_matches_reference_with_stride_and_padding(fmt, matrix_paths
     g1, g2 = model[0](x), model[2](model[0](x))
     model(x)  # materialise the lazy layer
     model = model.to(memory_format=fmt)
-    assert bk_clipping._use_unfold(model[0], g1) and bk_clipping._use_unfold(model[2], g2)
+    assert conv_grads.use_unfold(model[0], g1) and conv_grads.use_unfold(model[2], g2)
     _assert_matches_reference(model, x, y, 0.5)
 
 
 @pytest.mark.parametrize("fmt", [torch.contiguous_format, torch.channels_last])
 def test_grouped_backward_path_matches_reference(fmt, matrix_paths):
     # strided one-channel convolutions with 64 or more output positions (the custom CNN's first layer):
-    # bk_clipping._grouped_backward_grads; with padding, a rectangular stride, dilation
+    # conv_grads.grouped_backward_grads; with padding, a rectangular stride, dilation
     torch.manual_seed(3)
     model = nn.Sequential(nn.Conv2d(1, 4, 8, stride=2, padding=3), nn.ReLU(), nn.Flatten(), nn.LazyLinear(3))
     other = nn.Sequential(nn.Conv2d(1, 3, 3, stride=(2, 1), padding=2, dilation=2), nn.Flatten(), nn.LazyLinear(3))
@@ -139,7 +140,7 @@ def test_grouped_backward_path_matches_reference(fmt, matrix_paths):
         g = m[0](x)
         m(x)  # materialise the lazy layer
         m = m.to(memory_format=fmt)
-        assert bk_clipping._use_grouped_backward(m[0]) and not bk_clipping._use_unfold(m[0], g)
+        assert conv_grads.use_grouped_backward(m[0]) and not conv_grads.use_unfold(m[0], g)
         _assert_matches_reference(m, x, y, 0.5)
 
 
@@ -153,7 +154,7 @@ def test_grouped_backward_path_matches_reference(fmt, matrix_paths):
     (nn.Conv2d(3, 2, (3, 2), stride=(2, 1), padding=(1, 2)), 7),  # unfold, padding, rectangular kernel
 ])
 def test_per_example_conv_weight_grad_matches_autograd(conv, size, monkeypatch):
-    monkeypatch.setattr(bk_clipping, "CONV_CHUNK", 3)  # several chunks, the last one short
+    monkeypatch.setattr(conv_grads, "CONV_CHUNK", 3)  # several chunks, the last one short
     a = torch.rand(7, conv.in_channels, size, size)
     g = torch.randn_like(conv(a))
     got = per_example_conv_weight_grad(conv, a, g)
@@ -210,7 +211,7 @@ def test_grouped_backward_grads_layout_with_several_channels():
     conv = nn.Conv2d(3, 4, (3, 2), stride=2, padding=1)
     a = torch.rand(5, 3, 11, 10).to(memory_format=torch.channels_last)
     g = torch.randn_like(conv(a))
-    got = bk_clipping._grouped_backward_grads(conv, a, g).view(5, 4, 3, 2, 3).permute(0, 1, 4, 2, 3)
+    got = conv_grads.grouped_backward_grads(conv, a, g).view(5, 4, 3, 2, 3).permute(0, 1, 4, 2, 3)
     torch.testing.assert_close(got, per_example_conv_weight_grad(conv, a, g), rtol=1e-4, atol=1e-5)
 
 

@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
+from dprob_utils.config.training import TrainConfig
 from dprob_utils.dp.fast.dp_optimizer import CHUNKED_NOISE_FROM, NOISE_CHUNKS, gaussian_noise
-from dprob_utils.dp.training import TrainConfig, make_private
+from dprob_utils.dp.training import make_private
 
 N = 3 * CHUNKED_NOISE_FROM
 

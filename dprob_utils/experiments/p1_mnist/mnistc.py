@@ -17,16 +17,17 @@ from torch import nn
 
 from dprob_utils.analysis.intervals import bootstrap, difference_in_differences
 from dprob_utils.attacks import correct_under
-from dprob_utils.book.reference import corrected
+from dprob_utils.config import versions
 from dprob_utils.config.profiles import Profile, get_profile
+from dprob_utils.config.training import TrainConfig
 from dprob_utils.data.corruptions.pessimal import pessimal_matrix, pessimal_source
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, SPECS, TABLE2
 from dprob_utils.data.corruptions.store import corrupted, load_released, released_available
 from dprob_utils.data.corruptions.weather import frost_source
 from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
-from dprob_utils.dp.training import TrainConfig, evaluate
+from dprob_utils.dp.training import evaluate
 from dprob_utils.models import zoo
-from dprob_utils.store import versions
+from dprob_utils.reference import corrected
 from dprob_utils.store.core import stored
 
 PAPER_LARGEST_GAPS = ("brightness", "fog", "frost")  # paper 1, section 3.5
@@ -294,7 +295,7 @@ def run_mnistc(profile: Profile | str, mnistc_dir=None, progress: bool | None = 
     """Chapter 06, paper 1 Table 2 and Sec. 3.5: :func:`run_table2`, the claims' numbers (:func:`summarise`) for
     ours and the paper's table, and (where a released MNIST-C directory is given) :func:`compare_released`. The
     results dict of ``results/<profile>/06_p1_mnistc.json``."""
-    from dprob_utils.book.reference import load_reference
+    from dprob_utils.reference import load_reference
 
     prof = get_profile(profile)
     run = run_table2(prof, progress=progress)

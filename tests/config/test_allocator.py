@@ -1,4 +1,4 @@
-"""The glibc malloc setting (dprob_utils.dp.fast.allocator): freed large tensors stay in the process."""
+"""The glibc malloc setting (dprob_utils.config.allocator): freed large tensors stay in the process."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from dprob_utils.dp.fast import allocator
+from dprob_utils.config import allocator
 
 GLIBC = platform.libc_ver()[0] == "glibc"
 
@@ -18,7 +18,7 @@ GLIBC = platform.libc_ver()[0] == "glibc"
 # the last 20 rounds.
 _FAULTS = """
 import resource, torch
-from dprob_utils.dp.fast.allocator import tune_malloc
+from dprob_utils.config.allocator import tune_malloc
 tune_malloc()
 x, w = torch.rand(256, 1, 28, 28), torch.randn(20, 1, 5, 5)
 faults = []
@@ -58,7 +58,7 @@ def test_mallopt_refuses_values_that_are_not_a_c_int():
 
 
 def test_malloc_tuning_applies_once_and_can_be_turned_off():
-    code = ("import dprob_utils, dprob_utils.dp.fast.allocator as a; print(a._applied); print(a.tune_malloc(), "
+    code = ("import dprob_utils, dprob_utils.config.allocator as a; print(a._applied); print(a.tune_malloc(), "
             "a.tune_malloc())")
     on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

@@ -24,9 +24,8 @@ import platform
 
 M_TRIM_THRESHOLD = -1
 M_MMAP_MAX = -4
-# mallopt takes a C int: 2 GiB - 1 is the largest threshold it accepts. (Until 2026-11 this was 1 << 40, which
-# ctypes silently truncated to 0: glibc then trimmed the heap after every free, and a DP-SGD step of the custom
-# CNN took 2,300 page faults.)
+# mallopt takes a C int: 2 GiB - 1 is the largest threshold it accepts (a larger one is silently truncated to 0,
+# and glibc then trims the heap after every free; benchmarks/README.md)
 TRIM_THRESHOLD = 2**31 - 1
 _applied: bool | None = None
 
