@@ -29,7 +29,8 @@ Layout, one subpackage per concern, lowest layer first (a module imports only fr
                      (08-11), ``privacy`` (12), each ``run_<artefact>(profile) -> results dict``
 ``chapters``         the chapter registry (below)
 ``book``             notebook runner, chapter report boxes, results JSON, ``book.tables`` (display tables read
-                     from a results dict), scorecard, ``book.metrics`` (one table of every number) and
+                     from a results dict), ``book.settings`` (the papers' settings beside ours), scorecard,
+                     ``book.metrics`` (one table of every number) and
                      ``book.compare`` (two results folders side by side), the explorer (``dprob explore``:
                      ``book.explorer``, ``book.app``), the static book's interactive views (``book.interactive``),
                      plots (also saved as files)

@@ -29,12 +29,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from dprob_utils.book import interactive, plots, scorecard, tables
+from dprob_utils.book import interactive, plots, scorecard, settings, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments.p1_mnist import fgsm, settings
+from dprob_utils.experiments.p1_mnist import fgsm
 from dprob_utils.reference import load_reference
 
 plots.setup()
@@ -49,7 +49,7 @@ show_profile(profile)
 
 # %%
 g, a = prof.p1_grid, prof.p1_attacks
-rows = settings.common_settings(prof) + [
+rows = settings.p1_common(prof) + [
     ("FGSM ε grid", "0 to 0.3 (plotted; values not listed)", ", ".join(f"{e:g}" for e in a.fgsm_eps)),
     ("Fig. 3a: σ (C = 1, noise σC)", "several, not listed", ", ".join(f"{s:g}" for s in g.fig3a_sigmas)),
     ("Fig. 3b: C (σ = 1.3, noise σC)", "several, not listed (C = 3 mentioned)", ", ".join(f"{c:g}" for c in g.fig3b_clips)),
@@ -57,7 +57,7 @@ rows = settings.common_settings(prof) + [
     ("Fig. 7: large C (σ = 1.3, noise σC)", "C = 3 and larger, not listed", ", ".join(f"{c:g}" for c in g.fig7_clips)),
     ("FGSM loss", "cross-entropy (eq. (3))", "cross-entropy of the logits (torchattacks FGSM)"),
 ]
-display(pd.DataFrame(settings.settings_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.p1_rows(prof, rows)).set_index("setting"))
 
 # %% [markdown]
 # Our FGSM is torchattacks' `FGSM`. Since the FGSM direction `sign(∇ₓL)` does not depend on ε, the curves are

@@ -27,12 +27,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, scorecard, tables
+from dprob_utils.book import plots, scorecard, settings, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments.p1_mnist import common, pgd, settings
+from dprob_utils.experiments.p1_mnist import common, pgd
 from dprob_utils.reference import load_reference
 
 plots.setup()
@@ -44,7 +44,7 @@ show_profile(profile)
 
 # %%
 a = prof.p1_attacks
-rows = settings.common_settings(prof) + [
+rows = settings.p1_common(prof) + [
     ("PGD ε (Table 1)", "0.1, 0.2, 0.3", ", ".join(f"{e:g}" for e in a.pgd_eps)),
     ("PGD steps (Table 1)", "30, 40", ", ".join(str(t) for t in a.pgd_steps)),
     ("Table 1 images", "10,000 (all)", f"the first {a.pgd_samples:,} of the attacked test images, for each of "
@@ -57,7 +57,7 @@ rows = settings.common_settings(prof) + [
     ("Fig. 4 samples", "not stated", f"first {a.fig4_samples} test images that both models classify correctly"),
     ("implementation", "PyTorch (own code, not named)", "torchattacks PGD; iteration counts by our loop with the same update"),
 ]
-display(pd.DataFrame(settings.settings_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.p1_rows(prof, rows)).set_index("setting"))
 
 # %%
 res = pgd.run_pgd(profile)

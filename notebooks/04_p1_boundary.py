@@ -33,12 +33,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, scorecard, tables
+from dprob_utils.book import plots, scorecard, settings, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments.p1_mnist import boundary, common, settings
+from dprob_utils.experiments.p1_mnist import boundary, common
 from dprob_utils.reference import load_reference
 
 plots.setup()
@@ -50,7 +50,7 @@ show_profile(profile)
 
 # %%
 a = prof.p1_attacks
-rows = settings.common_settings(prof) + [
+rows = settings.p1_common(prof) + [
     ("distance samples", "all correctly classified test images",
      "all correctly classified images of the subset" if a.distance_samples is None
      else f"first {a.distance_samples} correctly classified images"),
@@ -62,7 +62,7 @@ rows = settings.common_settings(prof) + [
      "mean of |λ| over images"),
     ("Hessian", "eq. (7), method not stated", "exact (torch.func), float64 symmetric eigensolver"),
 ]
-display(pd.DataFrame(settings.settings_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.p1_rows(prof, rows)).set_index("setting"))
 
 # %% [markdown]
 # ## Distances to the closest decision boundary (Figs. 5a, 5b)

@@ -27,12 +27,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, scorecard, tables
+from dprob_utils.book import plots, scorecard, settings, tables
 from dprob_utils.book.plots import paper1 as p1plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments.p1_mnist import common, cross_sections, settings
+from dprob_utils.experiments.p1_mnist import common, cross_sections
 
 plots.setup()
 prof = get_profile(profile)
@@ -40,13 +40,13 @@ show_profile(profile)
 
 # %%
 a = prof.p1_attacks
-rows = settings.common_settings(prof) + [
+rows = settings.p1_common(prof) + [
     ("samples shown", "one (not identified)", f"positions {list(a.cross_section_samples if samples is None else samples)} "
      "among the test images both models classify correctly"),
     ("plane", "normal to the boundary × random orthogonal direction", "the same; normal of eq. (5)"),
     ("extent", "not stated", f"±{a.cross_section_span:g} (L2) on both axes, {a.cross_section_resolution}² points"),
 ]
-display(pd.DataFrame(settings.settings_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.p1_rows(prof, rows)).set_index("setting"))
 
 # %%
 res = cross_sections.run_cross_sections(profile, samples=None if samples is None else tuple(samples), seed=seed)

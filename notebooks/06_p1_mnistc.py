@@ -28,7 +28,7 @@ import time
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, scorecard, tables
+from dprob_utils.book import plots, scorecard, settings, tables
 from dprob_utils.book.plots import mnistc as mplots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_csv, save_json
@@ -36,7 +36,6 @@ from dprob_utils.config.profiles import PAPER, get_profile
 from dprob_utils.data import corruptions as C
 from dprob_utils.data.corruptions.pessimal import pessimal_matrix
 from dprob_utils.experiments.p1_mnist import mnistc as experiment
-from dprob_utils.experiments.p1_mnist import settings
 from dprob_utils.reference import load_reference
 
 plots.setup()
@@ -46,7 +45,7 @@ show_profile(profile)
 
 # %%
 m, pm = prof.mnistc, PAPER.mnistc
-display(pd.DataFrame(settings.settings_rows(prof, settings.common_settings(prof)[:3] + [
+display(pd.DataFrame(settings.p1_rows(prof, settings.p1_common(prof)[:3] + [
     ("models (Table 2 columns)", "SGD; DP-SGD (σ, C) = (1.3, 1), and others",
      ", ".join(f"({s:g}, {c:g})" for s, c in (prof.p1_grid.main, *prof.p1_grid.table2))),
     ("test images per corruption", f"{pm.test_samples or 10000:,} (all)", f"{m.test_samples or 10000:,}"),

@@ -45,7 +45,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, scorecard, tables
+from dprob_utils.book import plots, scorecard, settings, tables
 from dprob_utils.book.plots import cifar as cplots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_csv, save_json
@@ -69,7 +69,7 @@ res = chapter.run_cifar(prof)
 models, dist, curv = study.models, study.distances, study.curvature
 display(Markdown(f"**Pre-training source: `{models.data.source}`**: {data.SOURCE_NAMES[models.data.source]}.  \n"
                  f"{models.data.description}."))
-display(pd.DataFrame(chapter.settings_rows(prof, models)).set_index("setting"))
+display(pd.DataFrame(settings.cifar_rows(prof, models)).set_index("setting"))
 
 # %% [markdown]
 # ### Test accuracy and privacy

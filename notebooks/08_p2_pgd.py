@@ -31,13 +31,13 @@ import time
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from dprob_utils.book import interactive, plots, scorecard, tables
+from dprob_utils.book import interactive, plots, scorecard, settings, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments.p2 import pgd, settings
+from dprob_utils.experiments.p2 import pgd
 from dprob_utils.models.architectures import build_model
 from dprob_utils.reference import load_reference
 
@@ -51,7 +51,7 @@ t_start = time.perf_counter()
 # ## Settings: the paper's and ours
 
 # %%
-pd.DataFrame([r for t in ["models", "pgd"] for r in settings.settings_rows(prof, t)],
+pd.DataFrame([r for t in ["models", "pgd"] for r in settings.p2_rows(prof, t)],
              columns=["setting", "paper 2", "ours"])
 
 # %% [markdown]

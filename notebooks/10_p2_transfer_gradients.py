@@ -32,14 +32,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
-from dprob_utils.book import plots, scorecard, tables
+from dprob_utils.book import plots, scorecard, settings, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
 from dprob_utils.experiments.p2 import models as p2_models
-from dprob_utils.experiments.p2 import settings, transfer_gradients
+from dprob_utils.experiments.p2 import transfer_gradients
 
 setup()
 show_profile(profile)
@@ -51,7 +51,7 @@ t_start = time.perf_counter()
 # ## Settings: the paper's and ours
 
 # %%
-pd.DataFrame([r for t in ["transfer", "gradients"] for r in settings.settings_rows(prof, t)],
+pd.DataFrame([r for t in ["transfer", "gradients"] for r in settings.p2_rows(prof, t)],
              columns=["setting", "paper 2", "ours"])
 
 # %% [markdown]

@@ -28,13 +28,13 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 from dprob_utils.analysis.masking import STATEMENTS
-from dprob_utils.book import plots, scorecard, tables
+from dprob_utils.book import plots, scorecard, settings, tables
 from dprob_utils.book.plots import paper2 as p2plot
 from dprob_utils.book.plots import setup
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
 from dprob_utils.config.profiles import get_profile
-from dprob_utils.experiments.p2 import masking, settings, transfer_gradients
+from dprob_utils.experiments.p2 import masking, transfer_gradients
 from dprob_utils.experiments.p2 import models as p2_models
 
 setup()
@@ -54,7 +54,7 @@ pd.DataFrame([models[k] | {"name": n} for k, n in name.items()]
 # ## Settings: the paper's and ours
 
 # %%
-pd.DataFrame([r for t in ["masking"] for r in settings.settings_rows(prof, t)],
+pd.DataFrame([r for t in ["masking"] for r in settings.p2_rows(prof, t)],
              columns=["setting", "paper 2", "ours"])
 
 

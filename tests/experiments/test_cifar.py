@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from dprob_utils.book import settings
 from dprob_utils.config.errors import DataError
 from dprob_utils.config.profiles import SMOKE, Cifar, TrainSettings, customise
 from dprob_utils.config.training import TrainConfig
@@ -103,16 +104,16 @@ def test_frozen_convolutions_do_not_change(fake_data, store):
     pre = pretrain.pretrain_convs(TINY, data, store=store)
     assert not any(p.requires_grad for p in pre.features.parameters())
     before = {k: v.clone() for k, v in pre.features.state_dict().items()}
-    heads = {mode: heads.train_head(TINY_PROFILE, pre, data, mode, store=store) for mode in ("sgd", "dpsgd")}
+    trained = {mode: heads.train_head(TINY_PROFILE, pre, data, mode, store=store) for mode in ("sgd", "dpsgd")}
     for k, v in pre.features.state_dict().items():
         assert torch.equal(v, before[k])
     torch.manual_seed(0)
     init = make_cifar_head(4 * 49, 10)
-    for head, _ in heads.values():
+    for head, _ in trained.values():
         assert not torch.equal(head[0].weight, init[0].weight)  # the dense layers did train
     # Training the whole assembled net (images in, SGD and Opacus DP-SGD) moves only the dense layers.
     for mode in ("sgd", "dpsgd"):
-        net = heads.assemble(pre, heads["sgd"][0], TINY)
+        net = heads.assemble(pre, trained["sgd"][0], TINY)
         for p in net.head.parameters():
             p.requires_grad_(True)
         conv0, head0 = net.features[0].weight.clone(), net.head[0].weight.clone()
@@ -219,7 +220,7 @@ def test_paper_profile_has_the_papers_settings():
     assert (c.head.lr, c.head.batch_size, c.head.epochs, c.head.train_subset) == (0.01, 200, 200, None)
     assert c.dp == (1.0, 3.0) and c.pretrain_source == "auto"
     assert (c.hessian_samples, c.hessian_top, c.hessian_method, c.distance_samples) == (100, 10, "exact", None)
-    rows = {r["setting"]: r["ours"] for r in chapter.settings_rows(PAPER)}
+    rows = {r["setting"]: r["ours"] for r in settings.cifar_rows(PAPER)}
     assert "lr 0.01, batch 200, 200 epochs" in rows["dense-layer training"]
 
 

@@ -7,7 +7,6 @@ from dataclasses import asdict, dataclass, field
 
 from dprob_utils.config import versions
 from dprob_utils.config.profiles import Profile, get_profile
-from dprob_utils.experiments.p1_cifar.data import SOURCE_NAMES
 from dprob_utils.experiments.p1_cifar.heads import CifarModels, build_models, seed_models
 from dprob_utils.experiments.p1_cifar.measures import (
     boundary_distance_study,
@@ -82,39 +81,6 @@ def distance_rows(distances: dict) -> list[dict]:
         for tag in ("sgd", "dpsgd"):
             rows += [{"model": tag, "norm": name, "distance": float(d)} for d in distances[name][tag]["distances"]]
     return rows
-
-
-def settings_rows(profile: Profile | str, models: CifarModels | None = None) -> list[dict]:
-    """The paper's setting beside ours, one row per setting (for the chapter's settings table)."""
-    prof = get_profile(profile)
-    c = prof.cifar
-    h = c.head
-    sigma, clip = c.dp
-    src = models.data.source if models is not None else c.pretrain_source
-    public = (f"{len(models.data.public):,} images" if models is not None else
-              ("CIFAR-100 train" if src == "cifar100" else f"{c.public_size:,} CIFAR-10 train images"))
-    private = f"{len(models.data.private):,} CIFAR-10 training images" if models is not None else \
-        (f"{h.train_subset:,} images" if h.train_subset else "the rest of CIFAR-10 train")
-    dist_n = "all" if c.distance_samples is None else f"{c.distance_samples:,} stratified"
-    rows = [
-        ("convolutions", "two 3x3 convs (stride 1, ReLU, 3x3 max-pool stride 2), channels not stated",
-         f"channels {c.channels}, padding {c.padding}"),
-        ("dense layers", "three FC-500 + output, ReLU", "the same"),
-        ("pre-training data", "CIFAR-100 (50,000 images, 100 classes)", f"{SOURCE_NAMES.get(src, src)}: {public}"),
-        ("pre-training", "not described",
-         f"{c.pretrain_optimizer} lr {c.pretrain_lr}, batch {c.pretrain_batch_size}, {c.pretrain_epochs} epochs"
-         + (", random horizontal flips" if c.pretrain_flip else "")),
-        ("private training set", "CIFAR-10 train (50,000)", private),
-        ("dense-layer training", "lr 0.01, batch 200, 200 epochs (SGD)",
-         f"lr {h.lr}, batch {h.batch_size}, {h.epochs} epochs (plain SGD; DP-SGD with Poisson batches)"),
-        ("DP-SGD", "sigma = 1, C = 3", f"sigma = {sigma:g}, C = {clip:g}, delta = {prof.delta:g}"),
-        ("distance images", "correctly classified test images", f"{dist_n} test images, correctly classified ones"),
-        ("Hessian", "largest 10 eigenvalues at 100 random test images",
-         f"largest {c.hessian_top} at {c.hessian_samples} random test images, {c.hessian_method} Hessian"
-         + (f" (exact one checked on {c.hessian_exact_check})" if c.hessian_exact_check and
-            c.hessian_method != "exact" else "")),
-    ]
-    return [{"setting": a, "paper": b, "ours": o} for a, b, o in rows]
 
 
 @dataclass

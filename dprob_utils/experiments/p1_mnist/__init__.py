@@ -7,7 +7,6 @@ under keys starting with ``_`` (dropped by :func:`~.common.public`). Everything 
 
 ==================  ==========================================================================================
 ``common``          the attacked test images, loading a model, stored correct-under-attack vectors, intervals
-``settings``        the paper's settings beside ours, for the chapters' settings tables
 ``fgsm``            chapter 02 (Sec. 3.1, Figs. 2, 3, 7): :func:`~.fgsm.run_fgsm`
 ``pgd``             chapter 03 (Sec. 3.2, Table 1, Fig. 4): :func:`~.pgd.run_pgd`
 ``boundary``        chapter 04 (Secs. 3.3, 3.4, Fig. 5): :func:`~.boundary.run_distances`, :func:`~.boundary.run_curvature`

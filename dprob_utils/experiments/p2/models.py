@@ -186,15 +186,6 @@ def reference_value(table: str, column: str, cm: ChapterModel, **match) -> float
     return None
 
 
-def panels(models: list[ChapterModel]) -> dict[str, list[ChapterModel]]:
-    """Paper 2's split of Figs. 1 and 2 for one architecture: SGD with the σ = 1.3 models (C varies), and SGD
-    with the other σ (C = 1 and C = 10)."""
-    sgd = [m for m in models if m.cfg.mode == "sgd"]
-    a = sgd + [m for m in models if m.cfg.mode != "sgd" and m.cfg.sigma == 1.3]
-    b = sgd + [m for m in models if m.cfg.mode != "sgd" and m.cfg.sigma != 1.3]
-    return {"σ = 1.3, C varies": a, "other σ (C = 1, 10)": b}
-
-
 def summary(cm: ChapterModel) -> dict:
     """Accuracy, privacy and attack-point count of a model, for the results JSON."""
     s = cm.result.summary()
