@@ -30,6 +30,7 @@ from torch import nn
 
 from dprob_utils.config import status
 from dprob_utils.config.errors import ConfigError
+from dprob_utils.config.progress import progress as progress_bar
 from dprob_utils.config.training import TrainConfig
 from dprob_utils.dp.privacy import privacy_spent
 from dprob_utils.models.architectures import build_model
@@ -77,12 +78,6 @@ class TrainResult:
             "cached": self.cached,
             "key": self.key,
         }
-
-
-def _progress_enabled(progress: bool | None) -> bool:
-    from dprob_utils.config.progress import enabled
-
-    return enabled() if progress is None else progress
 
 
 def make_private(model: nn.Module, optimizer: torch.optim.Optimizer, cfg: TrainConfig, gen: torch.Generator,
@@ -174,10 +169,7 @@ def fit(
     sgd_groups = optimizer.param_groups  # Opacus's optimizer shares its wrapped optimizer's groups
     history: list[dict] = []
     steps = 0
-    from tqdm.auto import tqdm
-
-    bar = tqdm(range(cfg.epochs), desc=f"train {cfg.arch} {cfg.label()}", disable=not _progress_enabled(progress),
-               leave=False)
+    bar = progress_bar(range(cfg.epochs), desc=f"train {cfg.arch} {cfg.label()}", on=progress)
     module.train()
     start = time.perf_counter()
     status.report("train", arch=cfg.arch, mode=cfg.mode, sigma=cfg.sigma, clip=cfg.clip, seed=cfg.seed, epoch=0,

@@ -7,7 +7,7 @@ import numpy as np
 from dprob_utils.analysis.intervals import bootstrap, difference_of
 from dprob_utils.attacks import correct_under
 from dprob_utils.config.profiles import Profile, get_profile
-from dprob_utils.config.progress import progress as bar
+from dprob_utils.config.progress import progress as progress_bar
 from dprob_utils.config.training import TrainConfig
 from dprob_utils.data.datasets import ImageDataset, load_dataset
 from dprob_utils.dp.privacy import epsilon_equation1
@@ -26,7 +26,7 @@ def run_training(profile: Profile | str) -> dict:
     specs = zoo.training_specs(prof)
     trained_now = zoo.train_missing([s.config for s in specs], prof)
     rows = []
-    for spec in bar(specs, desc="models"):
+    for spec in progress_bar(specs, desc="models"):
         _, res = zoo.load(spec.config, prof)
         row = res.summary(delta=prof.delta)
         cfg = spec.config

@@ -188,10 +188,10 @@ def train_missing(configs: list[TrainConfig], prof: Profile, jobs: int | None = 
     :func:`training_jobs` at a time in separate processes (each with ``threads // jobs`` torch threads; a single
     missing model, or ``jobs = 1``, trains in this process); ``ray``, one Ray task per model (one CPU, and
     :func:`gpus_per_training` GPUs where the cluster has them), its weights stored here as each comes back."""
-    from dprob_utils.config.progress import progress as shown
+    from dprob_utils.config.progress import progress as progress_bar
 
     def bar(items, **kw):  # progress=False (dprob train-all --quiet) hides the overall bar too
-        return items if progress is False else shown(items, **kw)
+        return progress_bar(items, on=False if progress is False else None, **kw)
 
     cache = cache or ModelCache()
     missing = list({c.key(): c for c in configs if c not in cache}.values())

@@ -12,6 +12,7 @@ from torch import nn
 from dprob_utils.config import versions
 from dprob_utils.config.errors import ConfigError
 from dprob_utils.config.profiles import Cifar
+from dprob_utils.config.progress import progress as progress_bar
 from dprob_utils.data.datasets import ImageDataset, load_dataset
 from dprob_utils.dp.training import evaluate
 from dprob_utils.experiments.p1_cifar.data import SOURCE_NAMES, CifarData, CifarStore, fingerprint
@@ -52,10 +53,6 @@ def _pretrain_fit(net: nn.Module, x: torch.Tensor, y: torch.Tensor, s: dict,
     papers' optimiser), which from PyTorch's default initialisation of this un-normalised net needs many
     epochs to leave the initial plateau; pre-training is public and unspecified, so Adam (or SGD with
     momentum) and random horizontal flips are used here. Returns (steps, seconds, per-epoch mean loss)."""
-    from tqdm.auto import tqdm
-
-    from dprob_utils.dp.training import _progress_enabled
-
     gen = torch.Generator().manual_seed(s["seed"] + 1)
     if s["optimizer"] == "adam":
         opt = torch.optim.Adam(net.parameters(), lr=s["lr"])
@@ -65,8 +62,7 @@ def _pretrain_fit(net: nn.Module, x: torch.Tensor, y: torch.Tensor, s: dict,
     steps, history = 0, []
     net.train()
     start = time.perf_counter()
-    bar = tqdm(range(s["epochs"]), desc="pre-train convolutions", disable=not _progress_enabled(progress),
-               leave=False)
+    bar = progress_bar(range(s["epochs"]), desc="pre-train convolutions", on=progress)
     for epoch in bar:
         perm = torch.randperm(n, generator=gen)
         total = 0.0

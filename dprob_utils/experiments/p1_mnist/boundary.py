@@ -19,10 +19,10 @@ from dprob_utils.analysis.intervals import (
 )
 from dprob_utils.config import versions
 from dprob_utils.config.profiles import Profile
+from dprob_utils.config.progress import progress as progress_bar
 from dprob_utils.config.training import TrainConfig
 from dprob_utils.experiments.p1_mnist.common import (
     Setup,
-    bar,
     load_model,
     pct,
     setup,
@@ -34,7 +34,7 @@ from dprob_utils.models import zoo
 from dprob_utils.store.core import stored
 
 
-def run_distances(profile: str | Profile, progress: bool = True) -> dict:
+def run_distances(profile: str | Profile, progress: bool | None = None) -> dict:
     """Chapter 04, paper 1 Fig. 5: Eqs. (5) and (6) over the correctly classified test samples (up to ``distance_samples``), and the
     minimal perturbation of full iterative DeepFool on the first ``deepfool_samples`` of them (stored: a
     second call with the same models and settings reads the result)."""
@@ -116,7 +116,7 @@ def distance_intervals(s: Setup) -> dict:
     return out
 
 
-def run_curvature(profile: str | Profile, method: str | None = None, progress: bool = True) -> dict:
+def run_curvature(profile: str | Profile, method: str | None = None, progress: bool | None = None) -> dict:
     """Chapter 04, paper 1 Sec. 3.4: Top ``hessian_top`` eigenvalues (by magnitude) of the input Hessian of the loss at ``hessian_samples``
     random test samples (seeded), for SGD and DP-SGD, and their average profile. ``method`` defaults to the
     profile's ``hessian_method`` (stored like :func:`run_distances`)."""
@@ -161,8 +161,8 @@ def curvature_intervals(s: Setup, method: str, progress: bool = False) -> dict:
     if not len(_hessian_points(s)):
         return {}
     cfgs = [(m, seed, cfg) for seed in seeds for m, cfg in zoo.p1_pair(s.prof, seed).items()]
-    eigs = {(m, seed): np.abs(_top_eigenvalues(cfg, s, method)) for m, seed, cfg in bar(cfgs, "Hessians (seeds)",
-                                                                                        progress)}
+    eigs = {(m, seed): np.abs(_top_eigenvalues(cfg, s, method))
+            for m, seed, cfg in progress_bar(cfgs, desc="Hessians (seeds)", on=progress)}
     k = s.prof.p1_attacks.hessian_top
     samples = {f"{m}_{r}": [eigs[(m, seed)][:, r] for seed in seeds] for m in ("sgd", "dp") for r in range(k)}
 
@@ -183,7 +183,8 @@ def _curvature(s: Setup, method: str, progress: bool) -> dict:
     out: dict = {"profile": s.prof.name, "device": str(s.device), "samples": n, "k": a.hessian_top,
                  "method": method, "sample_indices": s.test.indices[idx.cpu()].tolist(), "models": {}}
     eigs = {}
-    for name, cfg in bar([("sgd", zoo.p1_sgd(s.prof)), ("dpsgd", zoo.p1_dp(s.prof))], "Hessians", progress):
+    pair = [("sgd", zoo.p1_sgd(s.prof)), ("dpsgd", zoo.p1_dp(s.prof))]
+    for name, cfg in progress_bar(pair, desc="Hessians", on=progress):
         model, _ = load_model(cfg, s)
         t0 = time.perf_counter()
         e = torch.from_numpy(_top_eigenvalues(cfg, s, method))

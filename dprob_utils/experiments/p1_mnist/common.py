@@ -59,12 +59,6 @@ def load_model(cfg: TrainConfig, s: Setup) -> tuple[nn.Module, dict]:
     return model, summary
 
 
-def bar(items, desc: str, on: bool):
-    from dprob_utils.config.progress import progress as bar
-
-    return bar(items, desc=desc) if on else items
-
-
 def pct(v: float) -> float:
     return round(100.0 * float(v), 4)
 

@@ -14,10 +14,10 @@ from dprob_utils.analysis.intervals import (
 )
 from dprob_utils.config import versions
 from dprob_utils.config.profiles import Profile
+from dprob_utils.config.progress import progress as progress_bar
 from dprob_utils.config.training import TrainConfig
 from dprob_utils.experiments.p1_mnist.common import (
     Setup,
-    bar,
     correct_under_fgsm,
     interp,
     load_model,
@@ -44,7 +44,7 @@ def fgsm_panels(prof: Profile) -> dict[str, list[TrainConfig]]:
     }
 
 
-def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
+def run_fgsm(profile: str | Profile, progress: bool | None = None) -> dict:
     """Chapter 02, paper 1 Figs. 2, 3, 7: Accuracy under FGSM for every ε of ``p1_attacks.fgsm_eps``, for SGD and every model of Figs. 2, 3, 7."""
     start = time.perf_counter()
     s = setup(profile)
@@ -53,7 +53,7 @@ def run_fgsm(profile: str | Profile, progress: bool = True) -> dict:
     sgd_cfg = zoo.p1_sgd(s.prof)
     configs = zoo.by_key([sgd_cfg] + [c for cs in panels.values() for c in cs])
     models: dict[str, dict] = {}
-    for key, cfg in bar(list(configs.items()), "FGSM", progress):
+    for key, cfg in progress_bar(list(configs.items()), desc="FGSM", on=progress):
         model, summary = load_model(cfg, s)
         parts = {"model": key, "eps": eps, "test_samples": len(s.y), "device": str(s.device),
                  "version": versions.P1_EXPERIMENT_VERSION}

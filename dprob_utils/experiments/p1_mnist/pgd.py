@@ -17,10 +17,10 @@ from dprob_utils.analysis.intervals import (
 )
 from dprob_utils.config import versions
 from dprob_utils.config.profiles import Profile
+from dprob_utils.config.progress import progress as progress_bar
 from dprob_utils.config.training import TrainConfig
 from dprob_utils.experiments.p1_mnist.common import (
     Setup,
-    bar,
     correct_under,
     correct_under_pgd,
     load_model,
@@ -35,7 +35,7 @@ from dprob_utils.models import zoo
 from dprob_utils.store.core import stored
 
 
-def run_pgd(profile: str | Profile, progress: bool = True) -> dict:
+def run_pgd(profile: str | Profile, progress: bool | None = None) -> dict:
     """Chapter 03, paper 1 Table 1 (accuracy under L∞ PGD, SGD vs DP-SGD) and Fig. 4 (iterations needed to fool each sample)."""
     start = time.perf_counter()
     s = setup(profile)
@@ -60,7 +60,7 @@ def _pgd_experiment(s: Setup, sgd: nn.Module, dp: nn.Module, progress: bool) -> 
     clean = {n: pct(attacks.accuracy_under(m, None, s.x, s.y)) for n, m in (("sgd", sgd), ("dpsgd", dp))}
     cells = [(e, t) for t in sorted(a.pgd_steps, reverse=True) for e in sorted(a.pgd_eps, reverse=True)]
     table = []
-    for eps, steps in bar(cells, "Table 1", progress):
+    for eps, steps in progress_bar(cells, desc="Table 1", on=progress):
         alpha = attacks.pgd_alpha(eps, steps, a.pgd_alpha_rule)
 
         acc_s, acc_d = (pct(rate(correct_under_pgd(c, s, eps, steps))) for c in (sgd_cfg, dp_cfg))
@@ -70,7 +70,7 @@ def _pgd_experiment(s: Setup, sgd: nn.Module, dp: nn.Module, progress: bool) -> 
     # Fig. 4: the first fig4_samples test images that both models classify correctly
     fig4 = []
     grid = [(e, al) for e in a.pgd_eps for al in a.fig4_alphas]
-    for eps, alpha in bar(grid, "Fig. 4", progress):
+    for eps, alpha in progress_bar(grid, desc="Fig. 4", on=progress):
         its = _iterations_to_fool(sgd_cfg, dp_cfg, s, eps, alpha)
         row = {"eps": eps, "alpha": alpha, "max_iters": a.fig4_max_iters, "samples": len(its["sgd"])}
         for name, it in (("sgd", its["sgd"]), ("dpsgd", its["dp"])):
@@ -91,7 +91,7 @@ def pgd_gap_intervals(s: Setup, progress: bool = False) -> dict:
     cells = [(e, t) for t in sorted(a.pgd_steps, reverse=True) for e in sorted(a.pgd_eps, reverse=True)]
     gap, widening = difference_of("sgd", "dp"), difference_in_differences("sgd", "dp", "sgd_clean", "dp_clean")
     out = {}
-    for eps, steps in bar(cells, "Table 1 seeds", progress):
+    for eps, steps in progress_bar(cells, desc="Table 1 seeds", on=progress):
         samples = {m: [correct_under_pgd(p[m], s, eps, steps) for p in pairs] for m in ("sgd", "dp")} | clean
         out[f"eps{eps:g}_steps{steps}"] = {
             "sgd_minus_dp": bootstrap(gap, samples, paired=True, seed=s.prof.seed).to_dict(),
@@ -143,7 +143,7 @@ def fig4_intervals(s: Setup, progress: bool = False) -> dict:
         a_, b_ = never_inf(r["sgd"]), never_inf(r["dp"])
         return (a_ > b_).astype(float) - (a_ < b_).astype(float)
 
-    for eps in bar(list(a.pgd_eps), "Fig. 4 seeds", progress):
+    for eps in progress_bar(list(a.pgd_eps), desc="Fig. 4 seeds", on=progress):
         for alpha in a.fig4_alphas:
             claim_alpha = alpha == FIG4_CLAIM_ALPHA
             runs = [_iterations_to_fool(p["sgd"], p["dp"], s, eps, alpha) for p in (pairs if claim_alpha else pairs[:1])]
