@@ -34,7 +34,7 @@ from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.config.training import TrainConfig
 from dprob_utils.dp import audit
 from dprob_utils.models import zoo
-from dprob_utils.store.core import stored, stored_path
+from dprob_utils.store.core import stored, stored_intervals, stored_path
 
 REFERENCE_SEED_OFFSET = 1000  # reference k of a setting trains with seed profile seed + 1000 + k: no model's seed
 
@@ -222,7 +222,7 @@ def _model_membership(prof: Profile, cfg: TrainConfig, model: nn.Module, own: st
     ref_cfgs = reference_configs(prof)
     parts = {"config": cfg.key(), "privacy": asdict(prof.privacy), "seed": prof.seed,
              "own": None if own is None else ref_cfgs[own].key(), "sgd_refs": ref_cfgs[sgd_refs].key(),
-             "version": versions.LIRA_VERSION, "intervals_version": versions.INTERVALS_VERSION}
+             "version": versions.LIRA_VERSION}
 
     def compute() -> dict:
         sc = mia_scores(prof, cfg, model)
@@ -234,7 +234,7 @@ def _model_membership(prof: Profile, cfg: TrainConfig, model: nn.Module, own: st
             roc["lira"] = mia.roc_intervals(*sc["lira"], prof.seed)
         return {"scores": sc, "roc": roc}
 
-    d = stored("mia_model", parts, compute)
+    d = stored_intervals("mia_model", parts, compute)
     return d["scores"], d["roc"]
 
 

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from dprob_utils.config import status
+from dprob_utils.config import status, versions
 from dprob_utils.config.keys import KEY_LENGTH, content_key  # noqa: F401  (the store's key recipe)
 from dprob_utils.config.paths import atomic_write_bytes, cache_dir
 
@@ -162,3 +162,10 @@ def stored_path(name: str, parts: dict[str, Any]) -> Path:
 def stored(name: str, parts: dict[str, Any], compute: Callable[[], T]) -> T:
     """:func:`stored_at` under :func:`stored_path`."""
     return stored_at(stored_path(name, parts), compute)
+
+
+def stored_intervals(name: str, parts: dict[str, Any], compute: Callable[[], T]) -> T:
+    """A chapter's intervals, ``compute()``: :func:`stored` with the resampler's version
+    (:data:`~dprob_utils.config.versions.INTERVALS_VERSION`) among ``parts``, which name what the intervals are a
+    function of (the stored per-point results they resample), so a warm chapter does not redo the bootstraps."""
+    return stored(name, {**parts, "intervals_version": versions.INTERVALS_VERSION}, compute)

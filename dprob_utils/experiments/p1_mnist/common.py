@@ -22,6 +22,7 @@ from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.config.training import TrainConfig
 from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
 from dprob_utils.models import zoo
+from dprob_utils.store import core
 from dprob_utils.store.core import stored
 
 
@@ -108,9 +109,8 @@ def stored_intervals(s: Setup, name: str, compute: Callable[[], dict], **extra) 
     """A chapter's intervals, ``compute()``, stored under ``p1_<name>_intervals`` (a function of the stored
     per-image results of paper 1's models), so a warm chapter does not redo the bootstraps."""
     parts = stored_parts(s, models=[spec.config.key() for spec in zoo.paper1_specs(s.prof)],
-                          test_samples=len(s.y), seed=s.prof.seed, intervals_version=versions.INTERVALS_VERSION,
-                          **extra)
-    return stored(f"p1_{name}_intervals", parts, compute)
+                          test_samples=len(s.y), seed=s.prof.seed, **extra)
+    return core.stored_intervals(f"p1_{name}_intervals", parts, compute)
 
 
 def rate(correct: np.ndarray) -> float:

@@ -28,7 +28,7 @@ from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
 from dprob_utils.dp.training import evaluate
 from dprob_utils.models import zoo
 from dprob_utils.reference import corrected
-from dprob_utils.store.core import stored
+from dprob_utils.store.core import stored, stored_intervals
 
 PAPER_LARGEST_GAPS = ("brightness", "fog", "frost")  # paper 1, section 3.5
 
@@ -203,9 +203,8 @@ def gap_intervals(prof: Profile, names: Sequence[str] = NAMES) -> dict:
     if "identity" not in names or not corr:
         return {}
     parts = {"models": [spec.config.key() for spec in zoo.paper1_specs(prof)], "names": list(names),
-             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": versions.MNISTC_TABLE_VERSION,
-             "intervals_version": versions.INTERVALS_VERSION}
-    return stored("p1_mnistc_intervals", parts, lambda: _gap_intervals(prof, names, corr))
+             "mnistc": asdict(prof.mnistc), "seed": prof.seed, "version": versions.MNISTC_TABLE_VERSION}
+    return stored_intervals("p1_mnistc_intervals", parts, lambda: _gap_intervals(prof, names, corr))
 
 
 def _gap_intervals(prof: Profile, names: Sequence[str], corr: list[str]) -> dict:

@@ -14,7 +14,7 @@ from dprob_utils.attacks import PGDCurves
 from dprob_utils.config import versions
 from dprob_utils.config.profiles import Profile
 from dprob_utils.experiments.p2.models import ChapterModel, seed_models
-from dprob_utils.store.core import stored
+from dprob_utils.store import core
 
 
 def versus_sgd(prof: Profile, models: list[ChapterModel], values: Callable[[ChapterModel], dict[str, object]],
@@ -166,5 +166,5 @@ def stored_intervals(prof: Profile, name: str, models: list[ChapterModel], compu
     """A chapter's intervals, ``compute()``, stored under ``p2_<name>_intervals`` (a function of the stored attack
     runs of ``models``), so a warm chapter does not redo the bootstraps."""
     parts = {"models": [m.cfg.key() for m in models], "attacks": asdict(prof.p2_attacks), "seed": prof.seed,
-             "version": versions.ATTACK_CODE_VERSION, "intervals_version": versions.INTERVALS_VERSION}
-    return stored(f"p2_{name}_intervals", parts, compute)
+             "version": versions.ATTACK_CODE_VERSION}
+    return core.stored_intervals(f"p2_{name}_intervals", parts, compute)
