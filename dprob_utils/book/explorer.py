@@ -21,7 +21,7 @@ import pandas as pd
 from dprob_utils.config.errors import ConfigError, DprobError
 from dprob_utils.config.profiles import TrainSettings, get_profile
 from dprob_utils.config.training import MODES
-from dprob_utils.data.datasets import load_dataset, subset
+from dprob_utils.data.datasets import test_set
 from dprob_utils.store.model_cache import ModelCache, train_or_load
 
 ARCHITECTURES = {"p1_mnist_cnn": "paper 1: MNIST CNN", "p2_custom": "paper 2: custom CNN",
@@ -120,7 +120,7 @@ def explore(sigma: float, clip: float, eps_max: float = 0.3, profile: str = "qui
     check_setting(sigma, clip, eps_max, arch, attack, mode)
     s = settings_for(profile)
     notify = on_event or (lambda e: None)
-    test = subset(load_dataset("mnist", "test"), s.test_samples, "stratified", seed=0)
+    test = test_set("mnist", s.test_samples)
     eps = [round(float(e), 4) for e in np.linspace(0.0, eps_max, n_eps)]
     out: dict = {"eps": eps, "sigma": sigma, "clip": clip, "mode": mode, "arch": arch, "attack": attack,
                  "train_size": s.train_for(arch).train_subset}

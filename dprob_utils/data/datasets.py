@@ -32,6 +32,7 @@ from dprob_utils.config.errors import DataError
 from dprob_utils.config.paths import cache_dir, shared_data_dir
 from dprob_utils.store import core as store
 from dprob_utils.store.core import content_key
+from dprob_utils.store.memo import once
 
 MNIST_FILES = {
     # file name (decompressed) -> SHA-256 of the decompressed bytes (the official files)
@@ -437,3 +438,9 @@ def split_disjoint(ds: ImageDataset, n_first: int, seed: int = 0) -> tuple[Image
     perm = np.random.default_rng(seed).permutation(len(ds))
     a, b = np.sort(perm[:n_first]), np.sort(perm[n_first:])
     return ds.take(a, note=f"part A ({n_first}, seed {seed})"), ds.take(b, note=f"part B (seed {seed})")
+
+
+def test_set(name: str = "mnist", n: int | None = None, seed: int = 0) -> ImageDataset:
+    """The test split of ``name``, loaded once per process: all of it, or the stratified :func:`subset` of ``n``
+    images drawn with ``seed`` (the chapters' attacked and corrupted images)."""
+    return subset(once(("test set", name), lambda: load_dataset(name, "test")), n, "stratified", seed=seed)

@@ -9,7 +9,7 @@ from dprob_utils.attacks import correct_under
 from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.config.progress import progress as progress_bar
 from dprob_utils.config.training import TrainConfig
-from dprob_utils.data.datasets import ImageDataset, load_dataset
+from dprob_utils.data.datasets import ImageDataset, test_set
 from dprob_utils.dp.privacy import epsilon_equation1
 from dprob_utils.models import zoo
 
@@ -51,7 +51,7 @@ def clean_accuracy_intervals(prof: Profile) -> dict:
     compare (fractions in [-1, 1]), by a bootstrap paired over the 10,000 test images and, for SGD against
     DP-SGD σ = 1.3, C = 1, over the headline training seeds too (seed i of SGD with seed i of DP-SGD: the same
     initialisation)."""
-    seeds, test = zoo.headline_seeds(prof), load_dataset("mnist", "test")
+    seeds, test = zoo.headline_seeds(prof), test_set("mnist")
     sgd = [_correct_on_test(zoo.p1_sgd(prof, s), prof, test) for s in seeds]
     dp = [_correct_on_test(zoo.p1_dp(prof, seed=s), prof, test) for s in seeds]
     out = {"p1_sgd_minus_dp": bootstrap(difference_of("sgd", "dp"), {"sgd": sgd, "dp": dp}, paired=True,

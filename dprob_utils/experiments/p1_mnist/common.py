@@ -20,7 +20,7 @@ from dprob_utils.config import versions
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.config.training import TrainConfig
-from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
+from dprob_utils.data.datasets import ImageDataset, test_set
 from dprob_utils.models import zoo
 from dprob_utils.store import core
 from dprob_utils.store.core import stored
@@ -47,7 +47,7 @@ def setup(profile: str | Profile) -> Setup:
     """Profile, device and the test subset of ``p1_attacks.test_samples`` images (stratified, seed 0)."""
     prof = get_profile(profile)
     dev = device()
-    test = subset(load_dataset("mnist", "test"), prof.p1_attacks.test_samples, "stratified", seed=0)
+    test = test_set("mnist", prof.p1_attacks.test_samples)
     return Setup(prof, dev, test, test.x.to(dev), test.y.to(dev))
 
 

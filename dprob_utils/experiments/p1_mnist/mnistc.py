@@ -20,11 +20,12 @@ from dprob_utils.attacks import correct_under
 from dprob_utils.config import versions
 from dprob_utils.config.profiles import Profile, get_profile
 from dprob_utils.config.training import TrainConfig
+from dprob_utils.data import datasets
 from dprob_utils.data.corruptions.pessimal import pessimal_matrix, pessimal_source
 from dprob_utils.data.corruptions.registry import NAMES, RELEASED, SPECS, TABLE2
 from dprob_utils.data.corruptions.store import corrupted, load_released, released_available
 from dprob_utils.data.corruptions.weather import frost_source
-from dprob_utils.data.datasets import ImageDataset, load_dataset, subset
+from dprob_utils.data.datasets import ImageDataset
 from dprob_utils.dp.training import evaluate
 from dprob_utils.models import zoo
 from dprob_utils.reference import corrected
@@ -50,7 +51,7 @@ def table2_models(prof: Profile) -> list[tuple[str, TrainConfig]]:
 def test_set(prof: Profile) -> ImageDataset:
     """The MNIST test images that are corrupted: a stratified subset of ``mnistc.test_samples`` (seeded by
     the profile seed) or all 10,000."""
-    return subset(load_dataset("mnist", "test"), prof.mnistc.test_samples, "stratified", seed=prof.seed)
+    return datasets.test_set("mnist", prof.mnistc.test_samples, seed=prof.seed)
 
 
 def _accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:

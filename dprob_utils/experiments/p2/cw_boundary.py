@@ -7,6 +7,7 @@ import numpy as np
 from dprob_utils.analysis.intervals import bootstrap
 from dprob_utils.attacks import predict
 from dprob_utils.config.profiles import Profile, get_profile
+from dprob_utils.data.datasets import test_set
 from dprob_utils.experiments.p2.intervals import (
     max_of,
     most_above_rest,
@@ -23,7 +24,6 @@ from dprob_utils.experiments.p2.models import (
     lenet_and_custom,
     reference_value,
     summary,
-    test_set,
 )
 from dprob_utils.experiments.p2.runs import boundary, cw, pgd, saturation_keys
 from dprob_utils.models import zoo

@@ -11,6 +11,7 @@ from dprob_utils.analysis.gradients import input_gradient_zero_share
 from dprob_utils.analysis.intervals import bootstrap, difference_of, wilson
 from dprob_utils.analysis.masking import MaskingEvidence
 from dprob_utils.config.profiles import Profile, get_profile
+from dprob_utils.data.datasets import test_set
 from dprob_utils.experiments.p2.cw_boundary import BA_CURVE_GRID, ba_points
 from dprob_utils.experiments.p2.intervals import max_of, per_model_intervals, versus_sgd
 from dprob_utils.experiments.p2.models import (
@@ -24,7 +25,6 @@ from dprob_utils.experiments.p2.models import (
     substitute_model,
     summary,
     table_name,
-    test_set,
 )
 from dprob_utils.experiments.p2.pgd import curve_entry, plateau_points
 from dprob_utils.experiments.p2.runs import (

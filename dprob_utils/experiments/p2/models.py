@@ -18,7 +18,7 @@ from dprob_utils.attacks import predict
 from dprob_utils.config.devices import training_device
 from dprob_utils.config.profiles import PAPER, Profile
 from dprob_utils.config.training import TrainConfig
-from dprob_utils.data.datasets import ImageDataset, load_dataset
+from dprob_utils.data.datasets import test_set
 from dprob_utils.dp.training import TrainResult
 from dprob_utils.models import zoo
 from dprob_utils.store.memo import once
@@ -51,11 +51,6 @@ class ChapterModel:
     @property
     def sigma_clip(self) -> tuple[float, float] | None:
         return None if self.cfg.mode == "sgd" else (self.cfg.sigma, self.cfg.clip)
-
-
-def test_set() -> ImageDataset:
-    """The MNIST test set (loaded once per process)."""
-    return once(("test set", "mnist"), lambda: load_dataset("mnist", "test"))
 
 
 def test_permutation(seed: int) -> torch.Tensor:
