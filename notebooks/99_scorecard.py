@@ -32,6 +32,7 @@ from dprob_utils.book import plots, scorecard
 from dprob_utils.book.plots import scorecard as score_plots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_json
+from dprob_utils.chapters import chapter
 
 show_profile(profile)
 res = scorecard.run_scorecard(profile)
@@ -40,12 +41,14 @@ display(Markdown(scorecard.summary_line(counts) + f" (profile `{profile}`)."))
 
 # %%
 table = pd.DataFrame(res["claims"])
+# the chapter that measures each claim, by its title in the chapter registry
+table["chapter"] = table.id.map({c["id"]: chapter(scorecard.claim_chapter(c)).title for c in scorecard.load_claims()})
 colors = {"reproduced": "background-color: #d4edda", "not reproduced": "background-color: #f8d7da",
           "contradicted": "background-color: #f5c6cb", "inconclusive": "background-color: #fff3cd",
           "not run": "background-color: #e2e3e5"}
 for paper in (1, 2):
     display(Markdown(f"## Paper {paper}"))
-    sub = table[table.paper == paper][["id", "where", "claim", "paper_value", "ours", "n_seeds", "n_points",
+    sub = table[table.paper == paper][["id", "chapter", "where", "claim", "paper_value", "ours", "n_seeds", "n_points",
                                        "paper_inside", "rule", "verdict", "reason", "erratum"]]
     # each id carries an anchor: the chapters' "What we find" lines link to their rows
     display(sub.style.map(lambda v: colors.get(v, ""), subset=["verdict"]).hide(axis="index")
