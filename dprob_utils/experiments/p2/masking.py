@@ -31,6 +31,7 @@ from dprob_utils.experiments.p2.runs import (
     autoattack_fooled,
     boundary,
     cw,
+    cw_crafted,
     cw_of,
     fgsm_fooled,
     first_n,
@@ -64,15 +65,13 @@ def cw_transfer_into(target: ChapterModel, group: list[ChapterModel], prof: Prof
     """(success, points) against ``target`` of the CW₂ examples of every other model of ``group``, pooled
     (paper 2's criterion 7: Fig. 4a's transfer among the models of one architecture, Fig. 8's among the masked
     models); ``None`` without another model."""
-    from dprob_utils.analysis.transfer import Crafted, transfer_outcomes
+    from dprob_utils.analysis.transfer import transfer_outcomes
 
     outcomes = []
     for m in group:
         if m.key == target.key:
             continue
-        r = cw_of(m, prof)
-        x, y = data_of(m, len(r.dist))
-        outcomes.append(transfer_outcomes(target.model, Crafted(x=x, y=y, adv=r.adv)))
+        outcomes.append(transfer_outcomes(target.model, cw_crafted(m, prof)))
     fooled = torch.cat(outcomes) if outcomes else torch.zeros(0, dtype=torch.bool)
     return (float(fooled.float().mean()), len(fooled)) if len(fooled) else None
 
@@ -135,14 +134,12 @@ def masked_cw_transfer(prof: Profile):
 
 
 def _masked_cw_transfer(prof: Profile):
-    from dprob_utils.analysis.transfer import Crafted, transfer_matrix
+    from dprob_utils.analysis.transfer import transfer_matrix
 
     table_models = masking_table_models(prof)
     src = {}
     for m in table_models:
-        r = cw_of(m, prof)
-        x, y = data_of(m, len(r.dist))
-        src[table_name(m)] = Crafted(x=x, y=y, adv=r.adv)
+        src[table_name(m)] = cw_crafted(m, prof)
     return transfer_matrix(src, {table_name(m): m.model for m in table_models})
 
 
@@ -229,16 +226,13 @@ def ba_vs_pgd_points(cm: ChapterModel, prof: Profile) -> dict[str, object]:
 def _fig8_versus_fig4a(prof: Profile, table_models: list[ChapterModel]) -> dict | None:
     """95% interval of the mean CW₂ transfer rate among the masked models (Fig. 8, their Table IV steps) minus
     the mean off-diagonal CW₂ rate among the custom CNN's models of Fig. 4a (criterion 7 the paper's way)."""
-    from dprob_utils.analysis.transfer import Crafted
 
     masked = [m for m in table_models if m.group == "masked"]
     if len(masked) < 2:
         return None
     src = {}
     for m in masked:
-        r = cw_of(m, prof)
-        x, y = data_of(m, len(r.dist))
-        src[m.key] = Crafted(x=x, y=y, adv=r.adv)
+        src[m.key] = cw_crafted(m, prof)
     fig8 = transfer_cells(prof, masked, {"cw": src})
     custom = chapter_models(prof, ("p2_custom",))
     fig4a = transfer_cells(prof, custom, {"cw": transfer_sources(prof, custom)["cw"]})

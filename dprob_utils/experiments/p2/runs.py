@@ -227,3 +227,14 @@ def cw_of(cm: ChapterModel, prof: Profile) -> MinimalResult:
     """CW₂ as chapter 11 runs it: ``cw_masked_steps`` for the masked models, ``cw_steps`` for the others."""
     s = prof.p2_attacks
     return cw(cm, prof, s.cw_masked_steps if cm.group == "masked" else None)
+
+
+
+def cw_crafted(cm: ChapterModel, prof: Profile):
+    """:func:`cw_of`'s adversarial examples with their clean images and labels, as transfer's source
+    (:class:`~dprob_utils.analysis.transfer.Crafted`: chapter 10's Fig. 4, chapter 11's Fig. 8 and criterion 7)."""
+    from dprob_utils.analysis.transfer import Crafted
+
+    r = cw_of(cm, prof)
+    x, y = data_of(cm, len(r.dist))
+    return Crafted(x=x, y=y, adv=r.adv)

@@ -18,7 +18,7 @@ from dprob_utils.experiments.p2.models import (
     lenet_and_custom,
     summary,
 )
-from dprob_utils.experiments.p2.runs import cw, pgd
+from dprob_utils.experiments.p2.runs import cw_crafted, pgd
 from dprob_utils.store.memo import once
 
 
@@ -80,9 +80,7 @@ def transfer_sources(prof: Profile, ms: list[ChapterModel]) -> dict:
 
     out: dict = {"cw": {}, "pgd": {}}
     for m in ms:
-        r = cw(m, prof)
-        x, y = data_of(m, len(r.dist))
-        out["cw"][m.key] = Crafted(x=x, y=y, adv=r.adv)
+        out["cw"][m.key] = cw_crafted(m, prof)
         x, y = data_of(m)
         out["pgd"][m.key] = Crafted(x=x, y=y, adv=pgd(m, prof).adv[prof.p2_attacks.transfer_eps])
     return out
