@@ -25,7 +25,6 @@ import torch
 from torch import nn
 
 from dprob_utils.config.errors import ConfigError
-from dprob_utils.config.training import ARCHITECTURE_DATASETS
 from dprob_utils.models.pooling import AvgPool2x2Stride1, ShiftedMaxPool2d
 
 
@@ -118,7 +117,6 @@ INPUT_SHAPES = {
     "p2_custom": (1, 28, 28),
     "p1_cifar_net": (3, 32, 32),
 }
-DATASET_OF = ARCHITECTURE_DATASETS  # the dataset each architecture trains on
 
 
 def build_model(arch: str, **kwargs) -> nn.Module:

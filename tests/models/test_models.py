@@ -54,3 +54,11 @@ def test_cifar_channels_are_a_parameter():
 def test_unknown_architecture():
     with pytest.raises(ConfigError, match="unknown architecture"):
         build_model("resnet")
+
+
+def test_one_list_of_architectures():
+    """The builders and input shapes cover exactly the architectures a training config accepts."""
+    from dprob_utils.config.training import ARCHITECTURE_DATASETS
+    from dprob_utils.models.architectures import ARCHITECTURES
+
+    assert set(ARCHITECTURES) == set(INPUT_SHAPES) == set(ARCHITECTURE_DATASETS)
