@@ -27,13 +27,16 @@ class Artefact:
     Attributes:
         paper: 1 or 2, or 0 for a study beyond both papers; name: as the paper names it ("Fig. 2", "Table III");
         function: dotted name of the function that computes it (relative to ``dprob_utils``);
-        keys: the top-level keys of the chapter's results file that hold it (``intervals``, ``plateau``, ...).
+        keys: the top-level keys of the chapter's results file that hold it (``intervals``, ``plateau``, ...);
+        families: where two artefacts share a key, the claim families (``p2-table3``: a claim id's first two
+        parts) that are this artefact's; empty: every claim that reads its keys.
     """
 
     paper: int
     name: str
     function: str
     keys: tuple[str, ...]
+    families: tuple[str, ...] = ()
     chapter: str = ""  # filled in by the registry: the stem of the chapter that makes it
 
     @property
@@ -83,7 +86,7 @@ class Chapter:
 
 
 def _chapter(stem: str, title: str, *artefacts: tuple, **kw) -> Chapter:
-    arts = tuple(Artefact(p, name, fn, keys, chapter=stem) for p, name, fn, keys in artefacts)
+    arts = tuple(Artefact(*a, chapter=stem) for a in artefacts)
     return Chapter(stem, title, artefacts=arts, **kw)
 
 
@@ -142,9 +145,9 @@ CHAPTERS: tuple[Chapter, ...] = (
              precompute="experiments.p2.runs.precompute_attacks", cost=71),
     _chapter("09_p2_cw_boundary", "Paper 2: Carlini-Wagner and the Boundary attack",
              (2, "Table II (CW₂ for 100% success)", "experiments.p2.cw_boundary.run_cw_boundary",
-              ("intervals", "trend_intervals", "share_dp_below_sgd", "rate_intervals")),
+              ("intervals", "trend_intervals", "share_dp_below_sgd", "rate_intervals"), ("p2-table2", "p2-cw")),
              (2, "Table III (Boundary attack at ε = 1, 2)", "experiments.p2.cw_boundary.run_cw_boundary",
-              ("intervals", "trend_intervals", "c10_most_vulnerable", "boundary_saturation")),
+              ("intervals", "trend_intervals", "c10_most_vulnerable", "boundary_saturation"), ("p2-table3",)),
              run=("experiments.p2.cw_boundary.run_cw_boundary",), needs=TRAINING, models=P2_MODELS,
              precompute="experiments.p2.runs.precompute_attacks", cost=784),
     _chapter("10_p2_transfer_gradients", "Paper 2: transferability and gradients",
@@ -203,10 +206,11 @@ def claims_of(artefact: Artefact) -> list[str]:
     """Ids of the scorecard claims that read one of ``artefact``'s results keys."""
     from dprob_utils.book.scorecard import load_claims
 
-    keys = artefact.results
+    keys, families = artefact.results, artefact.families
     return [c["id"] for c in load_claims()
             if any(str(s) == k or str(s).startswith((k + "/", k + "[")) for s in c.get("values", {}).values()
-                   for k in keys)]
+                   for k in keys)
+            and (not families or "-".join(c["id"].split("-")[:2]) in families)]
 
 
 def resolve(dotted: str) -> Callable:
