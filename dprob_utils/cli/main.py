@@ -331,7 +331,10 @@ def _overridable(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from dprob_utils import __version__
+
     p = _Parser(prog="dprob", description="Replication book: DP-SGD and adversarial robustness.")
+    p.add_argument("--version", action="version", version=f"dprob {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train a model (or load it from the cache) and print a JSON summary")

@@ -60,3 +60,14 @@ def test_explain_prints_each_layers_path():
     out = dprob("explain", "p2_custom")
     assert out.returncode == 0, out.stderr
     assert "grouped-backward" in out.stdout and "unfolded-input" in out.stdout and "fused" in out.stdout
+
+
+def test_dprob_version_prints_the_package_version(capsys):
+    import pytest
+
+    from dprob_utils import __version__
+    from dprob_utils.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"dprob {__version__}"
