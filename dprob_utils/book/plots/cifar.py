@@ -15,7 +15,7 @@ NORM_LABEL = {"linf": r"$\ell_\infty$", "l2": r"$\ell_2$"}
 def distance_histogram(distances: dict, norm: str, ax: Axes | None = None, bins: int = 40) -> Axes:
     """Histogram of the distances to the closest decision boundary of SGD and DP-SGD (paper 1 Fig. 6a/b).
 
-    ``distances`` is one entry of :func:`dprob_utils.experiments.p1_cifar.boundary_distance_study` (``result[norm]``), with
+    ``distances`` is one entry of :func:`dprob_utils.experiments.p1_cifar.measures.boundary_distance_study` (``result[norm]``), with
     per-model ``distances`` arrays and ``mean`` values; dashed lines mark the means.
     """
     if ax is None:
@@ -39,7 +39,7 @@ def distance_histogram(distances: dict, norm: str, ax: Axes | None = None, bins:
 def curvature_profile(curvature: dict, ax: Axes | None = None, zero_tol: float = 1e-10) -> Axes:
     """Mean magnitude of the largest eigenvalues of the input Hessian, SGD vs DP-SGD, log scale (paper 1 Fig. 6c).
 
-    ``curvature`` is :func:`dprob_utils.experiments.p1_cifar.curvature_study`'s result. Bands: 25th to 75th percentile over the
+    ``curvature`` is :func:`dprob_utils.experiments.p1_cifar.measures.curvature_study`'s result. Bands: 25th to 75th percentile over the
     sampled images. Ranks whose mean is below ``zero_tol`` times the largest (past the Hessian's rank, at most 9
     for 10 classes: zero up to round-off) are not drawn on the log axis but named in the title.
     """
