@@ -48,16 +48,7 @@ show_profile(profile)
 # and, with the reasons, on the settings page.
 
 # %%
-g, a = prof.p1_grid, prof.p1_attacks
-rows = settings.p1_common(prof) + [
-    ("FGSM ε grid", "0 to 0.3 (plotted; values not listed)", ", ".join(f"{e:g}" for e in a.fgsm_eps)),
-    ("Fig. 3a: σ (C = 1, noise σC)", "several, not listed", ", ".join(f"{s:g}" for s in g.fig3a_sigmas)),
-    ("Fig. 3b: C (σ = 1.3, noise σC)", "several, not listed (C = 3 mentioned)", ", ".join(f"{c:g}" for c in g.fig3b_clips)),
-    ("Fig. 3c: C (noise σ = 1.3, fixed)", "several, not listed", ", ".join(f"{c:g}" for c in g.fig3c_clips)),
-    ("Fig. 7: large C (σ = 1.3, noise σC)", "C = 3 and larger, not listed", ", ".join(f"{c:g}" for c in g.fig7_clips)),
-    ("FGSM loss", "cross-entropy (eq. (3))", "cross-entropy of the logits (torchattacks FGSM)"),
-]
-display(pd.DataFrame(settings.p1_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.p1_fgsm_rows(prof)).set_index("setting"))
 
 # %% [markdown]
 # Our FGSM is torchattacks' `FGSM`. Since the FGSM direction `sign(∇ₓL)` does not depend on ε, the curves are

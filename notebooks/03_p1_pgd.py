@@ -44,20 +44,7 @@ show_profile(profile)
 
 # %%
 a = prof.p1_attacks
-rows = settings.p1_common(prof) + [
-    ("PGD ε (Table 1)", "0.1, 0.2, 0.3", ", ".join(f"{e:g}" for e in a.pgd_eps)),
-    ("PGD steps (Table 1)", "30, 40", ", ".join(str(t) for t in a.pgd_steps)),
-    ("Table 1 images", "10,000 (all)", f"the first {a.pgd_samples:,} of the attacked test images, for each of "
-     f"{prof.headline_seeds} training seeds" if a.pgd_samples else f"all attacked test images, for each of "
-     f"{prof.headline_seeds} training seeds"),
-    ("PGD step size α (Table 1)", "not stated", f"rule {a.pgd_alpha_rule}"),
-    ("start", "x (eq. (4))", "uniform random in the ball" if a.pgd_random_start else "x (eq. (4))"),
-    ("Fig. 4 step sizes α", "several, not listed", ", ".join(f"{v:g}" for v in a.fig4_alphas)),
-    ("Fig. 4 iteration budget", "not stated", f"{a.fig4_max_iters} iterations"),
-    ("Fig. 4 samples", "not stated", f"first {a.fig4_samples} test images that both models classify correctly"),
-    ("implementation", "PyTorch (own code, not named)", "torchattacks PGD; iteration counts by our loop with the same update"),
-]
-display(pd.DataFrame(settings.p1_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.p1_pgd_rows(prof)).set_index("setting"))
 
 # %%
 res = pgd.run_pgd(profile)

@@ -49,20 +49,7 @@ show_profile(profile)
 # ## Settings: the paper's and ours
 
 # %%
-a = prof.p1_attacks
-rows = settings.p1_common(prof) + [
-    ("distance samples", "all correctly classified test images",
-     "all correctly classified images of the subset" if a.distance_samples is None
-     else f"first {a.distance_samples} correctly classified images"),
-    ("distance formula", "eqs. (5), (6) (one linearisation at x)", "the same, exact autograd gradients"),
-    ("DeepFool check", "not done", f"full iterative DeepFool (foolbox), {a.deepfool_steps} steps, "
-     f"{a.deepfool_samples} images"),
-    ("Hessian samples", "100 random test images", f"{a.hessian_samples} random images (seed {prof.seed})"),
-    ("eigenvalues shown", "largest 15 by magnitude, mean over images", f"largest {a.hessian_top} by magnitude, "
-     "mean of |λ| over images"),
-    ("Hessian", "eq. (7), method not stated", "exact (torch.func), float64 symmetric eigensolver"),
-]
-display(pd.DataFrame(settings.p1_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.p1_boundary_rows(prof)).set_index("setting"))
 
 # %% [markdown]
 # ## Distances to the closest decision boundary (Figs. 5a, 5b)

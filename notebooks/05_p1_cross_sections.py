@@ -39,14 +39,7 @@ prof = get_profile(profile)
 show_profile(profile)
 
 # %%
-a = prof.p1_attacks
-rows = settings.p1_common(prof) + [
-    ("samples shown", "one (not identified)", f"positions {list(a.cross_section_samples if samples is None else samples)} "
-     "among the test images both models classify correctly"),
-    ("plane", "normal to the boundary × random orthogonal direction", "the same; normal of eq. (5)"),
-    ("extent", "not stated", f"±{a.cross_section_span:g} (L2) on both axes, {a.cross_section_resolution}² points"),
-]
-display(pd.DataFrame(settings.p1_rows(prof, rows)).set_index("setting"))
+display(pd.DataFrame(settings.p1_cross_section_rows(prof, samples)).set_index("setting"))
 
 # %%
 res = cross_sections.run_cross_sections(profile, samples=None if samples is None else tuple(samples), seed=seed)

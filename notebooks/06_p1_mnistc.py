@@ -32,7 +32,7 @@ from dprob_utils.book import plots, scorecard, settings, tables
 from dprob_utils.book.plots import mnistc as mplots
 from dprob_utils.book.report import show_profile
 from dprob_utils.book.results import save_csv, save_json
-from dprob_utils.config.profiles import PAPER, get_profile
+from dprob_utils.config.profiles import get_profile
 from dprob_utils.data import corruptions as C
 from dprob_utils.data.corruptions.pessimal import pessimal_matrix
 from dprob_utils.experiments.p1_mnist import mnistc as experiment
@@ -44,14 +44,7 @@ start = time.perf_counter()
 show_profile(profile)
 
 # %%
-m, pm = prof.mnistc, PAPER.mnistc
-display(pd.DataFrame(settings.p1_rows(prof, settings.p1_common(prof)[:3] + [
-    ("models (Table 2 columns)", "SGD; DP-SGD (σ, C) = (1.3, 1), and others",
-     ", ".join(f"({s:g}, {c:g})" for s, c in (prof.p1_grid.main, *prof.p1_grid.table2))),
-    ("test images per corruption", f"{pm.test_samples or 10000:,} (all)", f"{m.test_samples or 10000:,}"),
-    ("corruption seed", "MNIST-C's released files", m.corruption_seed),
-    ("pessimal noise: SGD steps against the reference CNN", f"{pm.pessimal_steps:,}", f"{m.pessimal_steps:,}"),
-])).set_index("setting"))
+display(pd.DataFrame(settings.p1_mnistc_rows(prof)).set_index("setting"))
 
 # %% [markdown]
 # ## The corruptions

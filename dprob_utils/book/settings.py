@@ -31,6 +31,83 @@ def p1_common(prof: Profile) -> list[tuple[str, str, object]]:
     ]
 
 
+def p1_fgsm_rows(prof: Profile) -> list[dict]:
+    """Chapter 02 (paper 1 Sec. 3.1, Figs. 2, 3, 7): the shared rows, then FGSM's and the sweeps'."""
+    g, a = prof.p1_grid, prof.p1_attacks
+    rows = p1_common(prof) + [
+        ("FGSM ε grid", "0 to 0.3 (plotted; values not listed)", ", ".join(f"{e:g}" for e in a.fgsm_eps)),
+        ("Fig. 3a: σ (C = 1, noise σC)", "several, not listed", ", ".join(f"{s:g}" for s in g.fig3a_sigmas)),
+        ("Fig. 3b: C (σ = 1.3, noise σC)", "several, not listed (C = 3 mentioned)", ", ".join(f"{c:g}" for c in g.fig3b_clips)),
+        ("Fig. 3c: C (noise σ = 1.3, fixed)", "several, not listed", ", ".join(f"{c:g}" for c in g.fig3c_clips)),
+        ("Fig. 7: large C (σ = 1.3, noise σC)", "C = 3 and larger, not listed", ", ".join(f"{c:g}" for c in g.fig7_clips)),
+        ("FGSM loss", "cross-entropy (eq. (3))", "cross-entropy of the logits (torchattacks FGSM)"),
+    ]
+    return p1_rows(prof, rows)
+
+
+def p1_pgd_rows(prof: Profile) -> list[dict]:
+    """Chapter 03 (paper 1 Sec. 3.2, Table 1, Fig. 4): the shared rows, then PGD's and Fig. 4's."""
+    a = prof.p1_attacks
+    rows = p1_common(prof) + [
+        ("PGD ε (Table 1)", "0.1, 0.2, 0.3", ", ".join(f"{e:g}" for e in a.pgd_eps)),
+        ("PGD steps (Table 1)", "30, 40", ", ".join(str(t) for t in a.pgd_steps)),
+        ("Table 1 images", "10,000 (all)", f"the first {a.pgd_samples:,} of the attacked test images, for each of "
+         f"{prof.headline_seeds} training seeds" if a.pgd_samples else f"all attacked test images, for each of "
+         f"{prof.headline_seeds} training seeds"),
+        ("PGD step size α (Table 1)", "not stated", f"rule {a.pgd_alpha_rule}"),
+        ("start", "x (eq. (4))", "uniform random in the ball" if a.pgd_random_start else "x (eq. (4))"),
+        ("Fig. 4 step sizes α", "several, not listed", ", ".join(f"{v:g}" for v in a.fig4_alphas)),
+        ("Fig. 4 iteration budget", "not stated", f"{a.fig4_max_iters} iterations"),
+        ("Fig. 4 samples", "not stated", f"first {a.fig4_samples} test images that both models classify correctly"),
+        ("implementation", "PyTorch (own code, not named)", "torchattacks PGD; iteration counts by our loop with the same update"),
+    ]
+    return p1_rows(prof, rows)
+
+
+def p1_boundary_rows(prof: Profile) -> list[dict]:
+    """Chapter 04 (paper 1 Secs. 3.3, 3.4, Fig. 5): the shared rows, then the distances' and the Hessian's."""
+    a = prof.p1_attacks
+    rows = p1_common(prof) + [
+        ("distance samples", "all correctly classified test images",
+         "all correctly classified images of the subset" if a.distance_samples is None
+         else f"first {a.distance_samples} correctly classified images"),
+        ("distance formula", "eqs. (5), (6) (one linearisation at x)", "the same, exact autograd gradients"),
+        ("DeepFool check", "not done", f"full iterative DeepFool (foolbox), {a.deepfool_steps} steps, "
+         f"{a.deepfool_samples} images"),
+        ("Hessian samples", "100 random test images", f"{a.hessian_samples} random images (seed {prof.seed})"),
+        ("eigenvalues shown", "largest 15 by magnitude, mean over images", f"largest {a.hessian_top} by magnitude, "
+         "mean of |λ| over images"),
+        ("Hessian", "eq. (7), method not stated", "exact (torch.func), float64 symmetric eigensolver"),
+    ]
+    return p1_rows(prof, rows)
+
+
+def p1_cross_section_rows(prof: Profile, samples: list[int] | None = None) -> list[dict]:
+    """Chapter 05 (paper 1 Fig. 1): the shared rows, then the cross-sections' (``samples``: the positions shown,
+    default the profile's)."""
+    a = prof.p1_attacks
+    rows = p1_common(prof) + [
+        ("samples shown", "one (not identified)", f"positions {list(a.cross_section_samples if samples is None else samples)} "
+         "among the test images both models classify correctly"),
+        ("plane", "normal to the boundary × random orthogonal direction", "the same; normal of eq. (5)"),
+        ("extent", "not stated", f"±{a.cross_section_span:g} (L2) on both axes, {a.cross_section_resolution}² points"),
+    ]
+    return p1_rows(prof, rows)
+
+
+def p1_mnistc_rows(prof: Profile) -> list[dict]:
+    """Chapter 06 (paper 1 Sec. 3.5, Table 2): the model and training rows, then MNIST-C's."""
+    m, pm = prof.mnistc, PAPER.mnistc
+    rows = p1_common(prof)[:3] + [
+        ("models (Table 2 columns)", "SGD; DP-SGD (σ, C) = (1.3, 1), and others",
+         ", ".join(f"({s:g}, {c:g})" for s, c in (prof.p1_grid.main, *prof.p1_grid.table2))),
+        ("test images per corruption", f"{pm.test_samples or 10000:,} (all)", f"{m.test_samples or 10000:,}"),
+        ("corruption seed", "MNIST-C's released files", m.corruption_seed),
+        ("pessimal noise: SGD steps against the reference CNN", f"{pm.pessimal_steps:,}", f"{m.pessimal_steps:,}"),
+    ]
+    return p1_rows(prof, rows)
+
+
 def cifar_rows(profile: Profile | str, models: CifarModels | None = None) -> list[dict]:
     """The paper's setting beside ours, one row per setting (for the chapter's settings table)."""
     prof = get_profile(profile)
