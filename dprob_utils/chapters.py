@@ -189,12 +189,17 @@ CHAPTERS: tuple[Chapter, ...] = (
 ROLES = ("training", "chapter", "summary")
 
 
+def find(stem: str) -> Chapter | None:
+    """The chapter whose stem is ``stem``, or ``None`` (a notebook outside the registry)."""
+    return next((c for c in CHAPTERS if c.stem == stem), None)
+
+
 def chapter(stem: str) -> Chapter:
     """The chapter whose stem is ``stem`` (``KeyError`` naming the stems there are, if none)."""
-    for c in CHAPTERS:
-        if c.stem == stem:
-            return c
-    raise KeyError(f"no chapter {stem!r}; chapters: {', '.join(c.stem for c in CHAPTERS)}")
+    found = find(stem)
+    if found is None:
+        raise KeyError(f"no chapter {stem!r}; chapters: {', '.join(c.stem for c in CHAPTERS)}")
+    return found
 
 
 def artefacts() -> tuple[Artefact, ...]:

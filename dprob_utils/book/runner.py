@@ -39,12 +39,10 @@ def list_notebooks() -> list[Path]:
 def role(path: Path) -> str:
     """The chapter's role in the registry (:data:`dprob_utils.chapters.CHAPTERS`); a notebook outside it is an
     ordinary chapter."""
-    from dprob_utils.chapters import chapter
+    from dprob_utils.chapters import find
 
-    try:
-        return chapter(path.stem).role
-    except KeyError:
-        return "chapter"
+    found = find(path.stem)
+    return found.role if found else "chapter"
 
 
 def execution_order(paths: list[Path]) -> list[Path]:
@@ -266,16 +264,13 @@ def run_notebooks(names: list[str] | None, profile: str, out_dir: Path | None = 
 def _precomputes(stage: list[Path]) -> dict[str, list[str]]:
     """The registry's ``precompute`` functions of the chapters of ``stage`` (on Ray: their expensive units as
     tasks of their own before the chapters, which then read them), each with the chapters that read it."""
-    from dprob_utils.chapters import chapter
+    from dprob_utils.chapters import find
 
     out: dict[str, list[str]] = {}
     for p in stage:
-        try:
-            what = chapter(p.stem).precompute
-        except KeyError:
-            continue
-        if what:
-            out.setdefault(what, []).append(p.stem)
+        found = find(p.stem)
+        if found and found.precompute:
+            out.setdefault(found.precompute, []).append(p.stem)
     return out
 
 
